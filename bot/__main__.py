@@ -1,0 +1,5 @@
+"""`python -m bot` is the same as `python run_bot.py`."""
+
+from bot.cli import main
+
+raise SystemExit(main())

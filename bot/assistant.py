@@ -1,0 +1,105 @@
+"""The assistant: one place where a question is matched, logged and turned into a reply.
+
+The console chat, the `ask` command and the Telegram handlers all go through `Assistant`,
+so they answer and log alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot.knowledge import KnowledgeBase
+from bot.matcher import Match, Matcher, MatchSettings, Outcome
+from bot.messages import Catalogue
+from bot.privacy import redact
+from bot.reply import PLAIN, CardOptions, Cards, Markup
+from bot.storage import LoggedQuestion, Storage
+
+# Logged text is cut here: enough to understand a need, not a whole pasted document.
+MAX_LOGGED_CHARS = 500
+
+
+@dataclass(frozen=True)
+class Brain:
+    """A knowledge base with its matcher and card builder, swapped whole on reload."""
+
+    knowledge: KnowledgeBase
+    matcher: Matcher
+    cards: Cards
+
+    @classmethod
+    def build(
+        cls,
+        knowledge: KnowledgeBase,
+        catalogue: Catalogue,
+        settings: MatchSettings | None = None,
+        options: CardOptions | None = None,
+        today: date | None = None,
+    ) -> Brain:
+        """Index a knowledge base (the slow part) and prepare its cards."""
+        return cls(
+            knowledge,
+            Matcher(knowledge, settings),
+            Cards(knowledge, catalogue, options, today=today),
+        )
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A match, its id in the question log (None when not logged), and the reply text."""
+
+    match: Match
+    question_id: int | None
+    text: str
+
+
+class Assistant:
+    """Answers questions from the current knowledge base and logs them."""
+
+    def __init__(self, brain: Brain, catalogue: Catalogue, storage: Storage | None = None) -> None:
+        self.brain = brain
+        self.catalogue = catalogue
+        self.storage = storage
+
+    def replace_brain(self, brain: Brain) -> None:
+        """Serve a newly loaded knowledge base; questions in flight finish on the old one."""
+        self.brain = brain
+
+    def match(self, text: str, language: str | None = None, now: datetime | None = None) -> Match:
+        """Match without logging."""
+        return self.brain.matcher.match(text, language, now)
+
+    async def ask(
+        self,
+        text: str,
+        *,
+        language: str | None = None,
+        channel: str = "console",
+        user_hash: str | None = None,
+        log: bool = True,
+        markup: Markup = PLAIN,
+    ) -> Answer:
+        """Match a question, commit it to the log (before any reply is sent), render the reply."""
+        brain = self.brain
+        match = brain.matcher.match(text, language)
+        question_id = None
+        if log and self.storage is not None:
+            question_id = await self.storage.log_question(self.to_log(match, text, channel, user_hash))
+        return Answer(match, question_id, brain.cards.for_match(match, markup))
+
+    @staticmethod
+    def to_log(match: Match, text: str, channel: str, user_hash: str | None) -> LoggedQuestion:
+        """What is stored about a question: redacted text, or only the category for a crisis."""
+        is_crisis = match.outcome is Outcome.CRISIS
+        return LoggedQuestion(
+            channel=channel,
+            language=match.language,
+            outcome=match.outcome.value,
+            text=None if is_crisis else redact(text.strip())[:MAX_LOGGED_CHARS],
+            user_hash=user_hash,
+            entry_id=match.entry_id,
+            score=match.score,
+            crisis_category=match.crisis.category if match.crisis else None,
+            candidates=tuple((c.entry_id, c.score) for c in match.candidates),
+        )

@@ -1,0 +1,345 @@
+"""The command line: `python run_bot.py COMMAND`. A thin adapter over the core modules."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from bot.assistant import Assistant, Brain
+from bot.config import ConfigError, Settings, load_settings, validate
+from bot.loader import KnowledgeError, LoadResult, load_directory
+from bot.matcher import Match, MatchSettings
+from bot.messages import Catalogue
+from bot.reply import CardOptions
+from bot.storage import StorageError
+from bot.text import normalise
+
+log = logging.getLogger(__name__)
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+class UsageError(Exception):
+    """Bad command-line input: shown as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, never a usage dump or a traceback."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _common_options() -> argparse.ArgumentParser:
+    """Options every command takes; SUPPRESS keeps a sub-command from hiding a global value."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--kb", type=Path, default=argparse.SUPPRESS, help="knowledge-base folder (or one file)"
+    )
+    common.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="SQLite database file")
+    common.add_argument(
+        "--config", type=Path, default=argparse.SUPPRESS, help="TOML settings file"
+    )
+    return common
+
+
+def build_parser(commands: dict[str, Command] | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every command."""
+    common = _common_options()
+    parser = _Parser(
+        prog="run_bot.py",
+        description=(
+            "The newcomer welcome bot for Durham Region. With no command: the Telegram bot "
+            "when TELEGRAM_BOT_TOKEN is set, otherwise a chat in this terminal."
+        ),
+        parents=[common],
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    chat = sub.add_parser(
+        "chat", parents=[common], help="talk to the bot in this terminal (questions are logged)"
+    )
+    chat.add_argument("--lang", help="reply language, like en or fr")
+    chat.add_argument("--no-log", action="store_true", help="do not log questions")
+
+    ask = sub.add_parser(
+        "ask", parents=[common], help="answer one question (or JSON lines) without chatting"
+    )
+    ask.add_argument("question", nargs="?", help="the question (omit with --jsonl)")
+    ask.add_argument("--lang", help="reply language, like en or fr")
+    form = ask.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="print one JSON object")
+    form.add_argument(
+        "--jsonl", action="store_true", help='read {"text": ..., "lang": ...} lines from stdin'
+    )
+    form.add_argument("--explain", action="store_true", help="show why each candidate scored")
+    ask.add_argument("--threshold", type=_score, help="answer threshold, 0-100")
+    ask.add_argument("--margin", type=_score, help="ambiguity margin, 0-100")
+    ask.add_argument("--log", action="store_true", help="also log the question")
+
+    validate_cmd = sub.add_parser(
+        "validate", parents=[common], help="check a knowledge base; exit 1 on errors"
+    )
+    validate_cmd.add_argument("directory", nargs="?", type=Path, help="folder to check")
+    validate_cmd.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format"
+    )
+
+    run = sub.add_parser(
+        "run", parents=[common], help="start the Telegram bot (needs TELEGRAM_BOT_TOKEN)"
+    )
+    run.add_argument("--webhook-url", help="public HTTPS address Telegram posts updates to")
+    run.add_argument("--listen", help="webhook listen address (default 127.0.0.1)")
+    run.add_argument("--port", type=int, help="webhook listen port (default 8443)")
+    return parser
+
+
+def _score(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not 0 <= number <= 100:
+        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 100")
+    return number
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Settings from the config file and environment, with command-line overrides on top."""
+    settings = load_settings(getattr(args, "config", None))
+    settings = settings.with_overrides(
+        kb_dir=getattr(args, "kb", None),
+        db_path=getattr(args, "db", None),
+        answer_threshold=getattr(args, "threshold", None),
+        ambiguity_margin=getattr(args, "margin", None),
+        webhook_url=getattr(args, "webhook_url", None),
+        webhook_listen=getattr(args, "listen", None),
+        webhook_port=getattr(args, "port", None),
+    )
+    validate(settings)
+    return settings
+
+
+def load_brain(settings: Settings, catalogue: Catalogue) -> Brain:
+    """Load and index the configured knowledge base; KnowledgeError lists every problem."""
+    result = load_directory(settings.kb_dir)
+    if result.knowledge is None:
+        raise KnowledgeError(result.errors)
+    return Brain.build(
+        result.knowledge,
+        catalogue,
+        MatchSettings(
+            answer_threshold=settings.answer_threshold,
+            ambiguity_margin=settings.ambiguity_margin,
+            suggest_threshold=settings.suggest_threshold,
+        ),
+        CardOptions(stale_after_days=settings.stale_after_days),
+    )
+
+
+def match_json(match: Match, text: str) -> dict[str, Any]:
+    """The `ask --json` object for one answered question."""
+    return {
+        "outcome": match.outcome.value,
+        "entry_id": match.entry_id,
+        "score": match.score,
+        "language": match.language,
+        "candidates": [{"entry_id": c.entry_id, "score": c.score} for c in match.candidates],
+        "choices": [c.entry_id for c in match.choices],
+        "crisis_category": match.crisis.category if match.crisis else None,
+        "text": text,
+    }
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    """Answer one question, or JSON lines from stdin."""
+    if args.jsonl and args.question:
+        raise UsageError("give either a question or --jsonl, not both")
+    if not args.jsonl and not args.question:
+        raise UsageError("give a question, like: ask \"how do I get a health card\"")
+    catalogue = Catalogue.load()
+    brain = load_brain(settings, catalogue)
+    return asyncio.run(_ask(args, settings, brain, catalogue, sys.stdin, sys.stdout))
+
+
+async def _ask(
+    args: argparse.Namespace,
+    settings: Settings,
+    brain: Brain,
+    catalogue: Catalogue,
+    stdin: TextIO,
+    stdout: TextIO,
+) -> int:
+    from bot.session import open_storage  # noqa: PLC0415 - storage only when --log
+
+    storage = await open_storage(settings) if args.log else None
+    assistant = Assistant(brain, catalogue, storage)
+    try:
+        if not args.jsonl:
+            answer = await assistant.ask(args.question, language=args.lang, log=args.log)
+            if args.json:
+                stdout.write(json.dumps(match_json(answer.match, answer.text), ensure_ascii=False))
+                stdout.write("\n")
+            elif args.explain:
+                stdout.write(explain(brain, answer.match, args.question) + "\n")
+            else:
+                stdout.write(answer.text + "\n")
+            return 0
+        for number, line in enumerate(stdin, 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                text = item["text"] if isinstance(item, dict) else None
+                if not isinstance(text, str):
+                    raise ValueError('each line needs a "text" string')
+                lang = item.get("lang")
+                answer = await assistant.ask(text, language=lang, log=args.log)
+                out = match_json(answer.match, answer.text)
+            except (ValueError, KeyError, TypeError) as exc:
+                out = {"error": f"line {number}: {exc}", "outcome": None}
+            stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+            stdout.flush()
+        return 0
+    finally:
+        if storage is not None:
+            await storage.close()
+
+
+def explain(brain: Brain, match: Match, question: str) -> str:
+    """Why each candidate scored as it did, for staff and partners."""
+    lines = [f"outcome: {match.outcome.value}   language: {match.language}"]
+    found = brain.matcher.synonyms.terms_in(normalise(question))
+    if found:
+        lines.append("synonyms used: " + ", ".join(
+            f"{term} -> {brain.matcher.synonyms.rewrite(term)}" for term in found))
+    if match.crisis is not None:
+        lines.append(f"safety tripwire: {match.crisis.category} ({match.crisis.id})")
+    settings = brain.matcher.settings
+    lines.append(
+        f"answer threshold {settings.answer_threshold:g}, ambiguity margin "
+        f"{settings.ambiguity_margin:g}, suggestions from {settings.suggest_floor:g}"
+    )
+    for rank, candidate in enumerate(match.candidates, 1):
+        evidence = candidate.evidence
+        where = brain.knowledge.locations.get(candidate.entry_id)
+        lines.append(f"{rank}. {candidate.entry_id}  score {candidate.score:.1f}"
+                     + (f"  ({where})" if where else ""))
+        lines.append(f"     best matching question: {evidence.matched_question!r}")
+        if evidence.shared_terms:
+            lines.append(f"     words that counted: {', '.join(evidence.shared_terms)}")
+        if evidence.components:
+            parts = ", ".join(f"{k} {v:.1f}" for k, v in evidence.components.items())
+            lines.append(f"     sub-scores: {parts}")
+    return "\n".join(lines)
+
+
+def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
+    """Check a knowledge base and print every problem as file:line:column: message."""
+    directory = args.directory or settings.kb_dir
+    result = load_directory(directory)
+    if args.format == "json":
+        print(json.dumps(validation_json(result), indent=2, ensure_ascii=False))
+        return 0 if result.ok else 1
+    for problem in result.errors + result.warnings:
+        print(problem)
+        if problem.snippet:
+            print(f"    {problem.line} | {problem.snippet}")
+    knowledge = result.knowledge
+    if knowledge is not None:
+        print(
+            f"OK: {len(result.files)} file(s), {len(knowledge.topics)} topics, "
+            f"{len(knowledge.services)} services, {len(knowledge.faqs)} FAQs, "
+            f"{len(knowledge.events)} events, {len(knowledge.crisis)} crisis lines, "
+            f"{len(knowledge.synonyms)} synonym groups; {len(result.warnings)} warning(s)"
+        )
+        return 0
+    print(f"{len(result.errors)} error(s), {len(result.warnings)} warning(s): fix the errors above")
+    return 1
+
+
+def validation_json(result: LoadResult) -> dict[str, Any]:
+    """The `validate --format json` document."""
+    return {
+        "ok": result.ok,
+        "files": result.files,
+        "errors": [p.as_dict() for p in result.errors],
+        "warnings": [p.as_dict() for p in result.warnings],
+    }
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    """A conversation in the terminal."""
+    from bot.console import run_chat  # noqa: PLC0415 - keeps `validate` fast to start
+
+    catalogue = Catalogue.load()
+    brain = load_brain(settings, catalogue)
+    return asyncio.run(
+        run_chat(brain, catalogue, settings, language=args.lang, log=not args.no_log)
+    )
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Start the Telegram bot."""
+    if not settings.telegram_token:
+        raise UsageError("set TELEGRAM_BOT_TOKEN first (see README: Running on Telegram)")
+    from bot.telegram.app import run  # noqa: PLC0415 - Telegram libraries only when needed
+
+    return run(settings)
+
+
+COMMANDS: dict[str, Command] = {
+    "chat": cmd_chat,
+    "ask": cmd_ask,
+    "validate": cmd_validate,
+    "run": cmd_run,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments and run a command; errors become one clear line and an exit code."""
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # httpx logs every request URL, and Telegram URLs contain the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = settings_from(args)
+        logging.getLogger().setLevel(settings.log_level.upper())
+        command = args.command or ("run" if settings.telegram_token else "chat")
+        if args.command is None:
+            # Parse again as the chosen command, so its own options get their defaults.
+            args = parser.parse_args([*(sys.argv[1:] if argv is None else argv), command])
+        return COMMANDS[command](args, settings)
+    except UsageError as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(f"{parser.prog}: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KnowledgeError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(
+            f"{parser.prog}: the knowledge base has {len(exc.problems)} error(s); "
+            "run `validate` for details",
+            file=sys.stderr,
+        )
+        return 1
+    except StorageError as exc:
+        print(f"{parser.prog}: database error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,131 @@
+"""Settings from a TOML file, environment variables and command-line options, in that order."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from bot import scoring
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_KNOWLEDGE = PROJECT_ROOT / "knowledge"
+
+# Environment variable for each setting; TELEGRAM_* keep the names people expect.
+ENVIRONMENT: dict[str, str] = {
+    "telegram_token": "TELEGRAM_BOT_TOKEN",
+    "api_base_url": "TELEGRAM_API_BASE_URL",
+    "kb_dir": "BOT_KB",
+    "db_path": "BOT_DB",
+    "hash_secret": "BOT_HASH_SECRET",
+    "answer_threshold": "BOT_ANSWER_THRESHOLD",
+    "ambiguity_margin": "BOT_AMBIGUITY_MARGIN",
+    "suggest_threshold": "BOT_SUGGEST_THRESHOLD",
+    "staff_ids": "BOT_STAFF_IDS",
+    "stale_after_days": "BOT_STALE_AFTER_DAYS",
+    "retention_days": "BOT_RETENTION_DAYS",
+    "webhook_url": "BOT_WEBHOOK_URL",
+    "webhook_listen": "BOT_WEBHOOK_LISTEN",
+    "webhook_port": "BOT_WEBHOOK_PORT",
+    "webhook_secret": "BOT_WEBHOOK_SECRET",
+    "log_level": "BOT_LOG_LEVEL",
+}
+
+
+class ConfigError(Exception):
+    """A setting has a value the bot cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable. Secrets are left out of repr so they never reach a log."""
+
+    telegram_token: str | None = field(default=None, repr=False)
+    api_base_url: str | None = None
+    kb_dir: Path = BUNDLED_KNOWLEDGE
+    db_path: Path = Path("data/welcome-bot.sqlite3")
+    hash_secret: str | None = field(default=None, repr=False)
+    answer_threshold: float = scoring.DEFAULT_ANSWER_THRESHOLD
+    ambiguity_margin: float = scoring.DEFAULT_AMBIGUITY_MARGIN
+    suggest_threshold: float | None = None
+    staff_ids: frozenset[int] = frozenset()
+    stale_after_days: int = 365
+    retention_days: int = 365
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_secret: str | None = field(default=None, repr=False)
+    log_level: str = "INFO"
+
+    @property
+    def secret_path(self) -> Path:
+        """Where a generated hashing secret is kept: beside the database."""
+        return self.db_path.with_name(self.db_path.name + ".secret")
+
+    def with_overrides(self, **values: Any) -> Settings:
+        """A copy with the given (non-None) values converted and applied."""
+        return replace(self, **_convert({k: v for k, v in values.items() if v is not None}))
+
+
+def _convert(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn strings from files and the environment into each field's type."""
+    types = {f.name: f.type for f in fields(Settings)}
+    out: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name not in types:
+            raise ConfigError(f"unknown setting {name!r}")
+        kind = str(types[name])
+        try:
+            if value in ("", None):
+                out[name] = None if "None" in kind else value
+            elif "Path" in kind:
+                out[name] = Path(value).expanduser()
+            elif "frozenset" in kind:
+                items = value.split(",") if isinstance(value, str) else value
+                out[name] = frozenset(int(str(i).strip()) for i in items if str(i).strip())
+            elif kind.startswith("float"):
+                out[name] = float(value)
+            elif kind.startswith("int"):
+                out[name] = int(value)
+            else:
+                out[name] = str(value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"the setting {name} has an unusable value {value!r}") from exc
+    return out
+
+
+def load_settings(
+    config_file: Path | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Defaults, then the TOML file (if any), then environment variables."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    path = config_file or (Path(environ["BOT_CONFIG"]) if environ.get("BOT_CONFIG") else None)
+    if path is not None:
+        try:
+            values.update(tomllib.loads(path.read_text(encoding="utf-8")))
+        except OSError as exc:
+            raise ConfigError(f"cannot read the config file {path}: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"the config file {path} is not valid TOML: {exc}") from exc
+    for name, variable in ENVIRONMENT.items():
+        if variable in environ:
+            values[name] = environ[variable]
+    settings = replace(Settings(), **_convert(values))
+    validate(settings)
+    return settings
+
+
+def validate(settings: Settings) -> None:
+    """Reject values that would make the bot misbehave."""
+    for name in ("answer_threshold", "ambiguity_margin"):
+        value = getattr(settings, name)
+        if not 0 <= value <= 100:
+            raise ConfigError(f"{name} must be between 0 and 100 (it is {value})")
+    if settings.suggest_threshold is not None and not (
+        0 <= settings.suggest_threshold <= settings.answer_threshold
+    ):
+        raise ConfigError("suggest_threshold must be between 0 and answer_threshold")

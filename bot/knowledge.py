@@ -1,0 +1,467 @@
+"""The knowledge-base model: typed, immutable entries that partners write in YAML."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from types import MappingProxyType
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+TORONTO = ZoneInfo("America/Toronto")
+DEFAULT_LANGUAGE = "en"
+
+MUNICIPALITIES: tuple[str, ...] = (
+    "Ajax",
+    "Pickering",
+    "Whitby",
+    "Oshawa",
+    "Clarington",
+    "Scugog",
+    "Uxbridge",
+    "Brock",
+)
+ALL_DURHAM = "All of Durham"
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_EMAIL = re.compile(r"^[^@\s<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+_URL = re.compile(r"^https?://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?(/[^\s<>\"]*)?$")
+_LANG = re.compile(r"^[a-z]{2,3}$")
+# Short codes dialled as they are: 211, 311, 811, 911, 988 and SMS codes like 686868.
+_SHORT_CODE = re.compile(r"^(\d{3}|\d{5,6})$")
+_EXTENSION = re.compile(r"\s*(?:ext\.?|extension|x)\s*(\d{1,6})\s*$", re.IGNORECASE)
+_VANITY_TAIL = re.compile(r"^[\d\s().+-]*\d[\s.-]+[A-Z]{3,7}$")
+
+
+def _check_id(value: str) -> str:
+    if not _ID.match(value):
+        raise ValueError(
+            f'"{value}" is not a usable id: use lower-case letters, digits, "-" or "_" '
+            '(for example "ohip-health-card")'
+        )
+    return value
+
+
+def _check_url(value: str) -> str:
+    value = value.strip()
+    if not _URL.match(value):
+        raise ValueError(
+            f'"{value}" is not a web address: it must start with https:// (or http://) '
+            "and have no spaces"
+        )
+    return value
+
+
+def _check_email(value: str) -> str:
+    value = value.strip()
+    if not _EMAIL.match(value):
+        raise ValueError(f'"{value}" is not an email address (it should look like name@example.ca)')
+    return value
+
+
+def _check_language_code(value: str) -> str:
+    if not _LANG.match(value):
+        raise ValueError(
+            f'"{value}" is not a language code: use two lower-case letters, like "en" or "fr"'
+        )
+    return value
+
+
+def phone_digits(number: str) -> str:
+    """The dialable digits of a phone number, without extension (letters of vanity numbers kept)."""
+    main = _EXTENSION.sub("", number)
+    return re.sub(r"[^0-9A-Z]", "", main.upper())
+
+
+def check_phone(value: str) -> str:
+    """Accept North American numbers (with optional +1, extension) and short codes like 911."""
+    text = value.strip()
+    main = _EXTENSION.sub("", text)
+    for ch in main:
+        if ch.isdigit() or ch in " ().+-":
+            continue
+        if ch.isalpha() and _VANITY_TAIL.match(main):
+            continue  # "1-800-222-TIPS": letters spell the last digits on purpose
+        if ch in "lIO":
+            digit = "1" if ch in "lI" else "0"
+            raise ValueError(
+                f'the phone number "{value}" has the letter {ch} where a digit should be '
+                f"(did you mean {digit}?)"
+            )
+        raise ValueError(
+            f'the phone number "{value}" has "{ch}", which is not a digit; write it like '
+            '"905-668-7711" or "905-668-7711 ext. 2760"'
+        )
+    digits = re.sub(r"\D", "", main)
+    if _VANITY_TAIL.match(main):
+        digits = re.sub(r"[^0-9A-Z]", "", main.upper())
+    if _SHORT_CODE.match(digits):
+        return text
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if len(digits) != 10:
+        raise ValueError(
+            f'the phone number "{value}" has {len(digits)} digits; a local number has 10 '
+            '(area code first, like "905-668-7711")'
+        )
+    return text
+
+
+def tel_uri(number: str) -> str:
+    """A tel: link for a number, so phones can dial it with one tap."""
+    digits = phone_digits(number)
+    if len(digits) == 10:
+        digits = "1" + digits
+    return f"tel:+{digits}" if len(digits) == 11 else f"tel:{digits}"
+
+
+EntryId = Annotated[str, AfterValidator(_check_id)]
+Url = Annotated[str, AfterValidator(_check_url)]
+Email = Annotated[str, AfterValidator(_check_email)]
+LanguageCode = Annotated[str, AfterValidator(_check_language_code)]
+
+# A text in one language, or a mapping language code -> text.
+LocalText = str | dict[LanguageCode, str]
+LocalList = list[str] | dict[LanguageCode, list[str]]
+
+
+def _one_or_many(value: Any) -> Any:
+    """Let partners write `topic: health` where a list is expected."""
+    return [value] if isinstance(value, str | dict) else value
+
+
+def _municipality(value: str) -> str:
+    for name in (*MUNICIPALITIES, ALL_DURHAM):
+        if value.strip().casefold() == name.casefold():
+            return name
+    if value.strip().casefold() in {"durham", "durham region", "all"}:
+        return ALL_DURHAM
+    raise ValueError(
+        f'"{value}" is not one of Durham\'s municipalities: '
+        + ", ".join(MUNICIPALITIES)
+        + f' (or "{ALL_DURHAM}")'
+    )
+
+
+Municipality = Annotated[str, AfterValidator(_municipality)]
+
+
+def localise(value: LocalText | None, language: str, fallback: str = DEFAULT_LANGUAGE) -> str:
+    """Pick the text for a language, falling back to English, then to any language given."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    for lang in (language, fallback):
+        if lang in value:
+            return value[lang]
+    return next(iter(value.values()), "")
+
+
+def all_texts(value: LocalText | LocalList | None) -> list[str]:
+    """Every text of every language, for indexing."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return list(value)
+    out: list[str] = []
+    for item in value.values():
+        out.extend([item] if isinstance(item, str) else item)
+    return out
+
+
+def languages_of(value: LocalText | LocalList | None) -> frozenset[str]:
+    """The languages a text is written in (plain text counts as the default language)."""
+    if value is None:
+        return frozenset()
+    if isinstance(value, str | list):
+        return frozenset({DEFAULT_LANGUAGE})
+    return frozenset(value)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Phone(_Model):
+    """A phone number with an optional label ("toll-free", "TTY", "text")."""
+
+    number: Annotated[str, AfterValidator(check_phone)]
+    label: LocalText | None = None
+
+
+def _phone(value: Any) -> Any:
+    return {"number": value} if isinstance(value, str | int) and not isinstance(value, bool) else value
+
+
+PhoneField = Annotated[Phone, BeforeValidator(_phone)]
+
+
+class Provenance(_Model):
+    """Who keeps an entry current, where its facts come from, and when they were checked."""
+
+    owner: str | None = None
+    source: Url | None = None
+    sources: list[Url] = Field(default_factory=list)
+    last_verified: date | None = None
+    # True when the facts come from an old or secondary page: the bot then asks users to confirm.
+    unverified: bool = False
+    caveat: LocalText | None = None
+
+    @property
+    def all_sources(self) -> list[str]:
+        """The main source first, then any others."""
+        return ([self.source] if self.source else []) + [s for s in self.sources if s != self.source]
+
+
+class Topic(_Model):
+    """A heading newcomers browse by, like Health or Housing."""
+
+    id: EntryId
+    title: LocalText
+    emoji: str | None = None
+    description: LocalText | None = None
+    order: int = 100
+
+
+class Service(Provenance):
+    """An organisation or programme, with the contacts a newcomer needs."""
+
+    id: EntryId
+    name: LocalText
+    topics: Annotated[list[EntryId], BeforeValidator(_one_or_many)] = Field(default_factory=list)
+    description: LocalText | None = None
+    phones: Annotated[list[PhoneField], BeforeValidator(_one_or_many)] = Field(
+        default_factory=list
+    )
+    email: Email | None = None
+    website: Url | None = None
+    address: str | None = None
+    hours: LocalText | None = None
+    languages: list[str] = Field(default_factory=list)
+    municipalities: Annotated[list[Municipality], BeforeValidator(_one_or_many)] = Field(
+        default_factory=list
+    )
+    eligibility: LocalText | None = None
+    cost: LocalText | None = None
+    keywords: list[str] = Field(default_factory=list)
+    questions: LocalList = Field(default_factory=list)
+    # Shown (with 211) when the bot does not know an answer: a settlement agency, say.
+    offer_when_unanswered: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _topic_alias(cls, data: Any) -> Any:
+        # Partners naturally write `topic:` for a service in one topic.
+        if isinstance(data, dict) and "topic" in data and "topics" not in data:
+            data = {**data, "topics": data["topic"]}
+            del data["topic"]
+        return data
+
+
+class Faq(Provenance):
+    """A question newcomers ask, in many wordings, with one answer."""
+
+    id: EntryId
+    topic: EntryId | None = None
+    questions: LocalList
+    keywords: list[str] = Field(default_factory=list)
+    answer: LocalText
+    services: Annotated[list[EntryId], BeforeValidator(_one_or_many)] = Field(
+        default_factory=list
+    )
+
+    @field_validator("questions")
+    @classmethod
+    def _some_questions(cls, value: LocalList) -> LocalList:
+        if not all_texts(value):
+            raise ValueError("give at least one question, the way a newcomer would ask it")
+        return value
+
+
+class Event(Provenance):
+    """A community event; it is offered only until it ends."""
+
+    id: EntryId
+    title: LocalText
+    description: LocalText | None = None
+    start: datetime
+    end: datetime | None = None
+    # For a recurring event: when it happens, in words ("Every Tuesday, 6 to 8 pm").
+    schedule: LocalText | None = None
+    location: str | None = None
+    municipality: Municipality | None = None
+    organiser: EntryId | None = None
+    cost: LocalText | None = None
+    registration_url: Url | None = None
+    topic: EntryId | None = None
+    questions: LocalList = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _date_is_whole_day(cls, value: Any) -> Any:
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return datetime.combine(value, time(0, 0))
+        return value
+
+    @field_validator("start", "end")
+    @classmethod
+    def _in_toronto(cls, value: datetime | None) -> datetime | None:
+        # Partners write local times; an explicit offset is respected.
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=TORONTO)
+        return value
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Event:
+        if self.end is not None and self.end < self.start:
+            raise ValueError(
+                f"the event ends ({self.end:%Y-%m-%d %H:%M}) before it starts "
+                f"({self.start:%Y-%m-%d %H:%M})"
+            )
+        return self
+
+    @property
+    def finishes(self) -> datetime:
+        """When the event is over: its end, or the end of its start day."""
+        if self.end is not None:
+            return self.end
+        return datetime.combine(self.start.date(), time(23, 59), tzinfo=self.start.tzinfo)
+
+    def is_upcoming(self, now: datetime) -> bool:
+        """True until the event has finished."""
+        return self.finishes >= now
+
+
+class CrisisLine(Provenance):
+    """A tripwire category: phrases that mean someone may be in danger, and who to call."""
+
+    id: EntryId
+    category: Literal[
+        "self_harm", "violence", "abuse", "child_danger", "medical", "homeless", "other"
+    ]
+    priority: int = 100
+    triggers: LocalList
+    reply: LocalText
+    services: Annotated[list[EntryId], BeforeValidator(_one_or_many)] = Field(
+        default_factory=list
+    )
+
+
+SynonymGroup = Annotated[list[str], Field(min_length=2)]
+
+Entry = Faq | Service | Event
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    """Where an entry was written: file, line and column (1-based)."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """A whole, validated knowledge base: every entry by id, read-only."""
+
+    topics: Mapping[str, Topic]
+    services: Mapping[str, Service]
+    faqs: Mapping[str, Faq]
+    events: Mapping[str, Event]
+    crisis: tuple[CrisisLine, ...]
+    synonyms: tuple[tuple[str, ...], ...]
+    locations: Mapping[str, SourceLocation] = field(default_factory=dict)
+    root: str = ""
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        topics: list[Topic],
+        services: list[Service],
+        faqs: list[Faq],
+        events: list[Event],
+        crisis: list[CrisisLine],
+        synonyms: list[list[str]],
+        locations: dict[str, SourceLocation] | None = None,
+        root: str = "",
+    ) -> KnowledgeBase:
+        """Freeze lists of entries into lookup tables."""
+        return cls(
+            topics=MappingProxyType({t.id: t for t in sorted(topics, key=lambda t: t.order)}),
+            services=MappingProxyType({s.id: s for s in services}),
+            faqs=MappingProxyType({f.id: f for f in faqs}),
+            events=MappingProxyType(
+                {e.id: e for e in sorted(events, key=lambda e: (e.start, e.id))}
+            ),
+            crisis=tuple(sorted(crisis, key=lambda c: (c.priority, c.id))),
+            synonyms=tuple(tuple(group) for group in synonyms),
+            locations=MappingProxyType(dict(locations or {})),
+            root=root,
+        )
+
+    def entry(self, entry_id: str) -> Entry | None:
+        """The FAQ, service or event with this id."""
+        return self.faqs.get(entry_id) or self.services.get(entry_id) or self.events.get(entry_id)
+
+    def entries(self) -> Iterator[Entry]:
+        """Every answerable entry: FAQs, then services, then events."""
+        yield from self.faqs.values()
+        yield from self.services.values()
+        yield from self.events.values()
+
+    def upcoming_events(self, now: datetime) -> list[Event]:
+        """Events not yet over, soonest first."""
+        return [e for e in self.events.values() if e.is_upcoming(now)]
+
+    def topic_of(self, entry: Entry) -> str | None:
+        """The topic id an entry belongs to, if any."""
+        if isinstance(entry, Service):
+            return entry.topics[0] if entry.topics else None
+        return entry.topic
+
+    def entries_in_topic(self, topic_id: str) -> list[Entry]:
+        """The FAQs, services and events filed under a topic."""
+        found: list[Entry] = []
+        for entry in self.entries():
+            topics = entry.topics if isinstance(entry, Service) else [entry.topic]
+            if topic_id in topics:
+                found.append(entry)
+        return found
+
+    def title_of(self, entry: Entry, language: str) -> str:
+        """A short human title for an entry: an FAQ's first question, a service's name."""
+        if isinstance(entry, Faq):
+            questions = entry.questions
+            if isinstance(questions, dict):
+                chosen = questions.get(language) or questions.get(DEFAULT_LANGUAGE)
+                if not chosen:
+                    chosen = next(iter(questions.values()))
+                return chosen[0]
+            return questions[0]
+        if isinstance(entry, Service):
+            return localise(entry.name, language)
+        return localise(entry.title, language)
+
+    def __len__(self) -> int:
+        return len(self.faqs) + len(self.services) + len(self.events)

@@ -1,0 +1,542 @@
+"""Read a knowledge-base directory of YAML files into a validated KnowledgeBase.
+
+The bot, the `validate` command and the tests all load through `load_directory`, so a partner
+sees exactly the errors the bot would refuse to start with, each with file, line and entry.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from bot.knowledge import (
+    TORONTO,
+    CrisisLine,
+    Event,
+    Faq,
+    KnowledgeBase,
+    Provenance,
+    Service,
+    SourceLocation,
+    Topic,
+)
+
+SECTIONS: dict[str, type[BaseModel]] = {
+    "topics": Topic,
+    "services": Service,
+    "faqs": Faq,
+    "events": Event,
+    "crisis": CrisisLine,
+}
+ALL_SECTIONS = (*SECTIONS, "synonyms")
+STALE_AFTER = timedelta(days=365)
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One error or warning, addressed to the person who edits the file."""
+
+    file: str
+    line: int
+    column: int
+    message: str
+    entry_id: str | None = None
+    severity: Literal["error", "warning"] = "error"
+    snippet: str = field(default="", compare=False)
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}"
+        entry = f" [{self.entry_id}]" if self.entry_id else ""
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{where}:{entry} {prefix}{self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-friendly form for tools."""
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "entry_id": self.entry_id,
+            "severity": self.severity,
+            "message": self.message,
+        }
+
+
+class KnowledgeError(Exception):
+    """The knowledge base has errors; `problems` lists every one of them."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        lines = "\n".join(str(p) for p in problems)
+        super().__init__(f"the knowledge base has {len(problems)} error(s):\n{lines}")
+
+
+@dataclass
+class LoadResult:
+    """What loading found: the knowledge base when it is valid, and every problem."""
+
+    knowledge: KnowledgeBase | None
+    errors: list[Problem]
+    warnings: list[Problem]
+    files: list[str]
+
+    @property
+    def ok(self) -> bool:
+        """True when there are no errors (warnings are allowed)."""
+        return self.knowledge is not None and not self.errors
+
+
+class _MarkedLoader(yaml.SafeLoader):
+    """A safe loader that leaves dates as text, so a bad date is a friendly error, not a crash."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
+def _node_marks(node: yaml.Node, path: Path_, marks: dict[Path_, yaml.Mark]) -> list[str]:
+    """Record the start mark of every node under its path; return duplicate-key descriptions."""
+    marks[path] = node.start_mark
+    duplicates: list[str] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: set[Any] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in seen:
+                duplicates.append(f"{key_node.start_mark.line + 1}:{key}")
+            seen.add(key)
+            marks[(*path, key, "__key__")] = key_node.start_mark
+            duplicates += _node_marks(value_node, (*path, key), marks)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            duplicates += _node_marks(item, (*path, index), marks)
+    return duplicates
+
+
+def _explain_yaml_error(exc: yaml.MarkedYAMLError, text: str) -> str:
+    """Turn a parser message into advice a non-programmer can act on."""
+    problem = (exc.problem or "").lower()
+    mark = exc.problem_mark
+    line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
+    if "\t" in line or "found character '\\t'" in problem:
+        return "this line has a tab character: YAML needs spaces for indentation, not tabs"
+    if "mapping values are not allowed" in problem:
+        return (
+            "there is a colon (:) where YAML did not expect one; if the text itself contains "
+            'a colon, put the whole text in quotes, like answer: "Open: 9 to 5"'
+        )
+    if "expected <block end>" in problem or "bad indentation" in problem:
+        return "the indentation is off: line this up with the lines above it, using spaces"
+    if "found undefined alias" in problem:
+        return "a '*' starts this value; put the text in quotes"
+    if "could not find expected ':'" in problem:
+        return 'a line is missing its colon (write it as key: value), or a quote is not closed'
+    if "found unexpected end of stream" in problem or "while scanning a quoted scalar" in str(
+        exc.context
+    ):
+        return "a quote (\" or ') is opened but never closed"
+    detail = exc.problem or str(exc)
+    return f"this is not valid YAML ({detail})"
+
+
+_FRIENDLY_TYPES = {
+    "string_type": "should be text",
+    "int_type": "should be a whole number",
+    "int_parsing": "should be a whole number",
+    "bool_type": "should be true or false",
+    "bool_parsing": "should be true or false",
+    "list_type": "should be a list (lines starting with '- ')",
+    "dict_type": "should be a group of 'key: value' lines",
+    "model_type": "should be a group of 'key: value' lines",
+    "date_type": "should be a date written as YYYY-MM-DD, like 2026-11-24",
+    "date_parsing": "should be a date written as YYYY-MM-DD, like 2026-11-24",
+    "date_from_datetime_parsing": "should be a date written as YYYY-MM-DD, like 2026-11-24",
+    "date_from_datetime_inexact": "should be a date without a time, like 2026-11-24",
+    "datetime_type": "should be a date and time, like 2026-12-05 18:00",
+    "datetime_parsing": "should be a date and time, like 2026-12-05 18:00",
+    "datetime_from_date_parsing": "should be a date and time, like 2026-12-05 18:00",
+    "too_short": "needs more items",
+}
+
+
+def _friendly(err: Any, model: type[BaseModel], loc: Path_) -> str:
+    """Explain one pydantic error in plain words."""
+    kind = err["type"]
+    name = next((str(p) for p in reversed(loc) if isinstance(p, str)), "")
+    if kind == "extra_forbidden":
+        fields = _fields_at(model, loc[:-1])
+        close = difflib.get_close_matches(name, fields, n=1, cutoff=0.6)
+        hint = f' Did you mean "{close[0]}"?' if close else ""
+        return f'"{name}" is not a field this entry can have.{hint}'
+    if kind == "missing":
+        return f'this entry needs "{name}"'
+    if kind in ("value_error", "assertion_error"):
+        message = str(err.get("ctx", {}).get("error", err["msg"]))
+        return message[0].upper() + message[1:] if message else err["msg"]
+    if kind == "literal_error":
+        return f'"{name}" must be one of: {err.get("ctx", {}).get("expected", "")}'
+    friendly = _FRIENDLY_TYPES.get(kind)
+    if friendly:
+        return f'"{name}" {friendly}' if name else friendly[0].upper() + friendly[1:]
+    return f'"{name}": {err["msg"]}' if name else str(err["msg"])
+
+
+def _fields_at(model: type[BaseModel], loc: Path_) -> list[str]:
+    """The allowed field names where a stray key was found (for "did you mean")."""
+    current: type[BaseModel] = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        info = current.model_fields.get(str(part))
+        annotation = getattr(info, "annotation", None)
+        nested = _first_model(annotation)
+        if nested is None:
+            break
+        current = nested
+    return [*current.model_fields, *(["topic"] if current is Service else [])]
+
+
+def _first_model(annotation: Any) -> type[BaseModel] | None:
+    """Find a model class inside an annotation like list[Phone]."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _first_model(arg)
+        if found is not None:
+            return found
+    for meta in getattr(annotation, "__metadata__", ()) or ():
+        found = _first_model(meta)
+        if found is not None:
+            return found
+    return None
+
+
+_UNION_LABELS = {"str", "list", "dict", "int", "bool", "constrained-str", "date", "datetime"}
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> Path_:
+    """Drop pydantic's union-branch labels ("str", "dict[...]") from an error location."""
+    out: list[str | int] = []
+    for part in loc:
+        if isinstance(part, int):
+            out.append(part)
+        elif isinstance(part, str) and ("[" in part or part in _UNION_LABELS):
+            continue
+        elif isinstance(part, str) and part.startswith("function-"):
+            continue
+        else:
+            out.append(part)
+    return tuple(out)
+
+
+class _FileReader:
+    """Parses one YAML file and validates its sections, collecting every problem."""
+
+    def __init__(self, path: Path, display: str) -> None:
+        self.path = path
+        self.display = display
+        self.problems: list[Problem] = []
+        self.marks: dict[Path_, yaml.Mark] = {}
+        self.lines: list[str] = []
+        # Ids of entries written here, valid or not, so one bad entry does not also
+        # break every link to it.
+        self.declared: dict[str, set[str]] = {}
+
+    def problem(
+        self, path: Path_, message: str, entry_id: str | None = None, key: bool = False
+    ) -> None:
+        """Record an error at the closest known position of a path."""
+        mark = None
+        if key and path:
+            mark = self.marks.get((*path, "__key__"))
+        probe = path
+        while mark is None and probe:
+            mark = self.marks.get(probe)
+            probe = probe[:-1]
+        line = mark.line + 1 if mark else 1
+        column = mark.column + 1 if mark else 1
+        snippet = self.lines[line - 1].rstrip() if 0 < line <= len(self.lines) else ""
+        self.problems.append(
+            Problem(self.display, line, column, message, entry_id, snippet=snippet)
+        )
+
+    def read(self) -> dict[str, Any] | None:
+        """The file's top-level mapping, or None after recording why it cannot be read."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            self.problem((), "this file is not saved as UTF-8 text; save it again as UTF-8")
+            return None
+        except OSError as exc:
+            self.problem((), f"this file cannot be read ({exc.strerror})")
+            return None
+        self.lines = text.splitlines()
+        loader = _MarkedLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return {}
+            duplicates = _node_marks(node, (), self.marks)
+            data = loader.construct_document(node)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark else 1
+            column = mark.column + 1 if mark else 1
+            snippet = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+            self.problems.append(
+                Problem(
+                    self.display, line, column, _explain_yaml_error(exc, text), snippet=snippet
+                )
+            )
+            return None
+        except yaml.YAMLError as exc:
+            self.problem((), f"this is not valid YAML ({exc})")
+            return None
+        finally:
+            loader.dispose()
+        for duplicate in duplicates:
+            line_no, key = duplicate.split(":", 1)
+            self.problems.append(
+                Problem(
+                    self.display,
+                    int(line_no),
+                    1,
+                    f'"{key}" is written twice in the same entry; keep only one',
+                )
+            )
+        if not isinstance(data, dict):
+            self.problem((), "the file must start with a section name, like 'faqs:' or 'services:'")
+            return None
+        for key in data:
+            if key not in ALL_SECTIONS:
+                close = difflib.get_close_matches(str(key), ALL_SECTIONS, n=1, cutoff=0.6)
+                hint = f' Did you mean "{close[0]}"?' if close else ""
+                self.problem(
+                    (key,),
+                    f'"{key}" is not a section; sections are {", ".join(ALL_SECTIONS)}.{hint}',
+                    key=True,
+                )
+        return data
+
+    def entries(self, data: dict[str, Any], section: str) -> list[tuple[BaseModel, int]]:
+        """Validate each entry of one section; bad entries are reported and left out."""
+        items = data.get(section)
+        if items is None:
+            return []
+        if not isinstance(items, list):
+            self.problem((section,), f'"{section}" should be a list of entries, each starting "- "')
+            return []
+        model = SECTIONS[section]
+        out: list[tuple[BaseModel, int]] = []
+        for index, raw in enumerate(items):
+            entry_id = raw.get("id") if isinstance(raw, dict) else None
+            entry_id = str(entry_id) if entry_id is not None else None
+            if entry_id:
+                self.declared.setdefault(section, set()).add(entry_id)
+            try:
+                out.append((model.model_validate(raw), index))
+            except ValidationError as exc:
+                reported: set[Path_] = set()
+                for err in exc.errors():
+                    loc = _clean_loc(err["loc"])
+                    # A union (text, or text per language) fails once per branch: say it once.
+                    if loc in reported:
+                        continue
+                    reported.add(loc)
+                    path: Path_ = (section, index, *loc)
+                    self.problem(
+                        path,
+                        _friendly(err, model, loc),
+                        entry_id,
+                        key=err["type"] == "extra_forbidden",
+                    )
+        return out
+
+    def synonyms(self, data: dict[str, Any]) -> list[list[str]]:
+        """Validate the synonym groups: each a list of two or more terms."""
+        groups = data.get("synonyms")
+        if groups is None:
+            return []
+        if not isinstance(groups, list):
+            self.problem(("synonyms",), '"synonyms" should be a list of groups, like - [OHIP, health card]')
+            return []
+        out: list[list[str]] = []
+        for index, group in enumerate(groups):
+            if isinstance(group, dict) and isinstance(group.get("terms"), list):
+                group = group["terms"]
+            if (
+                not isinstance(group, list)
+                or len(group) < 2
+                or not all(isinstance(t, str | int) and str(t).strip() for t in group)
+            ):
+                self.problem(
+                    ("synonyms", index),
+                    "a synonym group is a list of two or more words that mean the same, "
+                    "like [OHIP, health card]",
+                )
+                continue
+            out.append([str(t).strip() for t in group])
+        return out
+
+
+def _yaml_files(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root]
+    return sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def load_directory(
+    root: str | Path, *, today: date | None = None, now: datetime | None = None
+) -> LoadResult:
+    """Load every YAML file under `root` (or one file), check links, and report all problems."""
+    base = Path(root)
+    today = today or datetime.now(TORONTO).date()
+    now = now or datetime.now(TORONTO)
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    if not base.exists():
+        problem = Problem(str(base), 1, 1, "this knowledge-base folder does not exist")
+        return LoadResult(None, [problem], [], [])
+    files = _yaml_files(base)
+    if not files:
+        problem = Problem(str(base), 1, 1, "this folder has no .yaml files")
+        return LoadResult(None, [problem], [], [])
+
+    collected: dict[str, list[Any]] = {name: [] for name in SECTIONS}
+    synonyms: list[list[str]] = []
+    locations: dict[str, SourceLocation] = {}
+    readers: dict[str, tuple[_FileReader, Path_]] = {}
+    displays: list[str] = []
+    all_readers: list[_FileReader] = []
+    for path in files:
+        display = str(path.relative_to(base.parent)) if base.is_dir() else str(path)
+        displays.append(display)
+        reader = _FileReader(path, display)
+        all_readers.append(reader)
+        data = reader.read()
+        if data is not None:
+            for section in SECTIONS:
+                for entry, index in reader.entries(data, section):
+                    entry_id = str(getattr(entry, "id"))
+                    where: Path_ = (section, index)
+                    if entry_id in readers:
+                        first = locations[entry_id]
+                        reader.problem(
+                            (*where, "id"),
+                            f'the id "{entry_id}" is already used at {first}; ids must be unique',
+                            entry_id,
+                        )
+                        continue
+                    mark = reader.marks.get(where)
+                    locations[entry_id] = SourceLocation(
+                        display, mark.line + 1 if mark else 1, mark.column + 1 if mark else 1
+                    )
+                    readers[entry_id] = (reader, where)
+                    collected[section].append(entry)
+            synonyms += reader.synonyms(data)
+        errors += reader.problems
+
+    def link_error(entry_id: str, field_name: str | Path_, message: str) -> None:
+        reader, where = readers[entry_id]
+        before = len(reader.problems)
+        inner = field_name if isinstance(field_name, tuple) else (field_name,)
+        reader.problem((*where, *inner), message, entry_id)
+        errors.extend(reader.problems[before:])
+
+    def warn(entry_id: str, field_name: str, message: str) -> None:
+        reader, where = readers[entry_id]
+        mark = reader.marks.get((*where, field_name)) or reader.marks.get(where)
+        warnings.append(
+            Problem(
+                reader.display,
+                mark.line + 1 if mark else 1,
+                mark.column + 1 if mark else 1,
+                message,
+                entry_id,
+                severity="warning",
+            )
+        )
+
+    declared: dict[str, set[str]] = {name: set() for name in SECTIONS}
+    for file_reader in all_readers:
+        for section, ids in file_reader.declared.items():
+            declared[section] |= ids
+    topic_ids = {t.id for t in collected["topics"]} | declared["topics"]
+    service_ids = {s.id for s in collected["services"]} | declared["services"]
+
+    def check_links(
+        entry_id: str, field_name: str, ids: str | list[str], known: set[str], kind: str
+    ) -> None:
+        refs = [(field_name,)] if isinstance(ids, str) else [(field_name, i) for i in range(len(ids))]
+        for where, ref in zip(refs, [ids] if isinstance(ids, str) else ids, strict=True):
+            if ref not in known:
+                close = difflib.get_close_matches(ref, sorted(known), n=1, cutoff=0.6)
+                hint = f' Did you mean "{close[0]}"?' if close else ""
+                link_error(entry_id, where, f'there is no {kind} with the id "{ref}".{hint}')
+
+    # Links are only checked against topics when the knowledge base defines topics at all,
+    # so the minimal FAQ-only form stays valid with a free-text `topic`.
+    for faq in collected["faqs"]:
+        if topic_ids and faq.topic:
+            check_links(faq.id, "topic", faq.topic, topic_ids, "topic")
+        check_links(faq.id, "services", faq.services, service_ids, "service")
+    for service in collected["services"]:
+        if topic_ids:
+            check_links(service.id, "topics", service.topics, topic_ids, "topic")
+    for event in collected["events"]:
+        if event.organiser:
+            check_links(event.id, "organiser", event.organiser, service_ids, "service")
+        if topic_ids and event.topic:
+            check_links(event.id, "topic", event.topic, topic_ids, "topic")
+        if not event.is_upcoming(now):
+            warn(event.id, "start", "this event is over; the bot no longer offers it")
+    for line in collected["crisis"]:
+        check_links(line.id, "services", line.services, service_ids, "service")
+
+    for section in ("services", "faqs", "events", "crisis"):
+        for entry in collected[section]:
+            assert isinstance(entry, Provenance)
+            entry_id = str(getattr(entry, "id"))
+            if entry.last_verified and entry.last_verified > today:
+                link_error(entry_id, "last_verified", "last_verified is a date in the future")
+            elif entry.last_verified and today - entry.last_verified > STALE_AFTER:
+                warn(
+                    entry_id,
+                    "last_verified",
+                    f"not verified for over a year (last on {entry.last_verified}); "
+                    "please check it with the provider",
+                )
+
+    errors.sort(key=lambda p: (p.file, p.line, p.column))
+    warnings.sort(key=lambda p: (p.file, p.line, p.column))
+    if errors:
+        return LoadResult(None, errors, warnings, displays)
+    knowledge = KnowledgeBase.build(
+        topics=collected["topics"],
+        services=collected["services"],
+        faqs=collected["faqs"],
+        events=collected["events"],
+        crisis=collected["crisis"],
+        synonyms=synonyms,
+        locations=locations,
+        root=str(base),
+    )
+    return LoadResult(knowledge, errors, warnings, displays)
+
+
+def load_knowledge(root: str | Path) -> KnowledgeBase:
+    """Load a knowledge base or raise KnowledgeError listing every problem."""
+    result = load_directory(root)
+    if result.knowledge is None:
+        raise KnowledgeError(result.errors)
+    return result.knowledge

@@ -1,0 +1,177 @@
+"""The matcher: turns a question into an outcome (answered, ambiguous, unanswered or crisis)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from functools import partial
+
+from bot import scoring
+from bot.knowledge import (
+    DEFAULT_LANGUAGE,
+    CrisisLine,
+    Event,
+    Faq,
+    KnowledgeBase,
+    Service,
+    TORONTO,
+    all_texts,
+    localise,
+)
+from bot.scoring import Document, Evidence, Index
+from bot.text import Synonyms, guess_language, prepare
+from bot.tripwire import Tripwire
+
+# Matching looks at the start of very long messages only: a question is in the first lines.
+MAX_QUESTION_CHARS = 1000
+
+
+class Outcome(StrEnum):
+    """What the bot decided to do with a question."""
+
+    ANSWERED = "answered"
+    AMBIGUOUS = "ambiguous"
+    UNANSWERED = "unanswered"
+    CRISIS = "crisis"
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    """Decision thresholds on the 0-100 score scale (see README: how they were chosen)."""
+
+    answer_threshold: float = scoring.DEFAULT_ANSWER_THRESHOLD
+    ambiguity_margin: float = scoring.DEFAULT_AMBIGUITY_MARGIN
+    # Below the answer threshold but above this, the bot offers "did you mean" choices.
+    suggest_threshold: float | None = None
+    max_choices: int = 3
+
+    @property
+    def suggest_floor(self) -> float:
+        """The lowest score still offered as a choice."""
+        if self.suggest_threshold is not None:
+            return self.suggest_threshold
+        return self.answer_threshold
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One ranked entry with its score and the evidence for it."""
+
+    entry_id: str
+    score: float
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class Match:
+    """The matcher's decision for one question."""
+
+    outcome: Outcome
+    language: str
+    candidates: tuple[Candidate, ...]
+    crisis: CrisisLine | None = None
+    # For an ambiguous match: the candidates worth offering as "did you mean" buttons.
+    choices: tuple[Candidate, ...] = ()
+
+    @property
+    def best(self) -> Candidate | None:
+        """The entry the bot answers with (or its top guess when ambiguous)."""
+        if self.outcome in (Outcome.ANSWERED, Outcome.AMBIGUOUS) and self.candidates:
+            return self.candidates[0]
+        return None
+
+    @property
+    def entry_id(self) -> str | None:
+        """The best entry's id, or None."""
+        return self.best.entry_id if self.best else None
+
+    @property
+    def score(self) -> float:
+        """The top candidate's score (0 when there is none)."""
+        return self.candidates[0].score if self.candidates else 0.0
+
+
+def documents(knowledge: KnowledgeBase) -> list[Document]:
+    """What the index searches: FAQ questions, service names and descriptions, event titles."""
+    docs: list[Document] = []
+    for entry in knowledge.entries():
+        texts: list[str]
+        if isinstance(entry, Faq):
+            texts = all_texts(entry.questions)
+        elif isinstance(entry, Service):
+            texts = [*all_texts(entry.name), *all_texts(entry.questions)]
+            texts += all_texts(entry.description)
+        else:
+            texts = [*all_texts(entry.title), *all_texts(entry.questions)]
+            texts += all_texts(entry.description)
+        docs.append(Document(entry.id, tuple(t for t in texts if t.strip()), tuple(entry.keywords)))
+    return docs
+
+
+class Matcher:
+    """Matches questions against one knowledge base; build once, call `match` many times."""
+
+    def __init__(self, knowledge: KnowledgeBase, settings: MatchSettings | None = None) -> None:
+        self.knowledge = knowledge
+        self.settings = settings or MatchSettings()
+        self.synonyms = Synonyms(knowledge.synonyms)
+        self.tripwire = Tripwire(knowledge.crisis)
+        self.index = Index.build(documents(knowledge), partial(prepare, synonyms=self.synonyms))
+
+    def language_of(self, text: str, language: str | None) -> str:
+        """The reply language: the one asked for, else a guess from the text, else English."""
+        if language:
+            return language.split("-")[0].lower()
+        return guess_language(text) or DEFAULT_LANGUAGE
+
+    def match(self, text: str, language: str | None = None, now: datetime | None = None) -> Match:
+        """Decide how to answer `text`; never raises on odd input."""
+        lang = self.language_of(text, language)
+        question = text[:MAX_QUESTION_CHARS]
+        crisis = self.tripwire.check(question)
+        if crisis is not None:
+            return Match(Outcome.CRISIS, lang, (), crisis)
+        now = now or datetime.now(TORONTO)
+        limit = self.settings.max_choices + 2
+        hits = [
+            Candidate(hit.entry_id, round(hit.score, 1), hit.evidence)
+            for hit in self.index.search(question, limit=limit + 3)
+            if self._offerable(hit.entry_id, now)
+        ][:limit]
+        outcome = self._decide(hits)
+        choices = self._choices(hits) if outcome is Outcome.AMBIGUOUS else ()
+        return Match(outcome, lang, tuple(hits), choices=choices)
+
+    def _offerable(self, entry_id: str, now: datetime) -> bool:
+        entry = self.knowledge.entry(entry_id)
+        return not isinstance(entry, Event) or entry.is_upcoming(now)
+
+    def _decide(self, hits: list[Candidate]) -> Outcome:
+        settings = self.settings
+        if not hits or hits[0].score < settings.suggest_floor:
+            return Outcome.UNANSWERED
+        if hits[0].score < settings.answer_threshold:
+            return Outcome.AMBIGUOUS
+        runner_up = hits[1].score if len(hits) > 1 else 0.0
+        if hits[0].score - runner_up < settings.ambiguity_margin:
+            return Outcome.AMBIGUOUS
+        return Outcome.ANSWERED
+
+    def _choices(self, hits: list[Candidate]) -> tuple[Candidate, ...]:
+        # Offer the close runners-up, not every weak hit: within the margin of the best
+        # one, and never below the suggestion floor.
+        best = hits[0].score
+        floor = max(self.settings.suggest_floor, best - 2 * self.settings.ambiguity_margin)
+        close = [c for c in hits if c.score >= floor] or hits[:1]
+        return tuple(close[: self.settings.max_choices])
+
+    def title(self, entry_id: str, language: str) -> str:
+        """A short label for an entry (for buttons and lists)."""
+        entry = self.knowledge.entry(entry_id)
+        return self.knowledge.title_of(entry, language) if entry else entry_id
+
+    def topic_title(self, topic_id: str, language: str) -> str:
+        """A topic's title in a language."""
+        topic = self.knowledge.topics.get(topic_id)
+        return localise(topic.title, language) if topic else topic_id

@@ -1,0 +1,66 @@
+"""Message catalogues: every sentence the bot says, per language, kept in YAML files."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from bot.knowledge import DEFAULT_LANGUAGE
+
+LOCALES_DIR = Path(__file__).parent / "locales"
+
+
+class Catalogue:
+    """Looks up a message by key and language, falling back to English."""
+
+    def __init__(self, messages: Mapping[str, Mapping[str, str]]) -> None:
+        self._messages = MappingProxyType({k: MappingProxyType(dict(v)) for k, v in messages.items()})
+        if DEFAULT_LANGUAGE not in self._messages:
+            raise ValueError("the message catalogue needs an English (en) file")
+
+    @classmethod
+    def load(cls, *directories: Path) -> Catalogue:
+        """Read every `<lang>.yaml` file; later directories override earlier ones."""
+        messages: dict[str, dict[str, str]] = {}
+        for directory in (LOCALES_DIR, *directories):
+            for path in sorted(directory.glob("*.yaml")):
+                data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+                if not isinstance(data, dict):
+                    raise ValueError(f"{path}: a message file is a list of 'key: text' lines")
+                messages.setdefault(path.stem, {}).update({str(k): str(v) for k, v in data.items()})
+        return cls(messages)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Language codes with a catalogue, English first."""
+        others = sorted(lang for lang in self._messages if lang != DEFAULT_LANGUAGE)
+        return (DEFAULT_LANGUAGE, *others)
+
+    def supports(self, language: str | None) -> bool:
+        """True when there is a catalogue for this language."""
+        return language in self._messages
+
+    def resolve(self, language: str | None) -> str:
+        """The catalogue language to use for a Telegram language code like "fr-CA"."""
+        if language:
+            base = language.split("-")[0].lower()
+            if base in self._messages:
+                return base
+        return DEFAULT_LANGUAGE
+
+    def get(self, key: str, language: str | None = None, **values: object) -> str:
+        """The message for `key` in `language` (or English), with {placeholders} filled."""
+        lang = self.resolve(language)
+        text = self._messages[lang].get(key) or self._messages[DEFAULT_LANGUAGE].get(key)
+        if text is None:
+            raise KeyError(f"no message called {key!r}")
+        return string.Formatter().vformat(text, (), values) if values else text
+
+    def keys(self, language: str = DEFAULT_LANGUAGE) -> frozenset[str]:
+        """The message keys of one language (for checking translations are complete)."""
+        return frozenset(self._messages.get(language, {}))

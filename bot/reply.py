@@ -1,0 +1,283 @@
+"""Reply cards: the answer and each linked service's contacts, as plain text or Telegram HTML."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Protocol
+from urllib.parse import quote_plus
+
+from bot.knowledge import (
+    TORONTO,
+    CrisisLine,
+    Event,
+    Faq,
+    KnowledgeBase,
+    Provenance,
+    Service,
+    localise,
+    tel_uri,
+)
+from bot.matcher import Match, Outcome
+from bot.messages import Catalogue
+
+
+class Markup(Protocol):
+    """How a card is marked up: plain text for terminals, HTML for Telegram."""
+
+    def text(self, value: str) -> str:
+        """Escape text written by users or partners."""
+
+    def bold(self, value: str) -> str:
+        """Emphasise already-escaped text."""
+
+    def link(self, label: str, url: str) -> str:
+        """A link with an (unescaped) label."""
+
+
+class PlainText:
+    """Plain text for the console and the JSON `text` field."""
+
+    def text(self, value: str) -> str:
+        """Plain text needs no escaping."""
+        return value
+
+    def bold(self, value: str) -> str:
+        """Plain text has no bold."""
+        return value
+
+    def link(self, label: str, url: str) -> str:
+        """Show the address, since a terminal cannot hide it behind a label."""
+        if url.startswith("tel:") or label == url:
+            return label
+        return f"{label} ({url})"
+
+
+class TelegramHtml:
+    """Telegram's HTML subset; everything from users or partners is escaped."""
+
+    def text(self, value: str) -> str:
+        """Escape <, > and & (and quotes, for attribute safety)."""
+        return html.escape(value, quote=True)
+
+    def bold(self, value: str) -> str:
+        """Wrap in <b>."""
+        return f"<b>{value}</b>"
+
+    def link(self, label: str, url: str) -> str:
+        """An <a> tag; tel: links are not clickable in Telegram, so phones stay plain text."""
+        if url.startswith("tel:"):
+            return html.escape(label)
+        return f'<a href="{html.escape(url, quote=True)}">{html.escape(label)}</a>'
+
+
+PLAIN = PlainText()
+HTML = TelegramHtml()
+
+
+def map_url(address: str) -> str:
+    """A map search for an address (opens in any browser or maps app)."""
+    return f"https://www.google.com/maps/search/?api=1&query={quote_plus(address)}"
+
+
+@dataclass(frozen=True)
+class CardOptions:
+    """Choices about what a card shows."""
+
+    # Entries not verified within this many days get a "please confirm" line.
+    stale_after_days: int = 365
+    show_sources: bool = True
+
+
+class Cards:
+    """Builds the reply text for matches, entries and services in one language and markup."""
+
+    def __init__(
+        self,
+        knowledge: KnowledgeBase,
+        catalogue: Catalogue,
+        options: CardOptions | None = None,
+        today: date | None = None,
+    ) -> None:
+        self.knowledge = knowledge
+        self.catalogue = catalogue
+        self.options = options or CardOptions()
+        self._today = today
+
+    @property
+    def today(self) -> date:
+        """Today in Durham (fixed in tests)."""
+        return self._today or datetime.now(TORONTO).date()
+
+    def for_match(
+        self, match: Match, markup: Markup = PLAIN, titles: Iterable[str] | None = None
+    ) -> str:
+        """The whole reply to a question."""
+        lang = match.language
+        if match.outcome is Outcome.CRISIS and match.crisis is not None:
+            return self.crisis(match.crisis, lang, markup)
+        if match.outcome is Outcome.ANSWERED and match.entry_id:
+            return self.entry(match.entry_id, lang, markup)
+        if match.outcome is Outcome.AMBIGUOUS:
+            intro = markup.text(self.catalogue.get("ambiguous.intro", lang))
+            labels = list(titles) if titles is not None else [
+                self._title(c.entry_id, lang) for c in match.choices
+            ]
+            lines = [f"{n}. {markup.text(label)}" for n, label in enumerate(labels, 1)]
+            return "\n".join([intro, *lines])
+        return self.unanswered(lang, markup)
+
+    def _title(self, entry_id: str, lang: str) -> str:
+        entry = self.knowledge.entry(entry_id)
+        return self.knowledge.title_of(entry, lang) if entry else entry_id
+
+    def entry(self, entry_id: str, lang: str, markup: Markup = PLAIN) -> str:
+        """The card for one FAQ, service or event."""
+        entry = self.knowledge.entry(entry_id)
+        if entry is None:
+            return self.unanswered(lang, markup)
+        if isinstance(entry, Faq):
+            parts = [markup.text(localise(entry.answer, lang))]
+            for service_id in entry.services:
+                service = self.knowledge.services.get(service_id)
+                if service is not None:
+                    parts.append(self.service(service, lang, markup))
+        elif isinstance(entry, Service):
+            parts = [self.service(entry, lang, markup, with_description=True)]
+        else:
+            parts = [self.event(entry, lang, markup)]
+        footer = self._footer(entry, lang, markup)
+        if footer:
+            parts.append(footer)
+        return "\n\n".join(p for p in parts if p)
+
+    def needs_confirmation(self, entry: Provenance) -> bool:
+        """True when an entry is flagged unverified or was last checked too long ago."""
+        if entry.unverified:
+            return True
+        if entry.last_verified is None:
+            return False
+        age = self.today - entry.last_verified
+        return age > timedelta(days=self.options.stale_after_days)
+
+    def _footer(self, entry: Provenance, lang: str, markup: Markup) -> str:
+        lines: list[str] = []
+        if entry.caveat:
+            lines.append(markup.text(localise(entry.caveat, lang)))
+        if self.needs_confirmation(entry):
+            lines.append(markup.text(self.catalogue.get("answer.confirm", lang)))
+        if self.options.show_sources and entry.source:
+            label = self.catalogue.get("answer.sources", lang)
+            checked = (
+                " (" + self.catalogue.get("answer.checked", lang, date=entry.last_verified) + ")"
+                if entry.last_verified
+                else ""
+            )
+            lines.append(f"{markup.text(label)}: {markup.link(entry.source, entry.source)}"
+                         f"{markup.text(checked)}")
+        return "\n".join(lines)
+
+    def service(
+        self, service: Service, lang: str, markup: Markup = PLAIN, with_description: bool = False
+    ) -> str:
+        """A service's contact block: name, phones, address with map link, website, hours..."""
+        label = self.catalogue.get
+        lines = [markup.bold(markup.text(localise(service.name, lang)))]
+        if with_description and service.description:
+            lines.append(markup.text(localise(service.description, lang)))
+        for phone in service.phones:
+            extra = f" ({localise(phone.label, lang)})" if phone.label else ""
+            number = markup.link(phone.number, tel_uri(phone.number))
+            lines.append(f"📞 {markup.text(label('contact.phone', lang))}: {number}"
+                         f"{markup.text(extra)}")
+        if service.address:
+            link = markup.link(label("contact.map", lang), map_url(service.address))
+            lines.append(
+                f"📍 {markup.text(label('contact.address', lang))}: "
+                f"{markup.text(service.address)} ({link})"
+            )
+        if service.website:
+            lines.append(f"🌐 {markup.text(label('contact.website', lang))}: "
+                         f"{markup.link(service.website, service.website)}")
+        if service.email:
+            lines.append(f"✉️ {markup.text(label('contact.email', lang))}: "
+                         f"{markup.text(service.email)}")
+        if service.hours:
+            lines.append(f"🕒 {markup.text(label('contact.hours', lang))}: "
+                         f"{markup.text(localise(service.hours, lang))}")
+        if service.languages:
+            lines.append(f"🗣 {markup.text(label('contact.languages', lang))}: "
+                         f"{markup.text(', '.join(service.languages))}")
+        if service.municipalities:
+            lines.append(f"🏘 {markup.text(label('contact.areas', lang))}: "
+                         f"{markup.text(', '.join(service.municipalities))}")
+        if with_description and service.eligibility:
+            lines.append(f"✅ {markup.text(label('contact.eligibility', lang))}: "
+                         f"{markup.text(localise(service.eligibility, lang))}")
+        if with_description and service.cost:
+            lines.append(f"💲 {markup.text(label('contact.cost', lang))}: "
+                         f"{markup.text(localise(service.cost, lang))}")
+        return "\n".join(lines)
+
+    def event(self, event: Event, lang: str, markup: Markup = PLAIN) -> str:
+        """An event card: title, when, where, cost, registration."""
+        label = self.catalogue.get
+        lines = [markup.bold(markup.text(localise(event.title, lang)))]
+        when = localise(event.schedule, lang) if event.schedule else self.when(event)
+        lines.append(f"📅 {markup.text(label('event.when', lang))}: {markup.text(when)}")
+        place = ", ".join(p for p in (event.location, event.municipality) if p)
+        if place:
+            lines.append(f"📍 {markup.text(label('event.where', lang))}: {markup.text(place)}")
+        if event.cost:
+            lines.append(f"💲 {markup.text(label('contact.cost', lang))}: "
+                         f"{markup.text(localise(event.cost, lang))}")
+        if event.organiser and event.organiser in self.knowledge.services:
+            organiser = localise(self.knowledge.services[event.organiser].name, lang)
+            lines.append(f"👥 {markup.text(label('event.organiser', lang))}: "
+                         f"{markup.text(organiser)}")
+        if event.registration_url:
+            lines.append(f"📝 {markup.text(label('event.register', lang))}: "
+                         f"{markup.link(event.registration_url, event.registration_url)}")
+        if event.description:
+            lines.append(markup.text(localise(event.description, lang)))
+        return "\n".join(lines)
+
+    @staticmethod
+    def when(event: Event) -> str:
+        """The event's date and time in Durham's time zone."""
+        start = event.start.astimezone(TORONTO)
+        text = f"{start:%a %d %b %Y}"
+        if (start.hour, start.minute) != (0, 0):
+            text += f", {start:%H:%M}"
+        if event.end is not None:
+            end = event.end.astimezone(TORONTO)
+            text += f"–{end:%H:%M}" if end.date() == start.date() else f" – {end:%a %d %b %Y}"
+        return text
+
+    def crisis(self, line: CrisisLine, lang: str, markup: Markup = PLAIN) -> str:
+        """The emergency reply: 911 first, the category's message, then the crisis lines."""
+        parts = [
+            markup.bold(markup.text(self.catalogue.get("crisis.intro", lang))),
+            markup.text(localise(line.reply, lang)),
+        ]
+        services = [self.knowledge.services[s] for s in line.services if s in self.knowledge.services]
+        if services:
+            parts.append(markup.text(self.catalogue.get("crisis.more", lang)))
+            parts.extend(self.service(s, lang, markup) for s in services)
+        return "\n\n".join(parts)
+
+    def help_services(self) -> list[Service]:
+        """Services to offer when the bot does not know: those flagged `offer_when_unanswered`."""
+        return [s for s in self.knowledge.services.values() if s.offer_when_unanswered]
+
+    def unanswered(self, lang: str, markup: Markup = PLAIN) -> str:
+        """The honest "I don't know yet" reply with who can help now."""
+        parts = [
+            markup.text(self.catalogue.get("unanswered.reply", lang)),
+            markup.text(self.catalogue.get("unanswered.help_now", lang)),
+            "☎️ " + markup.text(self.catalogue.get("unanswered.211", lang)),
+        ]
+        parts.extend(self.service(s, lang, markup) for s in self.help_services())
+        return "\n\n".join(parts)

@@ -1,0 +1,1 @@
+"""The Telegram adapter: thin handlers over the assistant."""

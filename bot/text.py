@@ -1,0 +1,93 @@
+"""Text normalisation and synonym rewriting, applied alike to questions and the knowledge base."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+
+_NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+# French elision ("l'hôpital", "d'emploi") separates words; English contractions join them.
+_ELISION = re.compile(r"(?<!\w)(l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)['\u2019](?=\w)")
+
+
+def normalise(text: str) -> str:
+    """Lower-case, strip accents, turn punctuation into spaces and collapse whitespace."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = _ELISION.sub(r"\1 ", stripped)
+    # Remaining apostrophes join words ("don't" -> "dont") rather than splitting them.
+    stripped = stripped.replace("'", "").replace("\u2019", "")
+    words = _NON_WORD.sub(" ", stripped).replace("_", " ")
+    return _SPACES.sub(" ", words).strip()
+
+
+class Synonyms:
+    """Rewrites every term of a synonym group to the group's first (canonical) term.
+
+    Terms are matched on whole words after normalisation, longest term first, so
+    "social insurance number" becomes "sin" before "number" could match anything.
+    """
+
+    def __init__(self, groups: Iterable[Iterable[str]]) -> None:
+        mapping: dict[str, str] = {}
+        for group in groups:
+            terms = [normalise(term) for term in group]
+            terms = [t for t in terms if t]
+            if not terms:
+                continue
+            canonical = terms[0].replace(" ", "_")
+            for term in terms:
+                mapping.setdefault(term, canonical)
+        self._mapping: Mapping[str, str] = mapping
+        alternatives = sorted(mapping, key=len, reverse=True)
+        self._pattern = (
+            re.compile(r"(?<!\w)(" + "|".join(re.escape(t) for t in alternatives) + r")(?!\w)")
+            if alternatives
+            else None
+        )
+
+    def __len__(self) -> int:
+        return len(self._mapping)
+
+    def rewrite(self, normalised: str) -> str:
+        """Replace synonym terms in already-normalised text with their canonical token."""
+        if self._pattern is None:
+            return normalised
+        return self._pattern.sub(lambda m: self._mapping[m.group(1)], normalised)
+
+    def terms_in(self, normalised: str) -> list[str]:
+        """The synonym terms found in already-normalised text (for explanations)."""
+        if self._pattern is None:
+            return []
+        return [m.group(1) for m in self._pattern.finditer(normalised)]
+
+
+def prepare(text: str, synonyms: Synonyms | None = None) -> str:
+    """Normalise text and apply synonyms: the one transformation both sides of a match go through."""
+    normalised = normalise(text)
+    return synonyms.rewrite(normalised) if synonyms is not None else normalised
+
+
+_FRENCH_HINTS = frozenset(
+    "je j ai est les des une un du au aux pour comment ou quand quel quelle quels avec sans "
+    "mon ma mes votre vos nous vous suis trouver besoin aide carte sante emploi logement "
+    "ecole francais cours bonjour merci puis peux dois faire obtenir".split()
+)
+_ENGLISH_HINTS = frozenset(
+    "i the is a an to for how where when what can do my me need get find help with of in "
+    "on and are there any you".split()
+)
+
+
+def guess_language(text: str) -> str | None:
+    """A cheap guess between French and English from common words; None when unsure."""
+    words = normalise(text).split()
+    french = sum(w in _FRENCH_HINTS for w in words)
+    english = sum(w in _ENGLISH_HINTS for w in words)
+    if french >= 2 and french > english:
+        return "fr"
+    if english >= 1 and english >= french:
+        return "en"
+    return None

@@ -1,0 +1,52 @@
+"""The safety tripwire: spots messages about danger before any matching happens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapidfuzz.distance import Levenshtein
+
+from bot.knowledge import CrisisLine, all_texts
+from bot.text import normalise
+
+
+@dataclass(frozen=True)
+class _Trigger:
+    words: tuple[str, ...]
+    line: CrisisLine
+
+
+def _same_word(typed: str, trigger: str) -> bool:
+    # One typo is forgiven in longer words ("suicde", "myslef"); short words must match exactly
+    # so "die" does not fire on "did" or "dye".
+    if typed == trigger:
+        return True
+    return len(trigger) >= 5 and Levenshtein.distance(typed, trigger, score_cutoff=1) <= 1
+
+
+class Tripwire:
+    """Finds the most urgent crisis category whose trigger phrase appears in a message."""
+
+    def __init__(self, lines: tuple[CrisisLine, ...]) -> None:
+        triggers: list[_Trigger] = []
+        for line in lines:  # already sorted by priority
+            for phrase in all_texts(line.triggers):
+                words = tuple(normalise(phrase).split())
+                if words:
+                    triggers.append(_Trigger(words, line))
+        self._triggers = tuple(triggers)
+
+    def __len__(self) -> int:
+        return len(self._triggers)
+
+    def check(self, text: str) -> CrisisLine | None:
+        """The crisis line for this message, or None when no trigger phrase is present."""
+        words = normalise(text).split()
+        for trigger in self._triggers:
+            size = len(trigger.words)
+            for start in range(len(words) - size + 1):
+                if all(
+                    _same_word(words[start + i], trigger.words[i]) for i in range(size)
+                ):
+                    return trigger.line
+        return None

@@ -1,0 +1,133 @@
+"""Shared fixtures: small knowledge bases written to tmp_path, and a fixed clock."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parent.parent
+SHARED = PROJECT.parent / "shared"
+
+SMALL_KB = {
+    "topics.yaml": """
+        topics:
+          - id: health
+            title: {en: Health, fr: Santé}
+            emoji: "🩺"
+          - id: settlement
+            title: {en: Settlement help, fr: Aide à l'établissement}
+            emoji: "🤝"
+        synonyms:
+          - [ohip, health card, ontario health insurance plan, carte sante]
+          - [sin, social insurance number]
+        """,
+    "services.yaml": """
+        services:
+          - id: serviceontario
+            name: ServiceOntario
+            topics: [health]
+            description: Ontario government service centre for health cards and licences.
+            phones:
+              - {number: "1-800-267-8097", label: toll-free}
+            website: https://www.ontario.ca/page/serviceontario
+            owner: Province of Ontario
+            source: https://www.ontario.ca/page/serviceontario
+            last_verified: 2026-11-01
+          - id: welcome-centre-pickering
+            name: Pickering Welcome Centre
+            topics: [settlement]
+            address: 1400 Bayly Street, Unit 1, Pickering ON L1W 3R2
+            phones: ["905-420-3600"]
+            languages: [English]
+            municipalities: [Pickering]
+            offer_when_unanswered: true
+            owner: Welcome Centre Immigrant Services
+            source: https://www.durhamimmigration.ca/en/index.aspx
+            last_verified: 2026-11-01
+          - id: crisis-988
+            name: Suicide Crisis Helpline
+            phones: ["988"]
+            owner: Government of Canada
+            source: https://988.ca
+            last_verified: 2026-11-01
+        """,
+    "faqs.yaml": """
+        faqs:
+          - id: health-card
+            topic: health
+            questions:
+              en:
+                - how do I get a health card
+                - how to apply for OHIP
+                - I need an Ontario health card for my family
+              fr:
+                - comment obtenir une carte santé
+            keywords: [ohip, health card]
+            answer:
+              en: Apply for OHIP at a ServiceOntario centre. Bring your immigration papers.
+              fr: Demandez la carte Santé dans un centre ServiceOntario.
+            services: [serviceontario]
+            owner: Region of Durham
+            source: https://www.durhamimmigration.ca/en/moving-to-durham-region/healthcare.aspx
+            last_verified: 2026-11-01
+          - id: sin-number
+            topic: settlement
+            questions:
+              - how do I get a social insurance number
+              - where to apply for SIN
+              - I need a SIN to work
+            answer: Apply for a Social Insurance Number (SIN) at Service Canada.
+            source: https://www.canada.ca/en/employment-social-development/services/sin.html
+            last_verified: 2026-11-01
+          - id: english-classes
+            topic: settlement
+            questions:
+              - where can I take free English classes
+              - LINC classes near me
+              - I want to learn English
+            answer: Free English classes (LINC) are for permanent residents and refugees.
+            services: [welcome-centre-pickering]
+            source: https://www.durhamimmigration.ca/en/index.aspx
+            last_verified: 2026-11-01
+        """,
+    "crisis.yaml": """
+        crisis:
+          - id: self-harm
+            category: self_harm
+            priority: 1
+            triggers:
+              en: [kill myself, suicide, want to die, hurt myself]
+              fr: [me suicider, envie de mourir]
+            reply:
+              en: Please call or text 988 now. Someone will listen, any time.
+              fr: Appelez ou textez le 988 maintenant.
+            services: [crisis-988]
+            source: https://988.ca
+            last_verified: 2026-11-01
+        """,
+}
+
+
+def write_kb(root: Path, files: dict[str, str]) -> Path:
+    """Write YAML files (dedented) under root/kb and return that folder."""
+    kb = root / "kb"
+    for name, text in files.items():
+        path = kb / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return kb
+
+
+@pytest.fixture
+def small_kb(tmp_path: Path) -> Path:
+    """A small but complete knowledge base: topics, services, FAQs, crisis, synonyms."""
+    return write_kb(tmp_path, SMALL_KB)
+
+
+@pytest.fixture
+def make_kb(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
+    """Write any set of YAML files as a knowledge base."""
+    return lambda files: write_kb(tmp_path, files)
