@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from bot.insights import referrals_for
 from bot.knowledge import KnowledgeBase
 from bot.matcher import Match, Matcher, MatchSettings, Outcome
 from bot.messages import Catalogue
@@ -86,7 +87,15 @@ class Assistant:
         question_id = None
         if log and self.storage is not None:
             question_id = await self.storage.log_question(self.to_log(match, text, channel, user_hash))
+            if match.outcome is Outcome.ANSWERED and match.entry_id:
+                await self.record_referrals(question_id, match.entry_id)
         return Answer(match, question_id, brain.cards.for_match(match, markup))
+
+    async def record_referrals(self, question_id: int | None, entry_id: str) -> None:
+        """Count the partner contacts an answer gave out (partners report this to funders)."""
+        if self.storage is not None:
+            services = referrals_for(self.brain.knowledge, entry_id)
+            await self.storage.needs.add_referrals(question_id, entry_id, services)
 
     @staticmethod
     def to_log(match: Match, text: str, channel: str, user_hash: str | None) -> LoggedQuestion:

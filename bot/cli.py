@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+from bot import staff
 from bot.assistant import Assistant, Brain
 from bot.config import ConfigError, Settings, load_settings, validate
 from bot.loader import KnowledgeError, LoadResult, load_directory
@@ -97,6 +98,7 @@ def build_parser(commands: dict[str, Command] | None = None) -> argparse.Argumen
     run.add_argument("--webhook-url", help="public HTTPS address Telegram posts updates to")
     run.add_argument("--listen", help="webhook listen address (default 127.0.0.1)")
     run.add_argument("--port", type=int, help="webhook listen port (default 8443)")
+    staff.configure(sub, common)
     return parser
 
 
@@ -299,6 +301,7 @@ COMMANDS: dict[str, Command] = {
     "ask": cmd_ask,
     "validate": cmd_validate,
     "run": cmd_run,
+    **staff.COMMANDS,
 }
 
 
@@ -319,7 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Parse again as the chosen command, so its own options get their defaults.
             args = parser.parse_args([*(sys.argv[1:] if argv is None else argv), command])
         return COMMANDS[command](args, settings)
-    except UsageError as exc:
+    except (UsageError, staff.InsightError) as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2
     except ConfigError as exc:

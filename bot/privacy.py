@@ -7,7 +7,10 @@ import hmac
 import os
 import re
 import secrets
+from base64 import urlsafe_b64encode
 from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Phone numbers: optional +1, area code, then 3 + 4 digits with any common separators.
@@ -55,3 +58,27 @@ def load_or_create_secret(path: Path) -> bytes:
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(value + "\n")
     return value.encode()
+
+
+class ChatTokens:
+    """Encrypts a chat id for a user who asked to be told later; only the bot's secret opens it.
+
+    A keyed hash cannot be turned back into a chat to write to, so a user who opts in to a
+    follow-up has their chat id stored encrypted, and only until the message is sent or the
+    user sends /forget.
+    """
+
+    def __init__(self, secret: bytes) -> None:
+        key = hashlib.sha256(b"welcome-bot chat token:" + secret).digest()
+        self._fernet = Fernet(urlsafe_b64encode(key))
+
+    def seal(self, chat_id: int) -> str:
+        """An opaque token for a chat id."""
+        return self._fernet.encrypt(str(chat_id).encode()).decode("ascii")
+
+    def open(self, token: str) -> int | None:
+        """The chat id in a token, or None if it was made with another secret or is damaged."""
+        try:
+            return int(self._fernet.decrypt(token.encode("ascii")).decode())
+        except (InvalidToken, ValueError):
+            return None

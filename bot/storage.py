@@ -14,6 +14,8 @@ from typing import Any
 
 import aiosqlite
 
+from bot.needs import Asked, Need
+
 log = logging.getLogger(__name__)
 
 # Each migration runs once, in order, inside a transaction; never edit one that has shipped,
@@ -54,6 +56,44 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX feedback_entry ON feedback (entry_id);
     CREATE INDEX feedback_user ON feedback (user_hash);
+    """,
+    # 2: emerging needs with their triage, contacts given out, and "tell me later" requests.
+    """
+    CREATE TABLE needs (
+        id              INTEGER PRIMARY KEY,
+        terms           TEXT NOT NULL,
+        representative  TEXT NOT NULL,
+        status          TEXT NOT NULL DEFAULT 'new'
+                        CHECK (status IN ('new', 'assigned', 'answered', 'not_in_scope')),
+        note            TEXT NOT NULL DEFAULT '',
+        assignee        TEXT NOT NULL DEFAULT '',
+        entry_id        TEXT,
+        created_at      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL
+    );
+    CREATE TABLE need_questions (
+        question_id INTEGER PRIMARY KEY REFERENCES questions (id) ON DELETE CASCADE,
+        need_id     INTEGER NOT NULL REFERENCES needs (id) ON DELETE CASCADE
+    );
+    CREATE INDEX need_questions_need ON need_questions (need_id);
+    CREATE TABLE referrals (
+        id          INTEGER PRIMARY KEY,
+        shown_at    TEXT NOT NULL,
+        question_id INTEGER REFERENCES questions (id) ON DELETE SET NULL,
+        entry_id    TEXT NOT NULL,
+        service_id  TEXT NOT NULL,
+        owner       TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX referrals_owner ON referrals (owner, shown_at);
+    CREATE TABLE follow_ups (
+        question_id   INTEGER PRIMARY KEY REFERENCES questions (id) ON DELETE CASCADE,
+        user_hash     TEXT NOT NULL,
+        chat_token    TEXT NOT NULL,
+        language      TEXT NOT NULL,
+        requested_at  TEXT NOT NULL,
+        sent_at       TEXT
+    );
+    CREATE INDEX follow_ups_user ON follow_ups (user_hash);
     """,
 )
 
@@ -96,11 +136,12 @@ class Erased:
     questions: int
     feedback: int
     settings: int
+    follow_ups: int = 0
 
     @property
     def total(self) -> int:
         """All rows removed."""
-        return self.questions + self.feedback + self.settings
+        return self.questions + self.feedback + self.settings + self.follow_ups
 
 
 class StorageError(Exception):
@@ -114,6 +155,7 @@ class Storage:
         self._db = connection
         self.path = path
         self._write_lock = asyncio.Lock()
+        self.needs = NeedStore(self)
 
     @property
     def spool_path(self) -> Path:
@@ -165,13 +207,21 @@ class Storage:
             log.info("database migrated to version %d", number)
 
     async def _write(self, sql: str, params: Sequence[Any]) -> int:
+        """Run one write in its own committed transaction; return the new row id (inserts)."""
+        return (await self._write_full(sql, params))[0]
+
+    async def _change(self, sql: str, params: Sequence[Any]) -> int:
+        """Run one update or delete; return how many rows it changed."""
+        return (await self._write_full(sql, params))[1]
+
+    async def _write_full(self, sql: str, params: Sequence[Any]) -> tuple[int, int]:
         """Run one write in its own committed transaction, retrying while the file is locked."""
         async with self._write_lock:
             for attempt in range(1, WRITE_ATTEMPTS + 1):
                 try:
                     cursor = await self._db.execute(sql, params)
                     await self._db.commit()
-                    return int(cursor.lastrowid or cursor.rowcount or 0)
+                    return int(cursor.lastrowid or 0), int(cursor.rowcount)
                 except sqlite3.OperationalError as exc:
                     await self._db.rollback()
                     if "locked" not in str(exc) and "busy" not in str(exc):
@@ -188,18 +238,7 @@ class Storage:
 
         Returns the new row id, or None when the question was spooled.
         """
-        params = (
-            iso(question.asked_at),
-            question.user_hash,
-            question.channel,
-            question.language,
-            question.text,
-            question.outcome,
-            question.entry_id,
-            question.score,
-            question.crisis_category,
-            json.dumps([[e, s] for e, s in question.candidates]),
-        )
+        params = _question_params(question)
         try:
             return await self._write(
                 "INSERT INTO questions (asked_at, user_hash, channel, language, text, outcome,"
@@ -211,6 +250,17 @@ class Storage:
             log.warning("database busy: question kept in %s until the next start", self.spool_path)
             self._spool(question)
             return None
+
+    async def log_questions(self, questions: Sequence[LoggedQuestion]) -> None:
+        """Store many questions in one transaction (imports and benchmarks)."""
+        async with self._write_lock:
+            await self._db.executemany(
+                "INSERT INTO questions (asked_at, user_hash, channel, language, text, outcome,"
+                " entry_id, score, crisis_category, candidates)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [_question_params(q) for q in questions],
+            )
+            await self._db.commit()
 
     def _spool(self, question: LoggedQuestion) -> None:
         record = asdict(question)
@@ -341,17 +391,283 @@ class Storage:
         async with self._write_lock:
             try:
                 counts = []
-                for table in ("questions", "feedback", "users"):
+                for table in ("follow_ups", "questions", "feedback", "users"):
                     cursor = await self._db.execute(
                         f"DELETE FROM {table} WHERE user_hash = ?",  # noqa: S608 - fixed names
                         (user_hash,),
                     )
                     counts.append(cursor.rowcount)
                 await self._db.commit()
+                follow_ups, questions, feedback, settings = counts
             except sqlite3.Error as exc:
                 await self._db.rollback()
                 raise StorageError(f"could not erase: {exc}") from exc
-        return Erased(*counts)
+        return Erased(questions, feedback, settings, follow_ups)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A user's request to be told when their unanswered question gets an answer."""
+
+    question_id: int
+    user_hash: str
+    chat_token: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Counts behind the usage overview, for one period."""
+
+    by_day: list[tuple[str, int, int]]  # day, questions, answered
+    outcomes: dict[str, int]
+    languages: dict[str, int]
+    channels: dict[str, int]
+    top_entries: list[tuple[str, int]]
+    feedback: dict[str, tuple[int, int]]  # entry -> (helpful, not helpful)
+    sources: dict[str, int]  # deep-link source -> users
+    referrals: dict[str, int]  # partner organisation -> times its contacts were given
+    crisis: dict[str, int]
+    users: int
+
+
+class NeedStore:
+    """The SQL for emerging needs, follow-ups, referrals and usage counts."""
+
+    def __init__(self, storage: Storage) -> None:
+        self._storage = storage
+        self._db = storage._db  # noqa: SLF001 - one storage module, two classes
+
+    async def unassigned(self) -> list[Asked]:
+        """Unanswered questions (with text) not yet in any need."""
+        async with self._db.execute(
+            "SELECT q.id, q.text, q.asked_at, q.user_hash, q.language FROM questions q"
+            " LEFT JOIN need_questions n ON n.question_id = q.id"
+            " WHERE q.outcome = 'unanswered' AND q.text IS NOT NULL AND n.need_id IS NULL"
+            " ORDER BY q.id"
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [_asked(row) for row in rows]
+
+    async def needs(self, with_members: bool = True) -> list[Need]:
+        """Every stored need, oldest first, with its member questions when asked."""
+        async with self._db.execute("SELECT * FROM needs ORDER BY id") as cursor:
+            rows = await cursor.fetchall()
+        needs = {
+            int(r["id"]): Need(
+                id=int(r["id"]),
+                terms=frozenset(str(r["terms"]).split()),
+                representative=str(r["representative"]),
+                status=str(r["status"]),
+                note=str(r["note"]),
+                assignee=str(r["assignee"]),
+                entry_id=r["entry_id"],
+            )
+            for r in rows
+        }
+        if with_members and needs:
+            async with self._db.execute(
+                "SELECT n.need_id, q.id, COALESCE(q.text, ''), q.asked_at, q.user_hash,"
+                " q.language FROM need_questions n JOIN questions q ON q.id = n.question_id"
+                " ORDER BY q.id"
+            ) as cursor:
+                async for row in cursor:
+                    needs[int(row[0])].members.append(_asked(row[1:]))
+        return list(needs.values())
+
+    async def need(self, need_id: int) -> Need | None:
+        """One need with its members."""
+        for need in await self.needs():
+            if need.id == need_id:
+                return need
+        return None
+
+    async def next_id(self) -> int:
+        """The id the next new need gets."""
+        async with self._db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM needs") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 1
+
+    async def save(self, memberships: dict[int, int], created: list[Need]) -> None:
+        """Store new needs and memberships in one transaction."""
+        now = iso(utc_now())
+        async with self._storage._write_lock:  # noqa: SLF001
+            try:
+                await self._db.executemany(
+                    "INSERT INTO needs (id, terms, representative, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    [(n.id, " ".join(sorted(n.terms)), n.representative, now, now) for n in created],
+                )
+                await self._db.executemany(
+                    "INSERT OR REPLACE INTO need_questions (question_id, need_id) VALUES (?, ?)",
+                    sorted(memberships.items()),
+                )
+                await self._db.commit()
+            except sqlite3.Error as exc:
+                await self._db.rollback()
+                raise StorageError(f"could not save needs: {exc}") from exc
+
+    async def update(
+        self,
+        need_id: int,
+        *,
+        status: str | None = None,
+        note: str | None = None,
+        assignee: str | None = None,
+        entry_id: str | None = None,
+    ) -> bool:
+        """Change a need's triage fields; False when there is no such need."""
+        changes = {
+            k: v
+            for k, v in {
+                "status": status, "note": note, "assignee": assignee, "entry_id": entry_id
+            }.items()
+            if v is not None
+        }
+        if not changes:
+            return await self.need(need_id) is not None
+        sets = ", ".join(f"{k} = ?" for k in changes)
+        rowcount = await self._storage._change(  # noqa: SLF001
+            f"UPDATE needs SET {sets}, updated_at = ? WHERE id = ?",  # noqa: S608 - fixed names
+            [*changes.values(), iso(utc_now()), need_id],
+        )
+        return rowcount > 0 and await self.need(need_id) is not None
+
+    async def add_referrals(
+        self, question_id: int | None, entry_id: str, services: list[tuple[str, str]]
+    ) -> None:
+        """Record that these services' contacts were given out (service id, owner)."""
+        if not services:
+            return
+        now = iso(utc_now())
+        async with self._storage._write_lock:  # noqa: SLF001
+            await self._db.executemany(
+                "INSERT INTO referrals (shown_at, question_id, entry_id, service_id, owner)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(now, question_id, entry_id, sid, owner) for sid, owner in services],
+            )
+            await self._db.commit()
+
+    async def add_follow_up(
+        self, question_id: int, user_hash: str, chat_token: str, language: str
+    ) -> None:
+        """Remember that a user wants to hear when their question is answered."""
+        await self._storage._write(  # noqa: SLF001
+            "INSERT OR REPLACE INTO follow_ups"
+            " (question_id, user_hash, chat_token, language, requested_at) VALUES (?, ?, ?, ?, ?)",
+            (question_id, user_hash, chat_token, language, iso(utc_now())),
+        )
+
+    async def pending_follow_ups(self, need_id: int) -> list[FollowUp]:
+        """Unsent follow-ups of a need's questions, one per user."""
+        async with self._db.execute(
+            "SELECT f.question_id, f.user_hash, f.chat_token, f.language FROM follow_ups f"
+            " JOIN need_questions n ON n.question_id = f.question_id"
+            " WHERE n.need_id = ? AND f.sent_at IS NULL ORDER BY f.question_id",
+            (need_id,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        seen: set[str] = set()
+        out: list[FollowUp] = []
+        for row in rows:
+            if row[1] not in seen:
+                seen.add(row[1])
+                out.append(FollowUp(int(row[0]), str(row[1]), str(row[2]), str(row[3])))
+        return out
+
+    async def follow_ups_sent(self, user_hash: str, need_id: int) -> None:
+        """Mark all of a user's follow-ups in a need as sent, and forget the chat token."""
+        await self._storage._write(  # noqa: SLF001
+            "UPDATE follow_ups SET sent_at = ?, chat_token = '' WHERE user_hash = ?"
+            " AND question_id IN (SELECT question_id FROM need_questions WHERE need_id = ?)",
+            (iso(utc_now()), user_hash, need_id),
+        )
+
+    async def purge_text(self, before: datetime) -> int:
+        """Blank the text of questions asked before a date, keeping the counts."""
+        return await self._storage._change(  # noqa: SLF001
+            "UPDATE questions SET text = NULL WHERE asked_at < ? AND text IS NOT NULL",
+            (iso(before),),
+        )
+
+    async def usage(self, since: datetime, until: datetime) -> Usage:
+        """The usage overview's counts between two moments."""
+        window = (iso(since), iso(until))
+        where = " WHERE asked_at >= ? AND asked_at < ?"
+
+        async def pairs(sql: str, params: Sequence[Any] = window) -> list[tuple[Any, ...]]:
+            async with self._db.execute(sql, params) as cursor:
+                return [tuple(r) for r in await cursor.fetchall()]
+
+        by_day = await pairs(
+            "SELECT substr(asked_at, 1, 10), COUNT(*), SUM(outcome = 'answered') FROM questions"
+            + where + " GROUP BY 1 ORDER BY 1"
+        )
+        outcomes = await pairs("SELECT outcome, COUNT(*) FROM questions" + where + " GROUP BY 1")
+        languages = await pairs(
+            "SELECT language, COUNT(*) FROM questions" + where + " GROUP BY 1 ORDER BY 2 DESC"
+        )
+        channels = await pairs("SELECT channel, COUNT(*) FROM questions" + where + " GROUP BY 1")
+        entries = await pairs(
+            "SELECT entry_id, COUNT(*) FROM questions" + where
+            + " AND outcome = 'answered' GROUP BY 1 ORDER BY 2 DESC, 1"
+        )
+        crisis = await pairs(
+            "SELECT crisis_category, COUNT(*) FROM questions" + where
+            + " AND crisis_category IS NOT NULL GROUP BY 1"
+        )
+        feedback = await pairs(
+            "SELECT entry_id, SUM(helpful), SUM(1 - helpful) FROM feedback"
+            " WHERE given_at >= ? AND given_at < ? GROUP BY 1"
+        )
+        sources = await pairs(
+            "SELECT source, COUNT(*) FROM users WHERE source IS NOT NULL"
+            " AND first_seen >= ? AND first_seen < ? GROUP BY 1 ORDER BY 2 DESC"
+        )
+        referrals = await pairs(
+            "SELECT owner, COUNT(*) FROM referrals WHERE shown_at >= ? AND shown_at < ?"
+            " GROUP BY 1 ORDER BY 2 DESC, 1"
+        )
+        users = await pairs(
+            "SELECT COUNT(DISTINCT user_hash) FROM questions" + where
+        )
+        return Usage(
+            by_day=[(str(d), int(n), int(a or 0)) for d, n, a in by_day],
+            outcomes={str(k): int(v) for k, v in outcomes},
+            languages={str(k): int(v) for k, v in languages},
+            channels={str(k): int(v) for k, v in channels},
+            top_entries=[(str(k), int(v)) for k, v in entries],
+            feedback={str(e): (int(h or 0), int(n or 0)) for e, h, n in feedback},
+            sources={str(k): int(v) for k, v in sources},
+            referrals={str(k or "(no owner)"): int(v) for k, v in referrals},
+            crisis={str(k): int(v) for k, v in crisis},
+            users=int(users[0][0]) if users else 0,
+        )
+
+
+def _question_params(question: LoggedQuestion) -> tuple[Any, ...]:
+    return (
+        iso(question.asked_at),
+        question.user_hash,
+        question.channel,
+        question.language,
+        question.text,
+        question.outcome,
+        question.entry_id,
+        question.score,
+        question.crisis_category,
+        json.dumps([[e, s] for e, s in question.candidates]),
+    )
+
+
+def _asked(row: Sequence[Any]) -> Asked:
+    return Asked(
+        question_id=int(row[0]),
+        text=str(row[1] or ""),
+        asked_at=datetime.strptime(row[2], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC),
+        user_hash=row[3],
+        language=str(row[4]),
+    )
 
 
 def _question_from_row(row: aiosqlite.Row) -> LoggedQuestion:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from bot.knowledge import CrisisLine, all_texts
 from bot.text import normalise
@@ -17,11 +17,11 @@ class _Trigger:
 
 
 def _same_word(typed: str, trigger: str) -> bool:
-    # One typo is forgiven in longer words ("suicde", "myslef"); short words must match exactly
+    # One typo (or swapped pair of letters) is forgiven in longer words ("suicde", "myslef"); short words must match exactly
     # so "die" does not fire on "did" or "dye".
     if typed == trigger:
         return True
-    return len(trigger) >= 5 and Levenshtein.distance(typed, trigger, score_cutoff=1) <= 1
+    return len(trigger) >= 5 and OSA.distance(typed, trigger, score_cutoff=1) <= 1
 
 
 class Tripwire:

@@ -1,0 +1,132 @@
+"""Generate a realistic log of unanswered questions and time the grouping of emerging needs.
+
+    python benchmarks/needs_log.py [--count 100000] [--db PATH] [--keep]
+
+Writes the log through the project's own storage module, then times `refresh_needs`
+(first grouping of everything, then an incremental run with 1% new questions) and
+`list_needs` (the summaries staff see).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot import insights  # noqa: E402
+from bot.storage import LoggedQuestion, Storage  # noqa: E402
+
+# Needs newcomers really voice that a starter knowledge base will not cover.
+NEEDS = [
+    "cricket club", "halal butcher", "driving test in punjabi", "tamil speaking family doctor",
+    "mosque for friday prayer", "free winter boots for kids", "sponsor my parents",
+    "volunteer at a hospital", "night classes for nurses", "used car with no credit history",
+    "daycare subsidy waiting list", "soccer league for girls", "notary for translation",
+    "gurdwara near me", "hindu temple", "caribbean grocery store", "eritrean community group",
+    "chess club for seniors", "swimming lessons for adults", "part time job for students",
+    "bike repair cafe", "tax clinic in arabic", "wedding venue cheap", "barber for curly hair",
+    "sign language class", "piano teacher", "dentist accepting ifhp", "snow tires cost",
+    "credit card without history", "apartment that allows pets", "ukrainian church",
+    "farsi speaking lawyer", "study permit extension help", "kids coding camp",
+    "cheap internet plan", "womens only gym", "community garden plot", "fishing licence",
+    "second hand furniture", "korean language school for kids",
+]
+FRAMES = [
+    "{n}", "where is {n}", "is there {n} in {p}", "how can i find {n}", "{n} {p}",
+    "any {n}??", "looking for {n} near {p}", "do you know {n}", "i need {n} please",
+    "où trouver {n} à {p}",
+]
+PLACES = ["Ajax", "Pickering", "Whitby", "Oshawa", "Bowmanville", "Port Perry", "Uxbridge",
+          "Beaverton"]
+
+
+def typo(text: str, rng: random.Random) -> str:
+    """Swap two neighbouring letters in one longer word, as thumbs do."""
+    words = text.split()
+    long = [i for i, w in enumerate(words) if len(w) > 5]
+    if not long:
+        return text
+    i = rng.choice(long)
+    w = words[i]
+    j = rng.randrange(1, len(w) - 2)
+    words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2:]
+    return " ".join(words)
+
+
+def generate(count: int, seed: int = 7, now: datetime | None = None) -> list[LoggedQuestion]:
+    """`count` unanswered questions over 90 days from a few thousand people."""
+    rng = random.Random(seed)
+    now = now or datetime.now(UTC)
+    weights = [1 / (rank + 1) ** 0.8 for rank in range(len(NEEDS))]  # a few big needs
+    users = [f"user{u:05d}" for u in range(max(1, count // 6))]
+    out = []
+    for _ in range(count):
+        need = rng.choices(NEEDS, weights)[0]
+        text = rng.choice(FRAMES).format(n=need, p=rng.choice(PLACES))
+        if rng.random() < 0.2:
+            text = typo(text, rng)
+        out.append(
+            LoggedQuestion(
+                channel="telegram",
+                language="fr" if text.startswith("où") else "en",
+                outcome="unanswered",
+                text=text,
+                user_hash=rng.choice(users),
+                asked_at=now - timedelta(seconds=rng.randrange(90 * 86400)),
+            )
+        )
+    return out
+
+
+async def main(count: int, db: Path) -> None:
+    """Fill a log and time the grouping."""
+    storage = await Storage.open(db)
+    try:
+        started = time.perf_counter()
+        questions = generate(count)
+        await storage.log_questions(questions[: int(count * 0.99)])
+        print(f"wrote {int(count * 0.99):,} questions in {time.perf_counter() - started:.1f} s")
+
+        started = time.perf_counter()
+        grouped = await insights.refresh_needs(storage)
+        first = time.perf_counter() - started
+        needs = await storage.needs.needs(with_members=False)
+        print(f"grouped {grouped:,} questions into {len(needs)} needs in {first:.2f} s "
+              f"({first / max(grouped, 1) * 1e6:.0f} µs per question)")
+
+        await storage.log_questions(questions[int(count * 0.99):])
+        started = time.perf_counter()
+        added = await insights.refresh_needs(storage)
+        print(f"incremental: {added:,} new questions grouped in "
+              f"{time.perf_counter() - started:.2f} s")
+
+        started = time.perf_counter()
+        since, until = insights.period(None, None)
+        summaries = await insights.list_needs(storage, since, until)
+        print(f"summarised {len(summaries)} needs (last 7 days vs 7 before) in "
+              f"{time.perf_counter() - started:.2f} s")
+        print("top 10 needs:")
+        for need in summaries[:10]:
+            print(f"  #{need.id:<4} {need.askers:>6} people  {need.trend:<6} "
+                  f"{need.representative}")
+        expected = len(NEEDS)
+        print(f"needs found: {len(needs)} for {expected} generated topics "
+              f"({len(needs) / expected:.2f}x; 1.00x would be perfect grouping)")
+    finally:
+        await storage.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--db", type=Path)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(main(args.count, args.db or Path(tmp) / "needs.sqlite3"))

@@ -1,0 +1,286 @@
+"""Staff commands on the command line: needs, stats, report and purge (an adapter over insights)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import io
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from bot import insights, report
+from bot.config import Settings
+from bot.insights import InsightError, Overview
+from bot.loader import KnowledgeError, load_directory
+from bot.needs import NeedSummary
+from bot.session import open_storage
+from bot.storage import Storage
+from bot.text import Synonyms, prepare
+
+
+def _date(value: str) -> datetime:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-24") from None
+
+
+def _period_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--since", type=_date, help="start date YYYY-MM-DD (default: 7 days ago)")
+    parser.add_argument("--until", type=_date, help="end date YYYY-MM-DD (default: now)")
+
+
+def configure(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add the staff commands to the main parser."""
+    needs = sub.add_parser(
+        "needs", parents=[common], help="emerging needs: unanswered questions, grouped"
+    )
+    _period_options(needs)
+    needs.add_argument("--status", choices=insights.STATUSES, help="only needs with this status")
+    needs.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    actions = needs.add_subparsers(dest="needs_action", metavar="ACTION")
+    show = actions.add_parser("show", parents=[common], help="one need in detail")
+    show.add_argument("id", type=int)
+    _period_options(show)
+    change = actions.add_parser("set", parents=[common], help="change status, note or assignee")
+    change.add_argument("id", type=int)
+    change.add_argument("--status", choices=[s for s in insights.STATUSES if s != "answered"])
+    change.add_argument("--note")
+    change.add_argument("--assign", help="the partner organisation now handling it")
+    answer = actions.add_parser(
+        "answer", parents=[common], help="link a need to the entry that now answers it"
+    )
+    answer.add_argument("id", type=int)
+    answer.add_argument("--entry", required=True, help="the knowledge-base entry id")
+
+    stats = sub.add_parser("stats", parents=[common], help="usage overview")
+    _period_options(stats)
+    stats.add_argument("--format", choices=("table", "json"), default="table")
+
+    report_cmd = sub.add_parser(
+        "report", parents=[common], help="write the HTML report for staff and managers"
+    )
+    _period_options(report_cmd)
+    report_cmd.add_argument("--out", type=Path, default=Path("report.html"), help="output file")
+
+    sub.add_parser(
+        "purge", parents=[common], help="delete question text older than the retention period"
+    )
+
+
+def _prepare_for(settings: Settings) -> Callable[[str], str]:
+    """Normalisation with the knowledge base's synonyms, when it loads."""
+    result = load_directory(settings.kb_dir)
+    if result.knowledge is None:
+        return prepare
+    return partial(prepare, synonyms=Synonyms(result.knowledge.synonyms))
+
+
+async def _with_storage(settings: Settings, work: Callable[[Storage], Any]) -> Any:
+    storage = await open_storage(settings)
+    try:
+        return await work(storage)
+    finally:
+        await storage.close()
+
+
+def cmd_needs(args: argparse.Namespace, settings: Settings) -> int:
+    """List, show, triage or answer needs."""
+    action = getattr(args, "needs_action", None)
+    since, until = insights.period(args.since if action in (None, "show") else None,
+                                   args.until if action in (None, "show") else None)
+    if action == "show":
+        summary = asyncio.run(
+            _with_storage(settings, lambda s: insights.show_need(s, args.id, since, until))
+        )
+        print(describe(summary))
+        return 0
+    if action == "set":
+        asyncio.run(
+            _with_storage(
+                settings,
+                lambda s: insights.set_need(
+                    s, args.id, status=args.status, note=args.note, assignee=args.assign
+                ),
+            )
+        )
+        print(f"need {args.id} updated")
+        return 0
+    if action == "answer":
+        result = load_directory(settings.kb_dir)
+        if result.knowledge is None:
+            raise KnowledgeError(result.errors)
+        knowledge = result.knowledge
+        answered = asyncio.run(
+            _with_storage(
+                settings, lambda s: insights.answer_need(s, args.id, args.entry, knowledge)
+            )
+        )
+        print(f"need {args.id} is now answered by {answered.entry_id}.")
+        if answered.waiting:
+            print(f"{answered.waiting} person(s) asked to be told; the running bot will message "
+                  "them within a minute.")
+        print(answered.variants_yaml)
+        return 0
+    prep = _prepare_for(settings)
+    summaries = asyncio.run(
+        _with_storage(
+            settings,
+            lambda s: insights.list_needs(s, since, until, status=args.status, prepare=prep),
+        )
+    )
+    print(format_needs(summaries, args.format), end="")
+    return 0
+
+
+def need_dict(need: NeedSummary) -> dict[str, Any]:
+    """A JSON-friendly need."""
+    return {
+        "id": need.id,
+        "representative": need.representative,
+        "status": need.status,
+        "assignee": need.assignee,
+        "note": need.note,
+        "entry_id": need.entry_id,
+        "questions": need.questions,
+        "askers": need.askers,
+        "this_period": need.in_period,
+        "previous_period": need.previous,
+        "trend": need.trend,
+        "languages": need.languages,
+        "municipalities": need.municipalities,
+        "first_seen": need.first_seen.isoformat(),
+        "last_seen": need.last_seen.isoformat(),
+        "terms": list(need.terms),
+    }
+
+
+def format_needs(summaries: list[NeedSummary], fmt: str) -> str:
+    """Needs as a terminal table, CSV or JSON."""
+    if fmt == "json":
+        return json.dumps([need_dict(n) for n in summaries], indent=2, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        fields = list(need_dict(summaries[0])) if summaries else ["id"]
+        writer = csv.DictWriter(buffer, fieldnames=fields)
+        writer.writeheader()
+        for need in summaries:
+            row = need_dict(need)
+            for key in ("languages", "municipalities"):
+                row[key] = "; ".join(f"{k}:{v}" for k, v in row[key].items())
+            row["terms"] = " ".join(row["terms"])
+            writer.writerow(row)
+        return buffer.getvalue()
+    if not summaries:
+        return "No emerging needs in this period.\n"
+    lines = [f"{'ID':>4}  {'PEOPLE':>6}  {'PERIOD':>6}  {'TREND':<6}  {'STATUS':<12}  NEED"]
+    for need in summaries:
+        places = f" [{', '.join(need.municipalities)}]" if need.municipalities else ""
+        lines.append(
+            f"{need.id:>4}  {need.askers:>6}  {need.in_period:>6}  {need.trend:<6}  "
+            f"{need.status:<12}  {need.representative[:60]}{places}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def describe(need: NeedSummary) -> str:
+    """One need in detail, for `needs show`."""
+    lines = [
+        f"Need {need.id}: {need.representative}",
+        f"  status: {need.status}" + (f" (assigned to {need.assignee})" if need.assignee else ""),
+    ]
+    if need.note:
+        lines.append(f"  note: {need.note}")
+    if need.entry_id:
+        lines.append(f"  answered by: {need.entry_id}")
+    lines += [
+        f"  people: {need.askers} ({need.questions} questions); this period {need.in_period}, "
+        f"the one before {need.previous} ({need.trend})",
+        f"  languages: {', '.join(f'{k} {v}' for k, v in need.languages.items())}",
+        f"  places: {', '.join(need.municipalities) or 'none mentioned'}",
+        f"  first seen {need.first_seen:%Y-%m-%d}, last seen {need.last_seen:%Y-%m-%d}",
+        f"  grouped by the words: {', '.join(need.terms)}",
+        "  wordings (most common first):",
+    ]
+    lines += [f"    - {w}" for w in need.wordings[:20]]
+    return "\n".join(lines)
+
+
+async def _overview(settings: Settings, since: datetime, until: datetime) -> Overview:
+    result = load_directory(settings.kb_dir)
+    knowledge = result.knowledge
+    prep = partial(prepare, synonyms=Synonyms(knowledge.synonyms)) if knowledge else prepare
+    return await _with_storage(
+        settings, lambda s: insights.overview(s, since, until, knowledge, prep)
+    )  # type: ignore[no-any-return]
+
+
+def format_overview(view: Overview) -> str:
+    """The usage overview as text (the same numbers as the report and /stats)."""
+    usage = view.usage
+    lines = [
+        f"Usage from {view.since:%Y-%m-%d} to {view.until:%Y-%m-%d}",
+        f"  questions: {view.total}, answered straight away: {view.answered} "
+        f"({view.answer_rate:.0%}), people: {usage.users}",
+        "  outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(usage.outcomes.items())),
+        "  per week: " + ", ".join(f"{w} {c}" for w, c, _ in view.weeks()),
+        "  languages: " + ", ".join(f"{k} {v}" for k, v in usage.languages.items()),
+        "  top topics: " + ", ".join(f"{k} {v}" for k, v in list(view.topics.items())[:8]),
+        "  top answers: " + ", ".join(f"{k} {v}" for k, v in usage.top_entries[:8]),
+        "  most often not helpful: "
+        + (", ".join(f"{e} ({n} of {h + n})" for e, h, n in view.unhelpful[:5]) or "none"),
+        "  found the bot through: "
+        + (", ".join(f"{k} {v}" for k, v in usage.sources.items()) or "no links recorded"),
+        "  partner contacts given out: "
+        + (", ".join(f"{k} {v}" for k, v in usage.referrals.items()) or "none"),
+        f"  emerging needs: {len(view.needs)}",
+    ]
+    return "\n".join(lines)
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the usage overview."""
+    since, until = insights.period(args.since, args.until)
+    view = asyncio.run(_overview(settings, since, until))
+    if args.format == "json":
+        usage = view.usage
+        print(json.dumps({
+            "since": view.since.isoformat(), "until": view.until.isoformat(),
+            "questions": view.total, "answered": view.answered,
+            "answer_rate": round(view.answer_rate, 4), "users": usage.users,
+            "by_day": usage.by_day, "by_week": view.weeks(), "outcomes": usage.outcomes,
+            "languages": usage.languages, "topics": view.topics,
+            "top_entries": usage.top_entries, "feedback": usage.feedback,
+            "sources": usage.sources, "referrals": usage.referrals, "needs": len(view.needs),
+        }, indent=2, ensure_ascii=False))
+    else:
+        print(format_overview(view))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the self-contained HTML report."""
+    since, until = insights.period(args.since, args.until, default_days=28)
+    view = asyncio.run(_overview(settings, since, until))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(report.render(view), encoding="utf-8")
+    print(f"wrote {args.out} ({len(view.needs)} needs, {view.total} questions)")
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
+    """Apply the retention setting now."""
+    removed = asyncio.run(
+        _with_storage(settings, lambda s: insights.purge(s, settings.retention_days))
+    )
+    print(f"removed the text of {removed} question(s) older than {settings.retention_days} days")
+    return 0
+
+
+COMMANDS = {"needs": cmd_needs, "stats": cmd_stats, "report": cmd_report, "purge": cmd_purge}
+__all__ = ["COMMANDS", "InsightError", "configure"]

@@ -1,0 +1,143 @@
+"""Emerging needs end to end on a real database: grouping, triage, closing the loop, overview."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot import insights
+from bot.loader import load_knowledge
+from bot.privacy import ChatTokens
+from bot.storage import LoggedQuestion, Storage
+
+NOW = datetime.now(UTC)
+
+
+def unanswered(text: str, user: str, days_ago: float = 1, lang: str = "en") -> LoggedQuestion:
+    return LoggedQuestion(
+        channel="telegram", language=lang, outcome="unanswered", text=text, user_hash=user,
+        asked_at=NOW - timedelta(days=days_ago),
+    )
+
+
+@pytest.fixture
+async def storage(tmp_path: Path):  # type: ignore[no-untyped-def]
+    store = await Storage.open(tmp_path / "bot.sqlite3")
+    yield store
+    await store.close()
+
+
+async def test_needs_are_grouped_counted_and_sorted(storage: Storage) -> None:
+    await storage.log_questions([
+        unanswered("is there a cricket club in Ajax", "a"),
+        unanswered("cricket clubs?", "b"),
+        unanswered("cricket club", "b"),  # the same person again: counts once
+        unanswered("crikcet club for kids", "c", lang="fr"),
+        unanswered("halal butcher in Brock", "d"),
+    ])
+    since, until = insights.period(None, None)
+    needs = await insights.list_needs(storage, since, until)
+    assert [(n.askers, n.questions) for n in needs] == [(3, 4), (1, 1)]
+    cricket = needs[0]
+    assert "cricket" in cricket.terms
+    assert cricket.languages == {"en": 3, "fr": 1}
+    assert cricket.municipalities == {"Ajax": 1}
+    assert needs[1].municipalities == {"Brock": 1}
+
+
+async def test_triage_sticks_when_new_questions_join(storage: Storage) -> None:
+    await storage.log_questions([unanswered("cricket club", "a")])
+    since, until = insights.period(None, None)
+    (need,) = await insights.list_needs(storage, since, until)
+    await insights.set_need(storage, need.id, status="assigned", note="asked CDCD",
+                            assignee="Community Development Council Durham")
+    await storage.log_questions([unanswered("any cricket clubs in whitby", "b")])
+    (again,) = await insights.list_needs(storage, *insights.period(None, None))
+    assert again.id == need.id
+    assert again.askers == 2
+    assert (again.status, again.note, again.assignee) == (
+        "assigned", "asked CDCD", "Community Development Council Durham")
+    assert await insights.list_needs(storage, since, until, status="new") == []
+
+
+async def test_bad_triage_requests(storage: Storage) -> None:
+    with pytest.raises(insights.InsightError, match="no need number 99"):
+        await insights.set_need(storage, 99, note="x")
+    with pytest.raises(insights.InsightError, match="status must be one of"):
+        await insights.set_need(storage, 1, status="done")
+
+
+async def test_answering_a_need_gives_variants_and_reaches_opted_in_askers(
+    storage: Storage, small_kb: Path
+) -> None:
+    knowledge = load_knowledge(small_kb)
+    first = await storage.log_question(unanswered("where do I get an ontario health card", "a"))
+    second = await storage.log_question(unanswered("ontario health card where??", "b"))
+    await storage.log_question(unanswered("ontario health card where??", "c"))
+    tokens = ChatTokens(b"k" * 32)
+    assert first is not None and second is not None
+    await storage.needs.add_follow_up(first, "a", tokens.seal(1001), "en")
+    await storage.needs.add_follow_up(second, "b", tokens.seal(1002), "fr")
+    (need,) = await insights.list_needs(storage, *insights.period(None, None))
+
+    answered = await insights.answer_need(storage, need.id, "health-card", knowledge)
+    assert answered.waiting == 2
+    assert "# Add these to the questions of health-card (kb/faqs.yaml:" in answered.variants_yaml
+    assert "- ontario health card where??" in answered.variants_yaml
+
+    sent: list[tuple[int, str, str]] = []
+
+    async def send(chat_id: int, entry_id: str, language: str) -> bool:
+        sent.append((chat_id, entry_id, language))
+        return True
+
+    assert await insights.deliver_follow_ups(storage, tokens.open, send) == 2
+    assert sorted(sent) == [(1001, "health-card", "en"), (1002, "health-card", "fr")]
+    # One message each: a second round sends nothing.
+    assert await insights.deliver_follow_ups(storage, tokens.open, send) == 0
+
+
+async def test_answer_with_unknown_entry(storage: Storage, small_kb: Path) -> None:
+    with pytest.raises(insights.InsightError, match="no entry with the id 'nope'"):
+        await insights.answer_need(storage, 1, "nope", load_knowledge(small_kb))
+
+
+async def test_forget_removes_follow_ups(storage: Storage) -> None:
+    qid = await storage.log_question(unanswered("cricket", "a"))
+    assert qid is not None
+    await storage.needs.add_follow_up(qid, "a", "token", "en")
+    erased = await storage.erase_user("a")
+    assert erased.follow_ups == 1
+
+
+async def test_purge_keeps_counts_but_not_old_text(storage: Storage) -> None:
+    await storage.log_questions([unanswered("old question", "a", days_ago=400),
+                                 unanswered("new question", "b", days_ago=1)])
+    assert await insights.purge(storage, 365) == 1
+    texts = [q.text for q in await storage.questions()]
+    assert texts == [None, "new question"]
+    with pytest.raises(insights.InsightError):
+        await insights.purge(storage, 0)
+
+
+async def test_overview_counts(storage: Storage, small_kb: Path) -> None:
+    knowledge = load_knowledge(small_kb)
+    answered = LoggedQuestion(channel="telegram", language="en", outcome="answered",
+                              text="health card", user_hash="a", entry_id="health-card",
+                              score=90, asked_at=NOW - timedelta(days=1))
+    qid = await storage.log_question(answered)
+    await storage.log_question(unanswered("cricket club", "b", lang="fr"))
+    await storage.needs.add_referrals(qid, "health-card", [("serviceontario", "Province")])
+    await storage.record_feedback("a", "health-card", helpful=False)
+    await storage.touch_user("a", source="poster-ajax")
+    view = await insights.overview(storage, *insights.period(None, None), knowledge)
+    assert (view.total, view.answered, view.answer_rate) == (2, 1, 0.5)
+    assert view.usage.languages == {"en": 1, "fr": 1}
+    assert view.topics == {"health": 1}
+    assert view.usage.referrals == {"Province": 1}
+    assert view.unhelpful == [("health-card", 0, 1)]
+    assert view.usage.sources == {"poster-ajax": 1}
+    assert len(view.needs) == 1
+    assert sum(c for _, c, _ in view.weeks()) == 2
