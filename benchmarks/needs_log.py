@@ -20,31 +20,74 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot import insights  # noqa: E402
-from bot.storage import LoggedQuestion, Storage  # noqa: E402
+from bot import insights
+from bot.storage import LoggedQuestion, Storage
 
 # Needs newcomers really voice that a starter knowledge base will not cover.
 NEEDS = [
-    "cricket club", "halal butcher", "driving test in punjabi", "tamil speaking family doctor",
-    "mosque for friday prayer", "free winter boots for kids", "sponsor my parents",
-    "volunteer at a hospital", "night classes for nurses", "used car with no credit history",
-    "daycare subsidy waiting list", "soccer league for girls", "notary for translation",
-    "gurdwara near me", "hindu temple", "caribbean grocery store", "eritrean community group",
-    "chess club for seniors", "swimming lessons for adults", "part time job for students",
-    "bike repair cafe", "tax clinic in arabic", "wedding venue cheap", "barber for curly hair",
-    "sign language class", "piano teacher", "dentist accepting ifhp", "snow tires cost",
-    "credit card without history", "apartment that allows pets", "ukrainian church",
-    "farsi speaking lawyer", "study permit extension help", "kids coding camp",
-    "cheap internet plan", "womens only gym", "community garden plot", "fishing licence",
-    "second hand furniture", "korean language school for kids",
+    "cricket club",
+    "halal butcher",
+    "driving test in punjabi",
+    "tamil speaking family doctor",
+    "mosque for friday prayer",
+    "free winter boots for kids",
+    "sponsor my parents",
+    "volunteer at a hospital",
+    "night classes for nurses",
+    "used car with no credit history",
+    "daycare subsidy waiting list",
+    "soccer league for girls",
+    "notary for translation",
+    "gurdwara near me",
+    "hindu temple",
+    "caribbean grocery store",
+    "eritrean community group",
+    "chess club for seniors",
+    "swimming lessons for adults",
+    "part time job for students",
+    "bike repair cafe",
+    "tax clinic in arabic",
+    "wedding venue cheap",
+    "barber for curly hair",
+    "sign language class",
+    "piano teacher",
+    "dentist accepting ifhp",
+    "snow tires cost",
+    "credit card without history",
+    "apartment that allows pets",
+    "ukrainian church",
+    "farsi speaking lawyer",
+    "study permit extension help",
+    "kids coding camp",
+    "cheap internet plan",
+    "womens only gym",
+    "community garden plot",
+    "fishing licence",
+    "second hand furniture",
+    "korean language school for kids",
 ]
 FRAMES = [
-    "{n}", "where is {n}", "is there {n} in {p}", "how can i find {n}", "{n} {p}",
-    "any {n}??", "looking for {n} near {p}", "do you know {n}", "i need {n} please",
+    "{n}",
+    "where is {n}",
+    "is there {n} in {p}",
+    "how can i find {n}",
+    "{n} {p}",
+    "any {n}??",
+    "looking for {n} near {p}",
+    "do you know {n}",
+    "i need {n} please",
     "où trouver {n} à {p}",
 ]
-PLACES = ["Ajax", "Pickering", "Whitby", "Oshawa", "Bowmanville", "Port Perry", "Uxbridge",
-          "Beaverton"]
+PLACES = [
+    "Ajax",
+    "Pickering",
+    "Whitby",
+    "Oshawa",
+    "Bowmanville",
+    "Port Perry",
+    "Uxbridge",
+    "Beaverton",
+]
 
 
 def typo(text: str, rng: random.Random) -> str:
@@ -56,7 +99,7 @@ def typo(text: str, rng: random.Random) -> str:
     i = rng.choice(long)
     w = words[i]
     j = rng.randrange(1, len(w) - 2)
-    words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2:]
+    words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2 :]
     return " ".join(words)
 
 
@@ -98,27 +141,33 @@ async def main(count: int, db: Path) -> None:
         grouped = await insights.refresh_needs(storage)
         first = time.perf_counter() - started
         needs = await storage.needs.needs(with_members=False)
-        print(f"grouped {grouped:,} questions into {len(needs)} needs in {first:.2f} s "
-              f"({first / max(grouped, 1) * 1e6:.0f} µs per question)")
+        print(
+            f"grouped {grouped:,} questions into {len(needs)} needs in {first:.2f} s "
+            f"({first / max(grouped, 1) * 1e6:.0f} µs per question)"
+        )
 
-        await storage.log_questions(questions[int(count * 0.99):])
+        await storage.log_questions(questions[int(count * 0.99) :])
         started = time.perf_counter()
         added = await insights.refresh_needs(storage)
-        print(f"incremental: {added:,} new questions grouped in "
-              f"{time.perf_counter() - started:.2f} s")
+        print(
+            f"incremental: {added:,} new questions grouped in {time.perf_counter() - started:.2f} s"
+        )
 
         started = time.perf_counter()
         since, until = insights.period(None, None)
         summaries = await insights.list_needs(storage, since, until)
-        print(f"summarised {len(summaries)} needs (last 7 days vs 7 before) in "
-              f"{time.perf_counter() - started:.2f} s")
+        print(
+            f"summarised {len(summaries)} needs (last 7 days vs 7 before) in "
+            f"{time.perf_counter() - started:.2f} s"
+        )
         print("top 10 needs:")
         for need in summaries[:10]:
-            print(f"  #{need.id:<4} {need.askers:>6} people  {need.trend:<6} "
-                  f"{need.representative}")
+            print(f"  #{need.id:<4} {need.askers:>6} people  {need.trend:<6} {need.representative}")
         expected = len(NEEDS)
-        print(f"needs found: {len(needs)} for {expected} generated topics "
-              f"({len(needs) / expected:.2f}x; 1.00x would be perfect grouping)")
+        print(
+            f"needs found: {len(needs)} for {expected} generated topics "
+            f"({len(needs) / expected:.2f}x; 1.00x would be perfect grouping)"
+        )
     finally:
         await storage.close()
 

@@ -86,7 +86,9 @@ class Assistant:
         match = brain.matcher.match(text, language)
         question_id = None
         if log and self.storage is not None:
-            question_id = await self.storage.log_question(self.to_log(match, text, channel, user_hash))
+            question_id = await self.storage.log_question(
+                self.to_log(match, text, channel, user_hash)
+            )
             if match.outcome is Outcome.ANSWERED and match.entry_id:
                 await self.record_referrals(question_id, match.entry_id)
         return Answer(match, question_id, brain.cards.for_match(match, markup))

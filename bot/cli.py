@@ -37,16 +37,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _common_options() -> argparse.ArgumentParser:
+def _common_options() -> _Parser:
     """Options every command takes; SUPPRESS keeps a sub-command from hiding a global value."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--kb", type=Path, default=argparse.SUPPRESS, help="knowledge-base folder (or one file)"
     )
     common.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="SQLite database file")
-    common.add_argument(
-        "--config", type=Path, default=argparse.SUPPRESS, help="TOML settings file"
-    )
+    common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="TOML settings file")
     return common
 
 
@@ -164,7 +162,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.jsonl and args.question:
         raise UsageError("give either a question or --jsonl, not both")
     if not args.jsonl and not args.question:
-        raise UsageError("give a question, like: ask \"how do I get a health card\"")
+        raise UsageError('give a question, like: ask "how do I get a health card"')
     catalogue = Catalogue.load()
     brain = load_brain(settings, catalogue)
     return asyncio.run(_ask(args, settings, brain, catalogue, sys.stdin, sys.stdout))
@@ -219,8 +217,10 @@ def explain(brain: Brain, match: Match, question: str) -> str:
     lines = [f"outcome: {match.outcome.value}   language: {match.language}"]
     found = brain.matcher.synonyms.terms_in(normalise(question))
     if found:
-        lines.append("synonyms used: " + ", ".join(
-            f"{term} -> {brain.matcher.synonyms.rewrite(term)}" for term in found))
+        lines.append(
+            "synonyms used: "
+            + ", ".join(f"{term} -> {brain.matcher.synonyms.rewrite(term)}" for term in found)
+        )
     if match.crisis is not None:
         lines.append(f"safety tripwire: {match.crisis.category} ({match.crisis.id})")
     settings = brain.matcher.settings
@@ -231,8 +231,10 @@ def explain(brain: Brain, match: Match, question: str) -> str:
     for rank, candidate in enumerate(match.candidates, 1):
         evidence = candidate.evidence
         where = brain.knowledge.locations.get(candidate.entry_id)
-        lines.append(f"{rank}. {candidate.entry_id}  score {candidate.score:.1f}"
-                     + (f"  ({where})" if where else ""))
+        lines.append(
+            f"{rank}. {candidate.entry_id}  score {candidate.score:.1f}"
+            + (f"  ({where})" if where else "")
+        )
         lines.append(f"     best matching question: {evidence.matched_question!r}")
         if evidence.shared_terms:
             lines.append(f"     words that counted: {', '.join(evidence.shared_terms)}")

@@ -71,7 +71,9 @@ async def list_needs(
     return summaries
 
 
-async def show_need(storage: Storage, need_id: int, since: datetime, until: datetime) -> NeedSummary:
+async def show_need(
+    storage: Storage, need_id: int, since: datetime, until: datetime
+) -> NeedSummary:
     """One need in detail."""
     need = await storage.needs.need(need_id)
     if need is None:
@@ -226,8 +228,9 @@ async def overview(
         ((e, h, n) for e, (h, n) in usage.feedback.items() if n),
         key=lambda t: (-t[2], t[1], t[0]),
     )
-    return Overview(since, until, usage, needs, dict(sorted(topics.items(), key=lambda kv: -kv[1])),
-                    unhelpful)
+    return Overview(
+        since, until, usage, needs, dict(sorted(topics.items(), key=lambda kv: -kv[1])), unhelpful
+    )
 
 
 async def purge(storage: Storage, retention_days: int, now: datetime | None = None) -> int:

@@ -205,7 +205,9 @@ class Phone(_Model):
 
 
 def _phone(value: Any) -> Any:
-    return {"number": value} if isinstance(value, str | int) and not isinstance(value, bool) else value
+    return (
+        {"number": value} if isinstance(value, str | int) and not isinstance(value, bool) else value
+    )
 
 
 PhoneField = Annotated[Phone, BeforeValidator(_phone)]
@@ -225,7 +227,9 @@ class Provenance(_Model):
     @property
     def all_sources(self) -> list[str]:
         """The main source first, then any others."""
-        return ([self.source] if self.source else []) + [s for s in self.sources if s != self.source]
+        return ([self.source] if self.source else []) + [
+            s for s in self.sources if s != self.source
+        ]
 
 
 class Topic(_Model):
@@ -245,9 +249,7 @@ class Service(Provenance):
     name: LocalText
     topics: Annotated[list[EntryId], BeforeValidator(_one_or_many)] = Field(default_factory=list)
     description: LocalText | None = None
-    phones: Annotated[list[PhoneField], BeforeValidator(_one_or_many)] = Field(
-        default_factory=list
-    )
+    phones: Annotated[list[PhoneField], BeforeValidator(_one_or_many)] = Field(default_factory=list)
     email: Email | None = None
     website: Url | None = None
     address: str | None = None
@@ -281,9 +283,7 @@ class Faq(Provenance):
     questions: LocalList
     keywords: list[str] = Field(default_factory=list)
     answer: LocalText
-    services: Annotated[list[EntryId], BeforeValidator(_one_or_many)] = Field(
-        default_factory=list
-    )
+    services: Annotated[list[EntryId], BeforeValidator(_one_or_many)] = Field(default_factory=list)
 
     @field_validator("questions")
     @classmethod
@@ -358,9 +358,7 @@ class CrisisLine(Provenance):
     priority: int = 100
     triggers: LocalList
     reply: LocalText
-    services: Annotated[list[EntryId], BeforeValidator(_one_or_many)] = Field(
-        default_factory=list
-    )
+    services: Annotated[list[EntryId], BeforeValidator(_one_or_many)] = Field(default_factory=list)
 
 
 SynonymGroup = Annotated[list[str], Field(min_length=2)]

@@ -7,11 +7,10 @@ sees exactly the errors the bot would refuse to start with, each with file, line
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -22,7 +21,6 @@ from bot.knowledge import (
     Event,
     Faq,
     KnowledgeBase,
-    Provenance,
     Service,
     SourceLocation,
     Topic,
@@ -36,6 +34,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "crisis": CrisisLine,
 }
 ALL_SECTIONS = (*SECTIONS, "synonyms")
+AnyEntry = Topic | Service | Faq | Event | CrisisLine
 STALE_AFTER = timedelta(days=365)
 
 Path_ = tuple[str | int, ...]
@@ -98,7 +97,7 @@ class LoadResult:
 class _MarkedLoader(yaml.SafeLoader):
     """A safe loader that leaves dates as text, so a bad date is a friendly error, not a crash."""
 
-    yaml_implicit_resolvers = {
+    yaml_implicit_resolvers = {  # noqa: RUF012 - PyYAML's own class attribute, replaced whole
         first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:timestamp"]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
@@ -140,7 +139,7 @@ def _explain_yaml_error(exc: yaml.MarkedYAMLError, text: str) -> str:
     if "found undefined alias" in problem:
         return "a '*' starts this value; put the text in quotes"
     if "could not find expected ':'" in problem:
-        return 'a line is missing its colon (write it as key: value), or a quote is not closed'
+        return "a line is missing its colon (write it as key: value), or a quote is not closed"
     if "found unexpected end of stream" in problem or "while scanning a quoted scalar" in str(
         exc.context
     ):
@@ -230,9 +229,9 @@ def _clean_loc(loc: tuple[Any, ...]) -> Path_:
     for part in loc:
         if isinstance(part, int):
             out.append(part)
-        elif isinstance(part, str) and ("[" in part or part in _UNION_LABELS):
-            continue
-        elif isinstance(part, str) and part.startswith("function-"):
+        elif (isinstance(part, str) and ("[" in part or part in _UNION_LABELS)) or (
+            isinstance(part, str) and part.startswith("function-")
+        ):
             continue
         else:
             out.append(part)
@@ -294,9 +293,7 @@ class _FileReader:
             column = mark.column + 1 if mark else 1
             snippet = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
             self.problems.append(
-                Problem(
-                    self.display, line, column, _explain_yaml_error(exc, text), snippet=snippet
-                )
+                Problem(self.display, line, column, _explain_yaml_error(exc, text), snippet=snippet)
             )
             return None
         except yaml.YAMLError as exc:
@@ -328,7 +325,7 @@ class _FileReader:
                 )
         return data
 
-    def entries(self, data: dict[str, Any], section: str) -> list[tuple[BaseModel, int]]:
+    def entries(self, data: dict[str, Any], section: str) -> list[tuple[AnyEntry, int]]:
         """Validate each entry of one section; bad entries are reported and left out."""
         items = data.get(section)
         if items is None:
@@ -337,14 +334,14 @@ class _FileReader:
             self.problem((section,), f'"{section}" should be a list of entries, each starting "- "')
             return []
         model = SECTIONS[section]
-        out: list[tuple[BaseModel, int]] = []
+        out: list[tuple[AnyEntry, int]] = []
         for index, raw in enumerate(items):
             entry_id = raw.get("id") if isinstance(raw, dict) else None
             entry_id = str(entry_id) if entry_id is not None else None
             if entry_id:
                 self.declared.setdefault(section, set()).add(entry_id)
             try:
-                out.append((model.model_validate(raw), index))
+                out.append((cast(AnyEntry, model.model_validate(raw)), index))
             except ValidationError as exc:
                 reported: set[Path_] = set()
                 for err in exc.errors():
@@ -368,12 +365,17 @@ class _FileReader:
         if groups is None:
             return []
         if not isinstance(groups, list):
-            self.problem(("synonyms",), '"synonyms" should be a list of groups, like - [OHIP, health card]')
+            self.problem(
+                ("synonyms",), '"synonyms" should be a list of groups, like - [OHIP, health card]'
+            )
             return []
         out: list[list[str]] = []
-        for index, group in enumerate(groups):
-            if isinstance(group, dict) and isinstance(group.get("terms"), list):
-                group = group["terms"]
+        for index, item in enumerate(groups):
+            group = (
+                item["terms"]
+                if isinstance(item, dict) and isinstance(item.get("terms"), list)
+                else item
+            )
             if (
                 not isinstance(group, list)
                 or len(group) < 2
@@ -427,7 +429,7 @@ def load_directory(
         if data is not None:
             for section in SECTIONS:
                 for entry, index in reader.entries(data, section):
-                    entry_id = str(getattr(entry, "id"))
+                    entry_id = entry.id
                     where: Path_ = (section, index)
                     if entry_id in readers:
                         first = locations[entry_id]
@@ -477,7 +479,9 @@ def load_directory(
     def check_links(
         entry_id: str, field_name: str, ids: str | list[str], known: set[str], kind: str
     ) -> None:
-        refs = [(field_name,)] if isinstance(ids, str) else [(field_name, i) for i in range(len(ids))]
+        refs = (
+            [(field_name,)] if isinstance(ids, str) else [(field_name, i) for i in range(len(ids))]
+        )
         for where, ref in zip(refs, [ids] if isinstance(ids, str) else ids, strict=True):
             if ref not in known:
                 close = difflib.get_close_matches(ref, sorted(known), n=1, cutoff=0.6)
@@ -505,8 +509,8 @@ def load_directory(
 
     for section in ("services", "faqs", "events", "crisis"):
         for entry in collected[section]:
-            assert isinstance(entry, Provenance)
-            entry_id = str(getattr(entry, "id"))
+            assert isinstance(entry, Service | Faq | Event | CrisisLine)
+            entry_id = entry.id
             if entry.last_verified and entry.last_verified > today:
                 link_error(entry_id, "last_verified", "last_verified is a date in the future")
             elif entry.last_verified and today - entry.last_verified > STALE_AFTER:

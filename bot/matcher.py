@@ -10,12 +10,12 @@ from functools import partial
 from bot import scoring
 from bot.knowledge import (
     DEFAULT_LANGUAGE,
+    TORONTO,
     CrisisLine,
     Event,
     Faq,
     KnowledgeBase,
     Service,
-    TORONTO,
     all_texts,
     localise,
 )

@@ -19,7 +19,9 @@ class Catalogue:
     """Looks up a message by key and language, falling back to English."""
 
     def __init__(self, messages: Mapping[str, Mapping[str, str]]) -> None:
-        self._messages = MappingProxyType({k: MappingProxyType(dict(v)) for k, v in messages.items()})
+        self._messages = MappingProxyType(
+            {k: MappingProxyType(dict(v)) for k, v in messages.items()}
+        )
         if DEFAULT_LANGUAGE not in self._messages:
             raise ValueError("the message catalogue needs an English (en) file")
 

@@ -247,7 +247,7 @@ class NeedSummary:
 
     @property
     def trend(self) -> str:
-        """"new", "up", "down" or "steady", comparing this period with the one before."""
+        """ "new", "up", "down" or "steady", comparing this period with the one before."""
         if self.previous == 0:
             return "new" if self.in_period else "steady"
         if self.in_period > self.previous * 1.2:

@@ -122,9 +122,11 @@ class Cards:
             return self.entry(match.entry_id, lang, markup)
         if match.outcome is Outcome.AMBIGUOUS:
             intro = markup.text(self.catalogue.get("ambiguous.intro", lang))
-            labels = list(titles) if titles is not None else [
-                self._title(c.entry_id, lang) for c in match.choices
-            ]
+            labels = (
+                list(titles)
+                if titles is not None
+                else [self._title(c.entry_id, lang) for c in match.choices]
+            )
             lines = [f"{n}. {markup.text(label)}" for n, label in enumerate(labels, 1)]
             return "\n".join([intro, *lines])
         return self.unanswered(lang, markup)
@@ -175,8 +177,10 @@ class Cards:
                 if entry.last_verified
                 else ""
             )
-            lines.append(f"{markup.text(label)}: {markup.link(entry.source, entry.source)}"
-                         f"{markup.text(checked)}")
+            lines.append(
+                f"{markup.text(label)}: {markup.link(entry.source, entry.source)}"
+                f"{markup.text(checked)}"
+            )
         return "\n".join(lines)
 
     def service(
@@ -190,8 +194,9 @@ class Cards:
         for phone in service.phones:
             extra = f" ({localise(phone.label, lang)})" if phone.label else ""
             number = markup.link(phone.number, tel_uri(phone.number))
-            lines.append(f"📞 {markup.text(label('contact.phone', lang))}: {number}"
-                         f"{markup.text(extra)}")
+            lines.append(
+                f"📞 {markup.text(label('contact.phone', lang))}: {number}{markup.text(extra)}"
+            )
         if service.address:
             link = markup.link(label("contact.map", lang), map_url(service.address))
             lines.append(
@@ -199,26 +204,39 @@ class Cards:
                 f"{markup.text(service.address)} ({link})"
             )
         if service.website:
-            lines.append(f"🌐 {markup.text(label('contact.website', lang))}: "
-                         f"{markup.link(service.website, service.website)}")
+            lines.append(
+                f"🌐 {markup.text(label('contact.website', lang))}: "
+                f"{markup.link(service.website, service.website)}"
+            )
         if service.email:
-            lines.append(f"✉️ {markup.text(label('contact.email', lang))}: "
-                         f"{markup.text(service.email)}")
+            lines.append(
+                f"✉️ {markup.text(label('contact.email', lang))}: {markup.text(service.email)}"
+            )
         if service.hours:
-            lines.append(f"🕒 {markup.text(label('contact.hours', lang))}: "
-                         f"{markup.text(localise(service.hours, lang))}")
+            lines.append(
+                f"🕒 {markup.text(label('contact.hours', lang))}: "
+                f"{markup.text(localise(service.hours, lang))}"
+            )
         if service.languages:
-            lines.append(f"🗣 {markup.text(label('contact.languages', lang))}: "
-                         f"{markup.text(', '.join(service.languages))}")
+            lines.append(
+                f"🗣 {markup.text(label('contact.languages', lang))}: "
+                f"{markup.text(', '.join(service.languages))}"
+            )
         if service.municipalities:
-            lines.append(f"🏘 {markup.text(label('contact.areas', lang))}: "
-                         f"{markup.text(', '.join(service.municipalities))}")
+            lines.append(
+                f"🏘 {markup.text(label('contact.areas', lang))}: "
+                f"{markup.text(', '.join(service.municipalities))}"
+            )
         if with_description and service.eligibility:
-            lines.append(f"✅ {markup.text(label('contact.eligibility', lang))}: "
-                         f"{markup.text(localise(service.eligibility, lang))}")
+            lines.append(
+                f"✅ {markup.text(label('contact.eligibility', lang))}: "
+                f"{markup.text(localise(service.eligibility, lang))}"
+            )
         if with_description and service.cost:
-            lines.append(f"💲 {markup.text(label('contact.cost', lang))}: "
-                         f"{markup.text(localise(service.cost, lang))}")
+            lines.append(
+                f"💲 {markup.text(label('contact.cost', lang))}: "
+                f"{markup.text(localise(service.cost, lang))}"
+            )
         return "\n".join(lines)
 
     def event(self, event: Event, lang: str, markup: Markup = PLAIN) -> str:
@@ -231,15 +249,20 @@ class Cards:
         if place:
             lines.append(f"📍 {markup.text(label('event.where', lang))}: {markup.text(place)}")
         if event.cost:
-            lines.append(f"💲 {markup.text(label('contact.cost', lang))}: "
-                         f"{markup.text(localise(event.cost, lang))}")
+            lines.append(
+                f"💲 {markup.text(label('contact.cost', lang))}: "
+                f"{markup.text(localise(event.cost, lang))}"
+            )
         if event.organiser and event.organiser in self.knowledge.services:
             organiser = localise(self.knowledge.services[event.organiser].name, lang)
-            lines.append(f"👥 {markup.text(label('event.organiser', lang))}: "
-                         f"{markup.text(organiser)}")
+            lines.append(
+                f"👥 {markup.text(label('event.organiser', lang))}: {markup.text(organiser)}"
+            )
         if event.registration_url:
-            lines.append(f"📝 {markup.text(label('event.register', lang))}: "
-                         f"{markup.link(event.registration_url, event.registration_url)}")
+            lines.append(
+                f"📝 {markup.text(label('event.register', lang))}: "
+                f"{markup.link(event.registration_url, event.registration_url)}"
+            )
         if event.description:
             lines.append(markup.text(localise(event.description, lang)))
         return "\n".join(lines)
@@ -262,7 +285,9 @@ class Cards:
             markup.bold(markup.text(self.catalogue.get("crisis.intro", lang))),
             markup.text(localise(line.reply, lang)),
         ]
-        services = [self.knowledge.services[s] for s in line.services if s in self.knowledge.services]
+        services = [
+            self.knowledge.services[s] for s in line.services if s in self.knowledge.services
+        ]
         if services:
             parts.append(markup.text(self.catalogue.get("crisis.more", lang)))
             parts.extend(self.service(s, lang, markup) for s in services)

@@ -21,9 +21,20 @@ STATUS_LABELS = {
 }
 TREND_LABELS = {"up": "▲ rising", "down": "▼ falling", "new": "● new", "steady": "= steady"}
 LANGUAGE_NAMES = {
-    "en": "English", "fr": "French", "ar": "Arabic", "es": "Spanish", "zh": "Chinese",
-    "uk": "Ukrainian", "ru": "Russian", "fa": "Persian (Farsi)", "pa": "Punjabi",
-    "ta": "Tamil", "ur": "Urdu", "hi": "Hindi", "tl": "Tagalog", "pt": "Portuguese",
+    "en": "English",
+    "fr": "French",
+    "ar": "Arabic",
+    "es": "Spanish",
+    "zh": "Chinese",
+    "uk": "Ukrainian",
+    "ru": "Russian",
+    "fa": "Persian (Farsi)",
+    "pa": "Punjabi",
+    "ta": "Tamil",
+    "ur": "Urdu",
+    "hi": "Hindi",
+    "tl": "Tagalog",
+    "pt": "Portuguese",
 }
 COLOURS = ("#1f6f8b", "#e07a1f", "#3c8d2f", "#9b59b6", "#c0392b", "#7f8c8d")
 
@@ -72,9 +83,7 @@ def _bar_chart(chart_id: str, title: str, rows: Sequence[tuple[str, float]], uni
     return "".join(parts)
 
 
-def _line_chart(
-    chart_id: str, title: str, days: Sequence[tuple[str, int, int]]
-) -> str:
+def _line_chart(chart_id: str, title: str, days: Sequence[tuple[str, int, int]]) -> str:
     """Questions per day (bars) and the answer rate (line), as inline SVG."""
     if not days:
         return f'<p class="note" id="{chart_id}">No questions in this period.</p>'
@@ -136,7 +145,10 @@ def _table(table_id: str, headers: Sequence[str], rows: Sequence[Sequence[object
         body.append(f"<tr>{cells}</tr>")
     if not body:
         body.append(f'<tr><td colspan="{len(headers)}">Nothing in this period.</td></tr>')
-    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    rows_html = "".join(body)
+    return (
+        f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{rows_html}</tbody></table>'
+    )
 
 
 def _need_row(need: NeedSummary) -> list[object]:
@@ -201,8 +213,17 @@ def render(overview: Overview, title: str = "Newcomer questions and emerging nee
         + "<figcaption>The biggest needs: people who asked.</figcaption></figure>",
         _table(
             "table-needs",
-            ["#", "Need (most common wording)", "# People", "# This period", "Trend",
-             "Languages", "Places", "Status", "Seen"],
+            [
+                "#",
+                "Need (most common wording)",
+                "# People",
+                "# This period",
+                "Trend",
+                "Languages",
+                "Places",
+                "Status",
+                "Seen",
+            ],
             [_need_row(n) for n in overview.needs],
         ),
         "<h2>Topics people asked about</h2>",

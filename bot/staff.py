@@ -7,11 +7,11 @@ import asyncio
 import csv
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bot import insights, report
 from bot.config import Settings
@@ -21,6 +21,8 @@ from bot.needs import NeedSummary
 from bot.session import open_storage
 from bot.storage import Storage
 from bot.text import Synonyms, prepare
+
+T = TypeVar("T")
 
 
 def _date(value: str) -> datetime:
@@ -81,7 +83,7 @@ def _prepare_for(settings: Settings) -> Callable[[str], str]:
     return partial(prepare, synonyms=Synonyms(result.knowledge.synonyms))
 
 
-async def _with_storage(settings: Settings, work: Callable[[Storage], Any]) -> Any:
+async def _with_storage(settings: Settings, work: Callable[[Storage], Awaitable[T]]) -> T:
     storage = await open_storage(settings)
     try:
         return await work(storage)
@@ -92,8 +94,10 @@ async def _with_storage(settings: Settings, work: Callable[[Storage], Any]) -> A
 def cmd_needs(args: argparse.Namespace, settings: Settings) -> int:
     """List, show, triage or answer needs."""
     action = getattr(args, "needs_action", None)
-    since, until = insights.period(args.since if action in (None, "show") else None,
-                                   args.until if action in (None, "show") else None)
+    since, until = insights.period(
+        args.since if action in (None, "show") else None,
+        args.until if action in (None, "show") else None,
+    )
     if action == "show":
         summary = asyncio.run(
             _with_storage(settings, lambda s: insights.show_need(s, args.id, since, until))
@@ -123,8 +127,10 @@ def cmd_needs(args: argparse.Namespace, settings: Settings) -> int:
         )
         print(f"need {args.id} is now answered by {answered.entry_id}.")
         if answered.waiting:
-            print(f"{answered.waiting} person(s) asked to be told; the running bot will message "
-                  "them within a minute.")
+            print(
+                f"{answered.waiting} person(s) asked to be told; the running bot will message "
+                "them within a minute."
+            )
         print(answered.variants_yaml)
         return 0
     prep = _prepare_for(settings)
@@ -217,7 +223,7 @@ async def _overview(settings: Settings, since: datetime, until: datetime) -> Ove
     prep = partial(prepare, synonyms=Synonyms(knowledge.synonyms)) if knowledge else prepare
     return await _with_storage(
         settings, lambda s: insights.overview(s, since, until, knowledge, prep)
-    )  # type: ignore[no-any-return]
+    )
 
 
 def format_overview(view: Overview) -> str:
@@ -249,15 +255,30 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     view = asyncio.run(_overview(settings, since, until))
     if args.format == "json":
         usage = view.usage
-        print(json.dumps({
-            "since": view.since.isoformat(), "until": view.until.isoformat(),
-            "questions": view.total, "answered": view.answered,
-            "answer_rate": round(view.answer_rate, 4), "users": usage.users,
-            "by_day": usage.by_day, "by_week": view.weeks(), "outcomes": usage.outcomes,
-            "languages": usage.languages, "topics": view.topics,
-            "top_entries": usage.top_entries, "feedback": usage.feedback,
-            "sources": usage.sources, "referrals": usage.referrals, "needs": len(view.needs),
-        }, indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "since": view.since.isoformat(),
+                    "until": view.until.isoformat(),
+                    "questions": view.total,
+                    "answered": view.answered,
+                    "answer_rate": round(view.answer_rate, 4),
+                    "users": usage.users,
+                    "by_day": usage.by_day,
+                    "by_week": view.weeks(),
+                    "outcomes": usage.outcomes,
+                    "languages": usage.languages,
+                    "topics": view.topics,
+                    "top_entries": usage.top_entries,
+                    "feedback": usage.feedback,
+                    "sources": usage.sources,
+                    "referrals": usage.referrals,
+                    "needs": len(view.needs),
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
     else:
         print(format_overview(view))
     return 0

@@ -393,7 +393,7 @@ class Storage:
                 counts = []
                 for table in ("follow_ups", "questions", "feedback", "users"):
                     cursor = await self._db.execute(
-                        f"DELETE FROM {table} WHERE user_hash = ?",  # noqa: S608 - fixed names
+                        f"DELETE FROM {table} WHERE user_hash = ?",
                         (user_hash,),
                     )
                     counts.append(cursor.rowcount)
@@ -436,7 +436,7 @@ class NeedStore:
 
     def __init__(self, storage: Storage) -> None:
         self._storage = storage
-        self._db = storage._db  # noqa: SLF001 - one storage module, two classes
+        self._db = storage._db
 
     async def unassigned(self) -> list[Asked]:
         """Unanswered questions (with text) not yet in any need."""
@@ -491,12 +491,15 @@ class NeedStore:
     async def save(self, memberships: dict[int, int], created: list[Need]) -> None:
         """Store new needs and memberships in one transaction."""
         now = iso(utc_now())
-        async with self._storage._write_lock:  # noqa: SLF001
+        async with self._storage._write_lock:
             try:
                 await self._db.executemany(
                     "INSERT INTO needs (id, terms, representative, created_at, updated_at)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    [(n.id, " ".join(sorted(n.terms)), n.representative, now, now) for n in created],
+                    [
+                        (n.id, " ".join(sorted(n.terms)), n.representative, now, now)
+                        for n in created
+                    ],
                 )
                 await self._db.executemany(
                     "INSERT OR REPLACE INTO need_questions (question_id, need_id) VALUES (?, ?)",
@@ -520,15 +523,18 @@ class NeedStore:
         changes = {
             k: v
             for k, v in {
-                "status": status, "note": note, "assignee": assignee, "entry_id": entry_id
+                "status": status,
+                "note": note,
+                "assignee": assignee,
+                "entry_id": entry_id,
             }.items()
             if v is not None
         }
         if not changes:
             return await self.need(need_id) is not None
         sets = ", ".join(f"{k} = ?" for k in changes)
-        rowcount = await self._storage._change(  # noqa: SLF001
-            f"UPDATE needs SET {sets}, updated_at = ? WHERE id = ?",  # noqa: S608 - fixed names
+        rowcount = await self._storage._change(
+            f"UPDATE needs SET {sets}, updated_at = ? WHERE id = ?",
             [*changes.values(), iso(utc_now()), need_id],
         )
         return rowcount > 0 and await self.need(need_id) is not None
@@ -540,7 +546,7 @@ class NeedStore:
         if not services:
             return
         now = iso(utc_now())
-        async with self._storage._write_lock:  # noqa: SLF001
+        async with self._storage._write_lock:
             await self._db.executemany(
                 "INSERT INTO referrals (shown_at, question_id, entry_id, service_id, owner)"
                 " VALUES (?, ?, ?, ?, ?)",
@@ -552,7 +558,7 @@ class NeedStore:
         self, question_id: int, user_hash: str, chat_token: str, language: str
     ) -> None:
         """Remember that a user wants to hear when their question is answered."""
-        await self._storage._write(  # noqa: SLF001
+        await self._storage._write(
             "INSERT OR REPLACE INTO follow_ups"
             " (question_id, user_hash, chat_token, language, requested_at) VALUES (?, ?, ?, ?, ?)",
             (question_id, user_hash, chat_token, language, iso(utc_now())),
@@ -577,7 +583,7 @@ class NeedStore:
 
     async def follow_ups_sent(self, user_hash: str, need_id: int) -> None:
         """Mark all of a user's follow-ups in a need as sent, and forget the chat token."""
-        await self._storage._write(  # noqa: SLF001
+        await self._storage._write(
             "UPDATE follow_ups SET sent_at = ?, chat_token = '' WHERE user_hash = ?"
             " AND question_id IN (SELECT question_id FROM need_questions WHERE need_id = ?)",
             (iso(utc_now()), user_hash, need_id),
@@ -585,7 +591,7 @@ class NeedStore:
 
     async def purge_text(self, before: datetime) -> int:
         """Blank the text of questions asked before a date, keeping the counts."""
-        return await self._storage._change(  # noqa: SLF001
+        return await self._storage._change(
             "UPDATE questions SET text = NULL WHERE asked_at < ? AND text IS NOT NULL",
             (iso(before),),
         )
@@ -601,7 +607,8 @@ class NeedStore:
 
         by_day = await pairs(
             "SELECT substr(asked_at, 1, 10), COUNT(*), SUM(outcome = 'answered') FROM questions"
-            + where + " GROUP BY 1 ORDER BY 1"
+            + where
+            + " GROUP BY 1 ORDER BY 1"
         )
         outcomes = await pairs("SELECT outcome, COUNT(*) FROM questions" + where + " GROUP BY 1")
         languages = await pairs(
@@ -609,11 +616,13 @@ class NeedStore:
         )
         channels = await pairs("SELECT channel, COUNT(*) FROM questions" + where + " GROUP BY 1")
         entries = await pairs(
-            "SELECT entry_id, COUNT(*) FROM questions" + where
+            "SELECT entry_id, COUNT(*) FROM questions"
+            + where
             + " AND outcome = 'answered' GROUP BY 1 ORDER BY 2 DESC, 1"
         )
         crisis = await pairs(
-            "SELECT crisis_category, COUNT(*) FROM questions" + where
+            "SELECT crisis_category, COUNT(*) FROM questions"
+            + where
             + " AND crisis_category IS NOT NULL GROUP BY 1"
         )
         feedback = await pairs(
@@ -628,9 +637,7 @@ class NeedStore:
             "SELECT owner, COUNT(*) FROM referrals WHERE shown_at >= ? AND shown_at < ?"
             " GROUP BY 1 ORDER BY 2 DESC, 1"
         )
-        users = await pairs(
-            "SELECT COUNT(DISTINCT user_hash) FROM questions" + where
-        )
+        users = await pairs("SELECT COUNT(DISTINCT user_hash) FROM questions" + where)
         return Usage(
             by_day=[(str(d), int(n), int(a or 0)) for d, n, a in by_day],
             outcomes={str(k): int(v) for k, v in outcomes},

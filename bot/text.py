@@ -65,7 +65,7 @@ class Synonyms:
 
 
 def prepare(text: str, synonyms: Synonyms | None = None) -> str:
-    """Normalise text and apply synonyms: the one transformation both sides of a match go through."""
+    """Normalise and apply synonyms: the one transformation both sides of a match go through."""
     normalised = normalise(text)
     return synonyms.rewrite(normalised) if synonyms is not None else normalised
 

@@ -17,8 +17,8 @@ class _Trigger:
 
 
 def _same_word(typed: str, trigger: str) -> bool:
-    # One typo (or swapped pair of letters) is forgiven in longer words ("suicde", "myslef"); short words must match exactly
-    # so "die" does not fire on "did" or "dye".
+    # One typo (or swapped pair of letters) is forgiven in longer words ("suicde", "myslef");
+    # short words must match exactly so "die" does not fire on "did" or "dye".
     if typed == trigger:
         return True
     return len(trigger) >= 5 and OSA.distance(typed, trigger, score_cutoff=1) <= 1
@@ -45,8 +45,6 @@ class Tripwire:
         for trigger in self._triggers:
             size = len(trigger.words)
             for start in range(len(words) - size + 1):
-                if all(
-                    _same_word(words[start + i], trigger.words[i]) for i in range(size)
-                ):
+                if all(_same_word(words[start + i], trigger.words[i]) for i in range(size)):
                     return trigger.line
         return None

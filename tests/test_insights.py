@@ -17,7 +17,11 @@ NOW = datetime.now(UTC)
 
 def unanswered(text: str, user: str, days_ago: float = 1, lang: str = "en") -> LoggedQuestion:
     return LoggedQuestion(
-        channel="telegram", language=lang, outcome="unanswered", text=text, user_hash=user,
+        channel="telegram",
+        language=lang,
+        outcome="unanswered",
+        text=text,
+        user_hash=user,
         asked_at=NOW - timedelta(days=days_ago),
     )
 
@@ -30,13 +34,15 @@ async def storage(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 async def test_needs_are_grouped_counted_and_sorted(storage: Storage) -> None:
-    await storage.log_questions([
-        unanswered("is there a cricket club in Ajax", "a"),
-        unanswered("cricket clubs?", "b"),
-        unanswered("cricket club", "b"),  # the same person again: counts once
-        unanswered("crikcet club for kids", "c", lang="fr"),
-        unanswered("halal butcher in Brock", "d"),
-    ])
+    await storage.log_questions(
+        [
+            unanswered("is there a cricket club in Ajax", "a"),
+            unanswered("cricket clubs?", "b"),
+            unanswered("cricket club", "b"),  # the same person again: counts once
+            unanswered("crikcet club for kids", "c", lang="fr"),
+            unanswered("halal butcher in Brock", "d"),
+        ]
+    )
     since, until = insights.period(None, None)
     needs = await insights.list_needs(storage, since, until)
     assert [(n.askers, n.questions) for n in needs] == [(3, 4), (1, 1)]
@@ -51,14 +57,22 @@ async def test_triage_sticks_when_new_questions_join(storage: Storage) -> None:
     await storage.log_questions([unanswered("cricket club", "a")])
     since, until = insights.period(None, None)
     (need,) = await insights.list_needs(storage, since, until)
-    await insights.set_need(storage, need.id, status="assigned", note="asked CDCD",
-                            assignee="Community Development Council Durham")
+    await insights.set_need(
+        storage,
+        need.id,
+        status="assigned",
+        note="asked CDCD",
+        assignee="Community Development Council Durham",
+    )
     await storage.log_questions([unanswered("any cricket clubs in whitby", "b")])
     (again,) = await insights.list_needs(storage, *insights.period(None, None))
     assert again.id == need.id
     assert again.askers == 2
     assert (again.status, again.note, again.assignee) == (
-        "assigned", "asked CDCD", "Community Development Council Durham")
+        "assigned",
+        "asked CDCD",
+        "Community Development Council Durham",
+    )
     assert await insights.list_needs(storage, since, until, status="new") == []
 
 
@@ -113,8 +127,9 @@ async def test_forget_removes_follow_ups(storage: Storage) -> None:
 
 
 async def test_purge_keeps_counts_but_not_old_text(storage: Storage) -> None:
-    await storage.log_questions([unanswered("old question", "a", days_ago=400),
-                                 unanswered("new question", "b", days_ago=1)])
+    await storage.log_questions(
+        [unanswered("old question", "a", days_ago=400), unanswered("new question", "b", days_ago=1)]
+    )
     assert await insights.purge(storage, 365) == 1
     texts = [q.text for q in await storage.questions()]
     assert texts == [None, "new question"]
@@ -124,9 +139,16 @@ async def test_purge_keeps_counts_but_not_old_text(storage: Storage) -> None:
 
 async def test_overview_counts(storage: Storage, small_kb: Path) -> None:
     knowledge = load_knowledge(small_kb)
-    answered = LoggedQuestion(channel="telegram", language="en", outcome="answered",
-                              text="health card", user_hash="a", entry_id="health-card",
-                              score=90, asked_at=NOW - timedelta(days=1))
+    answered = LoggedQuestion(
+        channel="telegram",
+        language="en",
+        outcome="answered",
+        text="health card",
+        user_hash="a",
+        entry_id="health-card",
+        score=90,
+        asked_at=NOW - timedelta(days=1),
+    )
     qid = await storage.log_question(answered)
     await storage.log_question(unanswered("cricket club", "b", lang="fr"))
     await storage.needs.add_referrals(qid, "health-card", [("serviceontario", "Province")])

@@ -53,9 +53,7 @@ def test_yaml_files_are_found_recursively(make_kb: MakeKb) -> None:
 
 
 def test_unknown_key_suggests_the_right_one(make_kb: MakeKb) -> None:
-    kb = make_kb(
-        {"s.yaml": "services:\n  - id: x\n    name: X\n    websit: https://example.org\n"}
-    )
+    kb = make_kb({"s.yaml": "services:\n  - id: x\n    name: X\n    websit: https://example.org\n"})
     assert errors_of(kb) == [
         'kb/s.yaml:4:5: [x] "websit" is not a field this entry can have. Did you mean "website"?'
     ]
@@ -129,9 +127,7 @@ def test_a_broken_service_does_not_also_break_links_to_it(make_kb: MakeKb) -> No
         ("id", "Bad Id", "is not a usable id"),
     ],
 )
-def test_field_errors_are_explained(
-    make_kb: MakeKb, field: str, value: str, expected: str
-) -> None:
+def test_field_errors_are_explained(make_kb: MakeKb, field: str, value: str, expected: str) -> None:
     entry = {"id": "svc", "name": "Service", field: value}
     body = "\n".join(f"    {k}: {v}" for k, v in entry.items() if k != "id")
     kb = make_kb({"s.yaml": f"services:\n  - id: {entry['id']}\n{body}\n"})
@@ -217,13 +213,22 @@ def test_stale_entries_are_warnings_not_errors(make_kb: MakeKb) -> None:
 
 def test_missing_folder_and_empty_folder(tmp_path: Path) -> None:
     assert "does not exist" in str(load_directory(tmp_path / "nope").errors[0])
-    with pytest.raises(KnowledgeError, match="no .yaml files"):
+    with pytest.raises(KnowledgeError, match=r"no \.yaml files"):
         load_knowledge(tmp_path)
 
 
 @pytest.mark.parametrize(
-    "number", ["905-668-7711", "1-800-372-1102", "+1 (905) 420-3600", "911", "988",
-               "905-668-4113 ext 5510", "1-800-222-TIPS", "686868"]
+    "number",
+    [
+        "905-668-7711",
+        "1-800-372-1102",
+        "+1 (905) 420-3600",
+        "911",
+        "988",
+        "905-668-4113 ext 5510",
+        "1-800-222-TIPS",
+        "686868",
+    ],
 )
 def test_valid_phone_numbers(number: str) -> None:
     assert check_phone(number) == number

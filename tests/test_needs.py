@@ -9,7 +9,9 @@ from bot.needs import Asked, Need, Signatures, assign, places_in, similar, summa
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 
 
-def asked(i: int, text: str, user: str | None = "u", days_ago: float = 1, lang: str = "en") -> Asked:
+def asked(
+    i: int, text: str, user: str | None = "u", days_ago: float = 1, lang: str = "en"
+) -> Asked:
     return Asked(i, text, NOW - timedelta(days=days_ago), user, lang)
 
 
@@ -37,8 +39,12 @@ def test_similar_wordings_and_typos_group_together() -> None:
     assert groups == [
         ["driving test in Punjabi", "can I take the driving test in punjabi language"],
         ["halal butcher in Brock", "halal butchers Beaverton"],
-        ["is there a cricket club in Ajax", "cricket clubs near Whitby?",
-         "crikcet club for my son", "cricket club"],
+        [
+            "is there a cricket club in Ajax",
+            "cricket clubs near Whitby?",
+            "crikcet club for my son",
+            "cricket club",
+        ],
     ]
 
 

@@ -18,8 +18,14 @@ PROJECT = Path(__file__).resolve().parent.parent
 ARTIFACTS = PROJECT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--hide-scrollbars",
 ]
 
@@ -31,19 +37,36 @@ async def _filled_report(tmp_path: Path, small_kb: Path) -> str:
         rows = []
         for day in range(20):
             for i in range(day % 5 + 2):
-                rows.append(LoggedQuestion(
-                    channel="telegram", language="fr" if i == 0 else "en", outcome="answered",
-                    text="health card", user_hash=f"a{day}{i}", entry_id="health-card", score=90,
-                    asked_at=now - timedelta(days=day, hours=i)))
-            rows.append(LoggedQuestion(
-                channel="telegram", language="en", outcome="unanswered",
-                text=["cricket club in Ajax", "halal butcher <Brock> & co", "yoga class"][day % 3],
-                user_hash=f"u{day}", asked_at=now - timedelta(days=day)))
+                rows.append(
+                    LoggedQuestion(
+                        channel="telegram",
+                        language="fr" if i == 0 else "en",
+                        outcome="answered",
+                        text="health card",
+                        user_hash=f"a{day}{i}",
+                        entry_id="health-card",
+                        score=90,
+                        asked_at=now - timedelta(days=day, hours=i),
+                    )
+                )
+            rows.append(
+                LoggedQuestion(
+                    channel="telegram",
+                    language="en",
+                    outcome="unanswered",
+                    text=["cricket club in Ajax", "halal butcher <Brock> & co", "yoga class"][
+                        day % 3
+                    ],
+                    user_hash=f"u{day}",
+                    asked_at=now - timedelta(days=day),
+                )
+            )
         await storage.log_questions(rows)
         await storage.record_feedback("a", "health-card", helpful=True)
         await storage.needs.add_referrals(1, "health-card", [("serviceontario", "Province")])
         view = await insights.overview(
-            storage, now - timedelta(days=28), now + timedelta(seconds=1), load_knowledge(small_kb))
+            storage, now - timedelta(days=28), now + timedelta(seconds=1), load_knowledge(small_kb)
+        )
         return report.render(view)
     finally:
         await storage.close()
@@ -53,8 +76,16 @@ async def test_report_is_self_contained_with_charts_and_tables(
     tmp_path: Path, small_kb: Path
 ) -> None:
     html = await _filled_report(tmp_path, small_kb)
-    for element in ("chart-trend", "chart-needs", "chart-topics", "chart-languages",
-                    "table-needs", "table-weeks", "table-languages", "table-referrals"):
+    for element in (
+        "chart-trend",
+        "chart-needs",
+        "chart-topics",
+        "chart-languages",
+        "table-needs",
+        "table-weeks",
+        "table-languages",
+        "table-referrals",
+    ):
         assert f'id="{element}"' in html
     # Nothing loaded from elsewhere: no scripts, external styles, images or fonts.
     assert not re.search(r"<script|<link|<img|@import|src=|url\(", html)
@@ -70,7 +101,10 @@ async def test_report_renders_in_a_real_browser(tmp_path: Path, small_kb: Path) 
     profile = tmp_path / "profile"
     dom = subprocess.run(
         [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=90, check=True,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=True,
     ).stdout
     # The browser parsed the charts as SVG with bars, and the tables with rows.
     assert re.search(r'<svg id="chart-trend"[^>]*>.*<rect class="bar"', dom, re.S)
@@ -83,8 +117,16 @@ async def test_report_renders_in_a_real_browser(tmp_path: Path, small_kb: Path) 
     shot = ARTIFACTS / "report.png"
     shot.unlink(missing_ok=True)
     subprocess.run(
-        [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--screenshot={shot}",
-         "--window-size=1100,2600", page.as_uri()],
-        capture_output=True, timeout=90, check=True,
+        [
+            CHROMIUM,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            f"--screenshot={shot}",
+            "--window-size=1100,2600",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=90,
+        check=True,
     )
     assert shot.stat().st_size > 20_000  # a real rendering, not a blank page

@@ -39,8 +39,11 @@ async def test_questions_survive_reopen(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     storage = await Storage.open(path)
     first = await storage.log_question(question(candidates=(("a", 50.0), ("b", 40.0))))
-    await storage.log_question(question("how do I get a health card", outcome="answered",
-                                        entry_id="health-card", score=88.5))
+    await storage.log_question(
+        question(
+            "how do I get a health card", outcome="answered", entry_id="health-card", score=88.5
+        )
+    )
     await storage.close()
 
     storage = await Storage.open(path)
@@ -113,7 +116,9 @@ async def test_first_deep_link_source_is_kept(tmp_path: Path) -> None:
         await storage.close()
 
 
-async def test_locked_database_spools_and_replays(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_locked_database_spools_and_replays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "bot.sqlite3"
     storage = await Storage.open(path)
     monkeypatch.setattr("bot.storage.BUSY_TIMEOUT_MS", 50)
