@@ -219,7 +219,7 @@ def explain(brain: Brain, match: Match, question: str) -> str:
     if found:
         lines.append(
             "synonyms used: "
-            + ", ".join(f"{term} -> {brain.matcher.synonyms.rewrite(term)}" for term in found)
+            + ", ".join(f"{term} -> {brain.matcher.synonyms.canonical(term)}" for term in found)
         )
     if match.crisis is not None:
         lines.append(f"safety tripwire: {match.crisis.category} ({match.crisis.id})")

@@ -24,7 +24,7 @@ def normalise(text: str) -> str:
 
 
 class Synonyms:
-    """Rewrites every term of a synonym group to the group's first (canonical) term.
+    """Tags every term of a synonym group with the group's first (canonical) term.
 
     Terms are matched on whole words after normalisation, longest term first, so
     "social insurance number" becomes "sin" before "number" could match anything.
@@ -52,10 +52,24 @@ class Synonyms:
         return len(self._mapping)
 
     def rewrite(self, normalised: str) -> str:
-        """Replace synonym terms in already-normalised text with their canonical token."""
+        """Add each synonym term's canonical token after it, in already-normalised text.
+
+        The original words stay, so a misspelt neighbour ("helth card") still shares "card"
+        with "health card", while "OHIP" and "health card" now share the token "ohip".
+        """
         if self._pattern is None:
             return normalised
-        return self._pattern.sub(lambda m: self._mapping[m.group(1)], normalised)
+
+        def tag(match: re.Match[str]) -> str:
+            term = match.group(1)
+            canonical = self._mapping[term]
+            return term if term == canonical else f"{term} {canonical}"
+
+        return self._pattern.sub(tag, normalised)
+
+    def canonical(self, term: str) -> str:
+        """The canonical token of a synonym term (the term itself if it is in no group)."""
+        return self._mapping.get(normalise(term), normalise(term))
 
     def terms_in(self, normalised: str) -> list[str]:
         """The synonym terms found in already-normalised text (for explanations)."""

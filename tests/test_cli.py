@@ -1,0 +1,304 @@
+"""The command line, in-process and as a subprocess, on small knowledge bases in tmp_path."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+PROJECT = Path(__file__).resolve().parent.parent
+MakeKb = Callable[[dict[str, str]], Path]
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No real token, config or database from the developer's environment."""
+    for name in ("TELEGRAM_BOT_TOKEN", "BOT_CONFIG", "BOT_KB", "BOT_DB", "BOT_HASH_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_validate_ok(capsys: pytest.CaptureFixture[str], small_kb: Path) -> None:
+    code, out, _ = run_cli(capsys, "validate", str(small_kb))
+    assert code == 0
+    assert "OK: 4 file(s), 2 topics, 3 services, 3 FAQs" in out
+
+
+def test_validate_reports_file_line_and_fails(
+    capsys: pytest.CaptureFixture[str], make_kb: MakeKb
+) -> None:
+    kb = make_kb({"bad.yaml": "faqs:\n  - id: x\n    questions: [q]\n    answr: hello\n"})
+    code, out, _ = run_cli(capsys, "validate", str(kb))
+    assert code == 1
+    assert 'kb/bad.yaml:4:5: [x] "answr" is not a field this entry can have. Did you mean' in out
+    assert "    4 |     answr: hello" in out
+
+
+def test_validate_json(capsys: pytest.CaptureFixture[str], make_kb: MakeKb) -> None:
+    kb = make_kb({"bad.yaml": "faqs:\n  - id: x\n    questions: [q]\n"})
+    code, out, _ = run_cli(capsys, "validate", str(kb), "--format", "json")
+    assert code == 1
+    document = json.loads(out)
+    assert document["ok"] is False
+    assert document["errors"][0]["line"] == 2
+    assert document["errors"][0]["entry_id"] == "x"
+
+
+def test_ask_json(capsys: pytest.CaptureFixture[str], small_kb: Path) -> None:
+    code, out, _ = run_cli(
+        capsys, "ask", "--kb", str(small_kb), "--json", "how do i get a helth card"
+    )
+    assert code == 0
+    answer = json.loads(out)
+    assert answer["outcome"] == "answered"
+    assert answer["entry_id"] == "health-card"
+    assert answer["candidates"][0] == {"entry_id": "health-card", "score": answer["score"]}
+    assert "1-800-267-8097" in answer["text"]  # the linked service's contacts are included
+
+
+def test_ask_does_not_log_unless_asked(capsys: pytest.CaptureFixture[str], small_kb: Path) -> None:
+    run_cli(capsys, "ask", "--kb", str(small_kb), "--db", "log.db", "cricket bat shop")
+    assert not Path("log.db").exists()
+    run_cli(capsys, "ask", "--kb", str(small_kb), "--db", "log.db", "--log", "cricket bat shop")
+    with sqlite3.connect("log.db") as db:
+        assert db.execute("SELECT outcome, text FROM questions").fetchall() == [
+            ("unanswered", "cricket bat shop")
+        ]
+
+
+def test_ask_jsonl_on_the_minimal_form(
+    capsys: pytest.CaptureFixture[str], make_kb: MakeKb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kb = make_kb(
+        {
+            "faq.yaml": (
+                "faqs:\n"
+                "  - {id: bus, questions: [how do I take the bus, bus schedule], answer: Use DRT.}\n"
+                "  - {id: library, questions: [library card, how to join the library],"
+                " answer: Visit a branch.}\n"
+            )
+        }
+    )
+    lines = [
+        {"text": "bus shedule please"},
+        {"text": "how can I get a library card", "lang": "en"},
+        {"text": "quantum chromodynamics homework"},
+        "not an object",
+    ]
+    stdin = "\n".join(json.dumps(x) if isinstance(x, dict) else x for x in lines) + "\n"
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO(stdin))
+    code, out, _ = run_cli(capsys, "ask", "--kb", str(kb), "--jsonl")
+    assert code == 0
+    results = [json.loads(line) for line in out.splitlines()]
+    assert [r.get("entry_id") for r in results[:2]] == ["bus", "library"]
+    assert results[2]["outcome"] == "unanswered"
+    assert results[2]["entry_id"] is None
+    assert "error" in results[3]
+    assert all("text" in r for r in results[:3])
+
+
+def test_ask_explain(capsys: pytest.CaptureFixture[str], small_kb: Path) -> None:
+    code, out, _ = run_cli(
+        capsys, "ask", "--kb", str(small_kb), "--explain", "my social insurance number"
+    )
+    assert code == 0
+    assert "1. sin-number" in out
+    assert "best matching question:" in out
+    assert "synonyms used: social insurance number -> sin" in out
+
+
+def test_threshold_override(capsys: pytest.CaptureFixture[str], small_kb: Path) -> None:
+    _, out, _ = run_cli(
+        capsys,
+        "ask",
+        "--kb",
+        str(small_kb),
+        "--json",
+        "--threshold",
+        "100",
+        "how do I get a health card for my family",
+    )
+    assert json.loads(out)["outcome"] in {"ambiguous", "unanswered"}
+
+
+def test_crisis_comes_first(capsys: pytest.CaptureFixture[str], small_kb: Path) -> None:
+    _, out, _ = run_cli(capsys, "ask", "--kb", str(small_kb), "--json", "I want to kill myself")
+    answer = json.loads(out)
+    assert answer["outcome"] == "crisis"
+    assert answer["crisis_category"] == "self_harm"
+    assert "988" in answer["text"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["ask"], "give a question"),
+        (["ask", "--threshold", "200", "x"], "not between 0 and 100"),
+        (["nonsense"], "invalid choice"),
+        (["validate", "--format", "xml"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_are_one_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    try:
+        code = main(argv)
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_broken_knowledge_base_is_a_clear_error(
+    capsys: pytest.CaptureFixture[str], make_kb: MakeKb
+) -> None:
+    kb = make_kb({"bad.yaml": "faqs: [{id: x}]"})
+    code, _, err = run_cli(capsys, "ask", "--kb", str(kb), "hello")
+    assert code == 1
+    assert "kb/bad.yaml:1:8: [x]" in err
+    assert "Traceback" not in err
+
+
+def test_staff_commands_in_process(capsys: pytest.CaptureFixture[str], small_kb: Path) -> None:
+    for question in ("where can I buy a cricket bat", "cricket bat shop in Ajax", "yoga class"):
+        run_cli(capsys, "ask", "--kb", str(small_kb), "--db", "log.db", "--log", question)
+    code, out, _ = run_cli(capsys, "needs", "--kb", str(small_kb), "--db", "log.db")
+    assert code == 0
+    assert "cricket" in out and "yoga class" in out
+    _, out, _ = run_cli(
+        capsys, "needs", "--db", "log.db", "--kb", str(small_kb), "--format", "json"
+    )
+    needs = json.loads(out)
+    cricket = next(n for n in needs if "cricket" in n["terms"])
+    assert cricket["questions"] == 2
+    assert cricket["municipalities"] == {"Ajax": 1}
+    code, out, _ = run_cli(capsys, "needs", "--db", "log.db", "--format", "csv")
+    assert out.splitlines()[0].startswith("id,representative,status")
+    code, out, _ = run_cli(
+        capsys,
+        "needs",
+        "set",
+        str(cricket["id"]),
+        "--db",
+        "log.db",
+        "--status",
+        "assigned",
+        "--assign",
+        "Sports Council",
+        "--note",
+        "ask",
+    )
+    assert code == 0
+    code, out, _ = run_cli(capsys, "needs", "show", str(cricket["id"]), "--db", "log.db")
+    assert "status: assigned (assigned to Sports Council)" in out
+    code, out, _ = run_cli(
+        capsys,
+        "needs",
+        "answer",
+        str(cricket["id"]),
+        "--db",
+        "log.db",
+        "--kb",
+        str(small_kb),
+        "--entry",
+        "english-classes",
+    )
+    assert code == 0
+    assert "- where can I buy a cricket bat" in out
+    code, out, err = run_cli(
+        capsys,
+        "needs",
+        "answer",
+        "999",
+        "--db",
+        "log.db",
+        "--kb",
+        str(small_kb),
+        "--entry",
+        "english-classes",
+    )
+    assert code == 2 and "no need number 999" in err
+    code, out, _ = run_cli(capsys, "stats", "--db", "log.db", "--kb", str(small_kb))
+    assert "questions: 3" in out
+    code, out, _ = run_cli(
+        capsys, "report", "--db", "log.db", "--kb", str(small_kb), "--out", "out/report.html"
+    )
+    assert code == 0 and Path("out/report.html").read_text().startswith("<!DOCTYPE html>")
+    code, out, _ = run_cli(capsys, "purge", "--db", "log.db")
+    assert "removed the text of 0 question(s)" in out
+
+
+def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
+    for command in ("chat", "ask", "validate", "run", "needs", "stats", "report", "purge"):
+        with pytest.raises(SystemExit) as exit_:
+            main([command, "--help"])
+        assert exit_.value.code == 0
+        assert "usage:" in capsys.readouterr().out
+
+
+def _subprocess(
+    *args: str, stdin: str = "", env_extra: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(cwd or PROJECT), **(env_extra or {})}
+    return subprocess.run(
+        [sys.executable, str(PROJECT / "run_bot.py"), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=cwd,
+        check=False,
+    )
+
+
+def test_chat_as_a_subprocess_answers_and_logs(tmp_path: Path, small_kb: Path) -> None:
+    result = _subprocess(
+        "chat",
+        "--kb",
+        str(small_kb),
+        "--db",
+        str(tmp_path / "log.db"),
+        stdin="how do I get a health card\nwhere can I buy a cricket bat\n/quit\n",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "ServiceOntario" in result.stdout and "1-800-267-8097" in result.stdout
+    assert "I do not know the answer to that yet" in result.stdout
+    with sqlite3.connect(tmp_path / "log.db") as db:
+        rows = db.execute("SELECT outcome, entry_id, text FROM questions ORDER BY id").fetchall()
+    assert rows == [
+        ("answered", "health-card", "how do I get a health card"),
+        ("unanswered", None, "where can I buy a cricket bat"),
+    ]
+
+
+def test_no_command_and_no_token_means_chat(tmp_path: Path, small_kb: Path) -> None:
+    result = _subprocess(
+        "--kb", str(small_kb), "--db", str(tmp_path / "log.db"), stdin="/quit\n", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Ask me a question" in result.stdout
+
+
+def test_validate_as_a_subprocess(tmp_path: Path, make_kb: MakeKb) -> None:
+    kb = make_kb({"bad.yaml": "faqs:\n  - id: x\n\tquestions: [a]\n"})
+    result = _subprocess("validate", str(kb), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "kb/bad.yaml:3:1: this line has a tab character" in result.stdout
