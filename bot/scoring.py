@@ -9,6 +9,7 @@ sparse matrices: fast, deterministic and explainable.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -69,7 +70,7 @@ def char_ngrams(text: str) -> list[str]:
 def word_terms(text: str) -> list[str]:
     """Words and neighbouring word pairs."""
     words = text.split()
-    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
 
 
 class _Space:

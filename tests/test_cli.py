@@ -86,7 +86,8 @@ def test_ask_jsonl_on_the_minimal_form(
         {
             "faq.yaml": (
                 "faqs:\n"
-                "  - {id: bus, questions: [how do I take the bus, bus schedule], answer: Use DRT.}\n"
+                "  - {id: bus, questions: [how do I take the bus, bus schedule],"
+                " answer: Use DRT.}\n"
                 "  - {id: library, questions: [library card, how to join the library],"
                 " answer: Visit a branch.}\n"
             )
