@@ -318,8 +318,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = settings_from(args)
-        logging.getLogger().setLevel(settings.log_level.upper())
         command = args.command or ("run" if settings.telegram_token else "chat")
+        level = settings.log_level or ("INFO" if command == "run" else "WARNING")
+        logging.getLogger().setLevel(level.upper())
         if args.command is None:
             # Parse again as the chosen command, so its own options get their defaults.
             args = parser.parse_args([*(sys.argv[1:] if argv is None else argv), command])

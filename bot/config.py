@@ -58,7 +58,8 @@ class Settings:
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     webhook_secret: str | None = field(default=None, repr=False)
-    log_level: str = "INFO"
+    # None: INFO for the Telegram bot, WARNING for terminal commands.
+    log_level: str | None = None
 
     @property
     def secret_path(self) -> Path:

@@ -137,6 +137,16 @@ LocalText = str | dict[LanguageCode, str]
 LocalList = list[str] | dict[LanguageCode, list[str]]
 
 
+def _texts(value: Any) -> Any:
+    """Let partners write numbers like 911 in keyword lists without quotes."""
+    if isinstance(value, list):
+        return [str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v for v in value]
+    return value
+
+
+Keywords = Annotated[list[str], BeforeValidator(_texts)]
+
+
 def _one_or_many(value: Any) -> Any:
     """Let partners write `topic: health` where a list is expected."""
     return [value] if isinstance(value, str | dict) else value
@@ -219,6 +229,8 @@ class Provenance(_Model):
     owner: str | None = None
     source: Url | None = None
     sources: list[Url] = Field(default_factory=list)
+    # Where a fact comes from a publication with no web address kept ("dailyhive.com, 2023").
+    citation: str | None = None
     last_verified: date | None = None
     # True when the facts come from an old or secondary page: the bot then asks users to confirm.
     unverified: bool = False
@@ -260,7 +272,7 @@ class Service(Provenance):
     )
     eligibility: LocalText | None = None
     cost: LocalText | None = None
-    keywords: list[str] = Field(default_factory=list)
+    keywords: Keywords = Field(default_factory=list)
     questions: LocalList = Field(default_factory=list)
     # Shown (with 211) when the bot does not know an answer: a settlement agency, say.
     offer_when_unanswered: bool = False
@@ -281,7 +293,7 @@ class Faq(Provenance):
     id: EntryId
     topic: EntryId | None = None
     questions: LocalList
-    keywords: list[str] = Field(default_factory=list)
+    keywords: Keywords = Field(default_factory=list)
     answer: LocalText
     services: Annotated[list[EntryId], BeforeValidator(_one_or_many)] = Field(default_factory=list)
 
@@ -310,7 +322,7 @@ class Event(Provenance):
     registration_url: Url | None = None
     topic: EntryId | None = None
     questions: LocalList = Field(default_factory=list)
-    keywords: list[str] = Field(default_factory=list)
+    keywords: Keywords = Field(default_factory=list)
 
     @field_validator("start", "end", mode="before")
     @classmethod

@@ -170,6 +170,9 @@ class Cards:
             lines.append(markup.text(localise(entry.caveat, lang)))
         if self.needs_confirmation(entry):
             lines.append(markup.text(self.catalogue.get("answer.confirm", lang)))
+        if self.options.show_sources and entry.citation and not entry.source:
+            label = self.catalogue.get("answer.sources", lang)
+            lines.append(f"{markup.text(label)}: {markup.text(entry.citation)}")
         if self.options.show_sources and entry.source:
             label = self.catalogue.get("answer.sources", lang)
             checked = (
@@ -198,10 +201,15 @@ class Cards:
                 f"📞 {markup.text(label('contact.phone', lang))}: {number}{markup.text(extra)}"
             )
         if service.address:
-            link = markup.link(label("contact.map", lang), map_url(service.address))
+            # A terminal cannot hide a long map address behind a word, so only HTML gets it.
+            link = (
+                f" ({markup.link(label('contact.map', lang), map_url(service.address))})"
+                if isinstance(markup, TelegramHtml)
+                else ""
+            )
             lines.append(
                 f"📍 {markup.text(label('contact.address', lang))}: "
-                f"{markup.text(service.address)} ({link})"
+                f"{markup.text(service.address)}{link}"
             )
         if service.website:
             lines.append(
