@@ -45,7 +45,12 @@ _EXTENSION = re.compile(r"\s*(?:ext\.?|extension|x)\s*(\d{1,6})\s*$", re.IGNOREC
 _VANITY_TAIL = re.compile(r"^[\d\s().+-]*\d[\s.-]+[A-Z]{3,7}$")
 
 
+MAX_ID_LENGTH = 40  # ids travel inside Telegram's 64-byte button data
+
+
 def _check_id(value: str) -> str:
+    if len(value) > MAX_ID_LENGTH:
+        raise ValueError(f'the id "{value}" is too long: use at most {MAX_ID_LENGTH} characters')
     if not _ID.match(value):
         raise ValueError(
             f'"{value}" is not a usable id: use lower-case letters, digits, "-" or "_" '
@@ -140,7 +145,9 @@ LocalList = list[str] | dict[LanguageCode, list[str]]
 def _texts(value: Any) -> Any:
     """Let partners write numbers like 911 in keyword lists without quotes."""
     if isinstance(value, list):
-        return [str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v for v in value]
+        return [
+            str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v for v in value
+        ]
     return value
 
 

@@ -20,7 +20,7 @@ from scipy import sparse
 
 # Decision defaults on the 0-100 score scale, chosen on data (see benchmarks/RESULTS.md).
 DEFAULT_ANSWER_THRESHOLD = 45.0
-DEFAULT_AMBIGUITY_MARGIN = 3.0
+DEFAULT_AMBIGUITY_MARGIN = 5.0
 
 CHAR_NGRAMS = (2, 3, 4, 5)
 # How much each kind of evidence counts in the final score.

@@ -317,6 +317,21 @@ class Storage:
             rows = await cursor.fetchall()
         return [_question_from_row(row) for row in rows]
 
+    async def choose_entry(self, question_id: int, entry_id: str) -> None:
+        """Record which "did you mean" choice answered an ambiguous question."""
+        await self._change(
+            "UPDATE questions SET entry_id = ? WHERE id = ? AND outcome = 'ambiguous'",
+            (entry_id, question_id),
+        )
+
+    async def mark_unanswered(self, question_id: int) -> None:
+        """None of the choices fitted: the question joins the unanswered (emerging needs)."""
+        await self._change(
+            "UPDATE questions SET outcome = 'unanswered', entry_id = NULL"
+            " WHERE id = ? AND outcome = 'ambiguous'",
+            (question_id,),
+        )
+
     async def count_questions(self, user_hash: str | None = None) -> int:
         """How many questions are stored (for one user, if given)."""
         sql = "SELECT COUNT(*) FROM questions"
