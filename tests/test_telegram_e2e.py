@@ -373,7 +373,7 @@ async def test_fake_server_refuses_like_telegram(bot: Bot) -> None:
     with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
         await bot.app.bot.send_message(1, "<b>oops", parse_mode="HTML")
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("b", callback_data="x" * 65)]])
-    with pytest.raises(BadRequest, match="(?i)button_data_invalid"):
+    with pytest.raises(BadRequest, match=r"(?i)button_data_invalid"):
         await bot.app.bot.send_message(1, "hi", reply_markup=keyboard)
 
 
