@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
 from bot.insights import referrals_for
 from bot.knowledge import KnowledgeBase
@@ -37,11 +38,12 @@ class Brain:
         settings: MatchSettings | None = None,
         options: CardOptions | None = None,
         today: date | None = None,
+        cache_dir: Path | None = None,
     ) -> Brain:
         """Index a knowledge base (the slow part) and prepare its cards."""
         return cls(
             knowledge,
-            Matcher(knowledge, settings),
+            Matcher(knowledge, settings, cache_dir),
             Cards(knowledge, catalogue, options, today=today),
         )
 

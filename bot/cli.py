@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from bot import staff
+from bot import scoring, staff
 from bot.assistant import Assistant, Brain
 from bot.config import ConfigError, Settings, load_settings, validate
 from bot.loader import KnowledgeError, LoadResult, load_directory
@@ -140,6 +140,7 @@ def load_brain(settings: Settings, catalogue: Catalogue) -> Brain:
             suggest_threshold=settings.suggest_threshold,
         ),
         CardOptions(stale_after_days=settings.stale_after_days),
+        cache_dir=settings.model_cache,
     )
 
 
@@ -149,6 +150,7 @@ def match_json(match: Match, text: str) -> dict[str, Any]:
         "outcome": match.outcome.value,
         "entry_id": match.entry_id,
         "score": match.score,
+        "confidence": match.confidence,
         "language": match.language,
         "candidates": [{"entry_id": c.entry_id, "score": c.score} for c in match.candidates],
         "choices": [c.entry_id for c in match.choices],
@@ -214,7 +216,11 @@ async def _ask(
 
 def explain(brain: Brain, match: Match, question: str) -> str:
     """Why each candidate scored as it did, for staff and partners."""
-    lines = [f"outcome: {match.outcome.value}   language: {match.language}"]
+    lines = [
+        f"outcome: {match.outcome.value}   language: {match.language}   "
+        f"confidence {match.confidence:g} (top score {match.score:g} + "
+        f"{scoring.MARGIN_WEIGHT:g} x lead {match.margin:g})"
+    ]
     found = brain.matcher.synonyms.terms_in(normalise(question))
     if found:
         lines.append(

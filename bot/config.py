@@ -62,6 +62,11 @@ class Settings:
     log_level: str | None = None
 
     @property
+    def model_cache(self) -> Path:
+        """Where trained matching models are kept, so an unchanged knowledge base loads fast."""
+        return self.db_path.parent / "model-cache"
+
+    @property
     def secret_path(self) -> Path:
         """Where a generated hashing secret is kept: beside the database."""
         return self.db_path.with_name(self.db_path.name + ".secret")

@@ -94,7 +94,12 @@ class LoadResult:
         return self.knowledge is not None and not self.errors
 
 
-class _MarkedLoader(yaml.SafeLoader):
+# libyaml's parser is several times faster and keeps the same line marks; PyYAML's own
+# parser is the fallback where libyaml is missing.
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _MarkedLoader(_BaseLoader):  # type: ignore[valid-type,misc]
     """A safe loader that leaves dates as text, so a bad date is a friendly error, not a crash."""
 
     yaml_implicit_resolvers = {  # noqa: RUF012 - PyYAML's own class attribute, replaced whole
@@ -134,7 +139,12 @@ def _explain_yaml_error(exc: yaml.MarkedYAMLError, text: str) -> str:
             "there is a colon (:) where YAML did not expect one; if the text itself contains "
             'a colon, put the whole text in quotes, like answer: "Open: 9 to 5"'
         )
-    if "expected <block end>" in problem or "bad indentation" in problem:
+    if (
+        "expected <block end>" in problem
+        or "bad indentation" in problem
+        or "did not find expected '-'" in problem
+        or "did not find expected key" in problem
+    ):
         return "the indentation is off: line this up with the lines above it, using spaces"
     if "found undefined alias" in problem:
         return "a '*' starts this value; put the text in quotes"

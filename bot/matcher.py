@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from functools import partial
+from pathlib import Path
 
 from bot import scoring
 from bot.knowledge import (
@@ -48,7 +49,7 @@ class MatchSettings:
 
     @property
     def suggest_floor(self) -> float:
-        """The lowest score still offered as a choice."""
+        """The lowest top score still offered as a choice (default: the answer threshold)."""
         if self.suggest_threshold is not None:
             return self.suggest_threshold
         return self.answer_threshold
@@ -91,6 +92,19 @@ class Match:
         """The top candidate's score (0 when there is none)."""
         return self.candidates[0].score if self.candidates else 0.0
 
+    @property
+    def margin(self) -> float:
+        """How far the top candidate is ahead of the runner-up."""
+        if not self.candidates:
+            return 0.0
+        runner_up = self.candidates[1].score if len(self.candidates) > 1 else 0.0
+        return self.candidates[0].score - runner_up
+
+    @property
+    def confidence(self) -> float:
+        """The decision score (0-100): the top score plus a bonus for a clear lead."""
+        return round(min(100.0, self.score + scoring.MARGIN_WEIGHT * self.margin), 1)
+
 
 def documents(knowledge: KnowledgeBase) -> list[Document]:
     """What the index searches: FAQ questions, service names and descriptions, event titles."""
@@ -112,12 +126,19 @@ def documents(knowledge: KnowledgeBase) -> list[Document]:
 class Matcher:
     """Matches questions against one knowledge base; build once, call `match` many times."""
 
-    def __init__(self, knowledge: KnowledgeBase, settings: MatchSettings | None = None) -> None:
+    def __init__(
+        self,
+        knowledge: KnowledgeBase,
+        settings: MatchSettings | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
         self.knowledge = knowledge
         self.settings = settings or MatchSettings()
         self.synonyms = Synonyms(knowledge.synonyms)
         self.tripwire = Tripwire(knowledge.crisis)
-        self.index = Index.build(documents(knowledge), partial(prepare, synonyms=self.synonyms))
+        self.index = Index.build(
+            documents(knowledge), partial(prepare, synonyms=self.synonyms), cache_dir
+        )
 
     def language_of(self, text: str, language: str | None) -> str:
         """The reply language: the one asked for, else a guess from the text, else English."""
@@ -149,14 +170,14 @@ class Matcher:
 
     def _decide(self, hits: list[Candidate]) -> Outcome:
         settings = self.settings
-        if not hits or hits[0].score < settings.suggest_floor:
+        if not hits:
             return Outcome.UNANSWERED
-        if hits[0].score < settings.answer_threshold:
+        probe = Match(Outcome.UNANSWERED, "", tuple(hits))
+        if probe.confidence >= settings.answer_threshold and probe.margin >= settings.ambiguity_margin:
+            return Outcome.ANSWERED
+        if hits[0].score >= settings.suggest_floor:
             return Outcome.AMBIGUOUS
-        runner_up = hits[1].score if len(hits) > 1 else 0.0
-        if hits[0].score - runner_up < settings.ambiguity_margin:
-            return Outcome.AMBIGUOUS
-        return Outcome.ANSWERED
+        return Outcome.UNANSWERED
 
     def _choices(self, hits: list[Candidate]) -> tuple[Candidate, ...]:
         # Offer the close runners-up, not every weak hit: within the margin of the best

@@ -130,9 +130,11 @@ def test_threshold_override(capsys: pytest.CaptureFixture[str], small_kb: Path) 
         "--json",
         "--threshold",
         "100",
-        "how do I get a health card for my family",
+        "helth card pls",
     )
-    assert json.loads(out)["outcome"] in {"ambiguous", "unanswered"}
+    assert json.loads(out)["outcome"] == "unanswered"
+    _, out, _ = run_cli(capsys, "ask", "--kb", str(small_kb), "--json", "helth card pls")
+    assert json.loads(out)["outcome"] == "answered"
 
 
 def test_crisis_comes_first(capsys: pytest.CaptureFixture[str], small_kb: Path) -> None:
@@ -177,11 +179,11 @@ def test_broken_knowledge_base_is_a_clear_error(
 
 
 def test_staff_commands_in_process(capsys: pytest.CaptureFixture[str], small_kb: Path) -> None:
-    for question in ("where can I buy a cricket bat", "cricket bat shop in Ajax", "yoga class"):
+    for question in ("where can I buy a cricket bat", "cricket bat shop in Ajax", "yoga mat"):
         run_cli(capsys, "ask", "--kb", str(small_kb), "--db", "log.db", "--log", question)
     code, out, _ = run_cli(capsys, "needs", "--kb", str(small_kb), "--db", "log.db")
     assert code == 0
-    assert "cricket" in out and "yoga class" in out
+    assert "cricket" in out and "yoga mat" in out
     _, out, _ = run_cli(
         capsys, "needs", "--db", "log.db", "--kb", str(small_kb), "--format", "json"
     )
