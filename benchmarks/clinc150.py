@@ -27,9 +27,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import scoring  # noqa: E402
-from bot.loader import load_directory  # noqa: E402
-from bot.matcher import Matcher, MatchSettings, Outcome  # noqa: E402
+from bot import scoring
+from bot.loader import load_directory
+from bot.matcher import Matcher, MatchSettings
 
 PUBLISHED = [  # Larson et al. 2019, "Full" setting: in-scope accuracy / out-of-scope recall
     ("FastText", "89.0 / 9.7", "88.6 / 28.3"),
@@ -73,8 +73,11 @@ def write_knowledge(rows: list[dict[str, str | None]], folder: Path, copies: int
         suffix = "" if copy == 0 else f"-copy{copy}"
         extra = "" if copy == 0 else f" variant{copy}"
         faqs += [
-            {"id": f"{intent.replace('_', '-')}{suffix}", "questions": [q + extra for q in qs],
-             "answer": f"Answer for {intent}."}
+            {
+                "id": f"{intent.replace('_', '-')}{suffix}",
+                "questions": [q + extra for q in qs],
+                "answer": f"Answer for {intent}.",
+            }
             for intent, qs in sorted(questions.items())
         ]
     folder.mkdir(parents=True, exist_ok=True)
@@ -140,10 +143,16 @@ def latency(matcher: Matcher, texts: list[str]) -> tuple[float, float]:
     return statistics.median(times), times[int(len(times) * 0.99) - 1]
 
 
+def _max_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main() -> None:
     """Run the benchmark and print every number RESULTS.md records."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared/benchmarks/clinc150.jsonl")
+    parser.add_argument(
+        "--data", type=Path, default=ROOT.parent / "shared/benchmarks/clinc150.jsonl"
+    )
     parser.add_argument("--quick", action="store_true", help="skip the 2x and 4x scaling runs")
     args = parser.parse_args()
     if not args.data.exists():
@@ -161,27 +170,42 @@ def main() -> None:
         tracemalloc.stop()
         questions = sum(len(matcher.index.prepared) for _ in [0])
         print(f"knowledge base: {len(matcher.index)} entries, {questions:,} questions")
-        print(f"load+index: {cold:.2f} s the first time (learning term weights), "
-              f"{warm:.2f} s when the model is cached")
-        print(f"peak memory while loading and indexing: {peak / 2**20:.0f} MiB (tracemalloc); "
-              f"process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+        print(
+            f"load+index: {cold:.2f} s the first time (learning term weights), "
+            f"{warm:.2f} s when the model is cached"
+        )
+        print(
+            f"peak memory while loading and indexing: {peak / 2**20:.0f} MiB (tracemalloc); "
+            f"process max RSS {_max_rss_mib():.0f} MiB"
+        )
 
         val = run(matcher, rows, "val")
         test = run(matcher, rows, "test")
         threshold, margin = choose(val)
-        print(f"\nchosen on val: threshold {threshold:g}, ambiguity margin {margin:g} "
-              f"(shipped defaults: {scoring.DEFAULT_ANSWER_THRESHOLD:g} and "
-              f"{scoring.DEFAULT_AMBIGUITY_MARGIN:g})")
+        print(
+            f"\nchosen on val: threshold {threshold:g}, ambiguity margin {margin:g} "
+            f"(shipped defaults: {scoring.DEFAULT_ANSWER_THRESHOLD:g} and "
+            f"{scoring.DEFAULT_AMBIGUITY_MARGIN:g})"
+        )
         for name, results in (("val", val), ("test", test)):
             accuracy, recall, precision = metrics(results, threshold, margin)
-            print(f"{name}: in-scope accuracy {accuracy:.1%}, out-of-scope recall {recall:.1%}, "
-                  f"out-of-scope precision {precision:.1%}")
+            print(
+                f"{name}: in-scope accuracy {accuracy:.1%}, out-of-scope recall {recall:.1%}, "
+                f"out-of-scope precision {precision:.1%}"
+            )
         top1 = [r for r in test if r.label]
-        print(f"test top-1 without rejection: {sum(r.entry_id == r.label for r in top1) / len(top1):.1%}")
+        top1_rate = sum(r.entry_id == r.label for r in top1) / len(top1)
+        print(f"test top-1 without rejection: {top1_rate:.1%}")
 
         print("\ntrade-off on test (threshold: accuracy / OOS recall / OOS precision)")
-        for point in (threshold - 10, threshold - 5, threshold, threshold + 5, threshold + 10,
-                      threshold + 20):
+        for point in (
+            threshold - 10,
+            threshold - 5,
+            threshold,
+            threshold + 5,
+            threshold + 10,
+            threshold + 20,
+        ):
             accuracy, recall, precision = metrics(test, point, margin)
             print(f"  {point:5.1f}: {accuracy:.1%} / {recall:.1%} / {precision:.1%}")
 
@@ -194,15 +218,19 @@ def main() -> None:
 
         texts = [str(r["text"]) for r in rows if r["split"] == "test"]
         median, p99 = latency(matcher, texts)
-        print(f"\nlatency at 1x ({questions:,} questions): median {median:.2f} ms, p99 {p99:.2f} ms")
+        print(
+            f"\nlatency at 1x ({questions:,} questions): median {median:.2f} ms, p99 {p99:.2f} ms"
+        )
         if not args.quick:
             for copies in (2, 4):
                 scaled = write_knowledge(rows, Path(tmp) / f"kb{copies}", copies)
                 big, seconds = build(scaled, None)
                 median_n, p99_n = latency(big, texts[:1000])
-                print(f"latency at {copies}x ({len(big.index.prepared):,} questions): median "
-                      f"{median_n:.2f} ms, p99 {p99_n:.2f} ms (ratio to 1x median "
-                      f"{median_n / median:.2f}); load+index {seconds:.1f} s cold")
+                print(
+                    f"latency at {copies}x ({len(big.index.prepared):,} questions): median "
+                    f"{median_n:.2f} ms, p99 {p99_n:.2f} ms (ratio to 1x median "
+                    f"{median_n / median:.2f}); load+index {seconds:.1f} s cold"
+                )
 
 
 if __name__ == "__main__":

@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import scoring  # noqa: E402
-from bot.loader import load_directory  # noqa: E402
-from bot.matcher import Match, Matcher, MatchSettings, Outcome  # noqa: E402
+from bot import scoring
+from bot.loader import load_directory
+from bot.matcher import Match, Matcher, MatchSettings, Outcome
 
 QUESTIONS = ROOT / "tests" / "data" / "questions.jsonl"
 
@@ -63,8 +63,12 @@ def read(path: Path) -> list[Question]:
             data = json.loads(line)
             out.append(
                 Question(
-                    data["text"], data["expected"], tuple(data.get("also", ())),
-                    data.get("lang", "en"), data.get("topic"), data.get("kind", ""),
+                    data["text"],
+                    data["expected"],
+                    tuple(data.get("also", ())),
+                    data.get("lang", "en"),
+                    data.get("topic"),
+                    data.get("kind", ""),
                 )
             )
     return out
@@ -73,8 +77,10 @@ def read(path: Path) -> list[Question]:
 def right(question: Question, match: Match) -> bool:
     """Did the bot do the right thing with this question?"""
     if question.kind == "crisis":
-        return match.outcome is Outcome.CRISIS and match.crisis is not None and (
-            match.crisis.id in question.accepted
+        return (
+            match.outcome is Outcome.CRISIS
+            and match.crisis is not None
+            and (match.crisis.id in question.accepted)
         )
     if question.expected is None:
         return match.outcome is not Outcome.ANSWERED and match.outcome is not Outcome.CRISIS
@@ -124,8 +130,10 @@ def main() -> None:
     scores = evaluate(matcher, questions)
     inscope = sum(1 for q in questions if q.expected and q.kind != "crisis")
     oos = sum(1 for q in questions if q.expected is None)
-    print(f"{len(questions)} questions ({inscope} in scope, {oos} out of scope) on "
-          f"{len(result.knowledge)} entries; threshold {args.threshold:g}, margin {args.margin:g}")
+    print(
+        f"{len(questions)} questions ({inscope} in scope, {oos} out of scope) on "
+        f"{len(result.knowledge)} entries; threshold {args.threshold:g}, margin {args.margin:g}"
+    )
     print(f"in-scope accuracy {scores.accuracy:.1%} (right answer given straight away)")
     print(f"in-scope helped   {scores.helped:.1%} (right answer given or offered as a choice)")
     print(f"out-of-scope recall {scores.recall:.1%} (not answered: 'I don't know' or choices)")
@@ -133,8 +141,12 @@ def main() -> None:
     by_kind: dict[str, list[bool]] = defaultdict(list)
     for question in questions:
         by_kind[question.kind].append(right(question, matcher.match(question.text, question.lang)))
-    print("by kind: " + ", ".join(
-        f"{kind} {sum(v) / len(v):.0%} of {len(v)}" for kind, v in sorted(by_kind.items())))
+    print(
+        "by kind: "
+        + ", ".join(
+            f"{kind} {sum(v) / len(v):.0%} of {len(v)}" for kind, v in sorted(by_kind.items())
+        )
+    )
     if args.sweep:
         print("\nthreshold: accuracy / helped / OOS recall")
         for threshold in range(10, 65, 5):
@@ -145,8 +157,10 @@ def main() -> None:
     for question, match in scores.failures:
         wanted = question.expected or "(should not be answered)"
         got = match.entry_id or match.outcome.value
-        print(f"  [{question.kind}] {question.text!r}: wanted {wanted}, got {got} "
-              f"({match.outcome.value}, confidence {match.confidence:g})")
+        print(
+            f"  [{question.kind}] {question.text!r}: wanted {wanted}, got {got} "
+            f"({match.outcome.value}, confidence {match.confidence:g})"
+        )
 
 
 if __name__ == "__main__":

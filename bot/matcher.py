@@ -173,7 +173,10 @@ class Matcher:
         if not hits:
             return Outcome.UNANSWERED
         probe = Match(Outcome.UNANSWERED, "", tuple(hits))
-        if probe.confidence >= settings.answer_threshold and probe.margin >= settings.ambiguity_margin:
+        if (
+            probe.confidence >= settings.answer_threshold
+            and probe.margin >= settings.ambiguity_margin
+        ):
             return Outcome.ANSWERED
         if hits[0].score >= settings.suggest_floor:
             return Outcome.AMBIGUOUS

@@ -1,0 +1,64 @@
+"""Regression guard: the labelled Durham question set keeps its measured quality.
+
+The floors are the levels measured when the defaults were chosen (benchmarks/RESULTS.md);
+`python benchmarks/durham.py` prints the same numbers with every miss.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from bot.loader import load_directory
+from bot.matcher import Matcher
+
+PROJECT = Path(__file__).resolve().parent.parent
+QUESTIONS = PROJECT / "tests" / "data" / "questions.jsonl"
+ACCURACY_FLOOR = 0.75
+RECALL_FLOOR = 0.80
+
+
+def _durham() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("durham", PROJECT / "benchmarks" / "durham.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up here
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def durham() -> ModuleType:
+    return _durham()
+
+
+def test_question_set_shape() -> None:
+    rows = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines()]
+    knowledge = load_directory(PROJECT / "knowledge").knowledge
+    assert knowledge is not None
+    assert len(rows) >= 250
+    assert sum(r["expected"] is None for r in rows) >= 60
+    ids = {e.id for e in knowledge.entries()} | {c.id for c in knowledge.crisis}
+    for row in rows:
+        for entry in filter(None, [row["expected"], *row.get("also", [])]):
+            assert entry in ids, f"{row['text']!r} expects unknown entry {entry}"
+    assert {r["topic"] for r in rows if r["topic"]} >= set(knowledge.topics)
+    assert any(r["lang"] == "fr" for r in rows)
+    assert {"typo", "abbreviation", "french", "near_miss", "crisis"} <= {r["kind"] for r in rows}
+
+
+def test_quality_stays_above_the_measured_levels(durham: ModuleType) -> None:
+    knowledge = load_directory(PROJECT / "knowledge").knowledge
+    assert knowledge is not None
+    scores = durham.evaluate(Matcher(knowledge), durham.read(QUESTIONS))
+    misses = "\n".join(
+        f"  {q.text!r} -> {m.entry_id or m.outcome.value}" for q, m in scores.failures
+    )
+    assert scores.accuracy >= ACCURACY_FLOOR, misses
+    assert scores.recall >= RECALL_FLOOR, misses
+    assert scores.crisis == 1.0, misses
