@@ -39,7 +39,12 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class MatchSettings:
-    """Decision thresholds on the 0-100 score scale (see README: how they were chosen)."""
+    """Decision thresholds (see README: how they were chosen).
+
+    answer_threshold: the confidence (0-100) needed to answer.
+    ambiguity_margin: the lead over the runner-up, in % of the top score, needed to answer
+    without offering "did you mean" choices.
+    """
 
     answer_threshold: float = scoring.DEFAULT_ANSWER_THRESHOLD
     ambiguity_margin: float = scoring.DEFAULT_AMBIGUITY_MARGIN
@@ -173,11 +178,11 @@ class Matcher:
         if not hits:
             return Outcome.UNANSWERED
         probe = Match(Outcome.UNANSWERED, "", tuple(hits))
-        if (
-            probe.confidence >= settings.answer_threshold
-            and probe.margin >= settings.ambiguity_margin
-        ):
-            return Outcome.ANSWERED
+        if probe.confidence >= settings.answer_threshold:
+            # The lead needed grows with the score: 5 points apart means little at 90.
+            if probe.margin >= hits[0].score * settings.ambiguity_margin / 100:
+                return Outcome.ANSWERED
+            return Outcome.AMBIGUOUS
         if hits[0].score >= settings.suggest_floor:
             return Outcome.AMBIGUOUS
         return Outcome.UNANSWERED
@@ -186,7 +191,8 @@ class Matcher:
         # Offer the close runners-up, not every weak hit: within the margin of the best
         # one, and never below the suggestion floor.
         best = hits[0].score
-        floor = max(self.settings.suggest_floor, best - 2 * self.settings.ambiguity_margin)
+        share = min(1.0, 2 * self.settings.ambiguity_margin / 100)
+        floor = min(best, max(self.settings.suggest_floor, best * (1 - share)))
         close = [c for c in hits if c.score >= floor] or hits[:1]
         return tuple(close[: self.settings.max_choices])
 

@@ -1,0 +1,129 @@
+"""The matcher: thresholds, ambiguity, crisis first, events, languages, odd input."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.loader import load_knowledge
+from bot.matcher import Matcher, MatchSettings, Outcome
+from bot.scoring import Document, Index
+from bot.text import prepare
+
+MakeKb = Callable[[dict[str, str]], Path]
+
+BUS = """
+faqs:
+  - id: bus-routes
+    questions: [bus routes and schedules, when does the bus come, bus timetable]
+    answer: See the routes.
+  - id: bus-fares
+    questions: [how much is the bus fare, bus ticket price, bus pass cost]
+    answer: See the fares.
+  - id: library-card
+    questions: [how do I get a library card, join the public library]
+    answer: Visit any branch.
+"""
+
+
+@pytest.fixture
+def matcher(make_kb: MakeKb) -> Matcher:
+    return Matcher(load_knowledge(make_kb({"bus.yaml": BUS})))
+
+
+def test_clear_question_is_answered(matcher: Matcher) -> None:
+    match = matcher.match("how much does a bus ticket cost")
+    assert match.outcome is Outcome.ANSWERED
+    assert match.entry_id == "bus-fares"
+    assert match.candidates[0].evidence.matched_question == "bus ticket price"
+    assert 0 <= match.score <= 100 and match.confidence >= match.score
+
+
+def test_too_close_to_call_is_ambiguous_with_choices(matcher: Matcher) -> None:
+    match = matcher.match("bus")
+    assert match.outcome is Outcome.AMBIGUOUS
+    assert {c.entry_id for c in match.choices} == {"bus-routes", "bus-fares"}
+
+
+def test_unrelated_question_is_unanswered(matcher: Matcher) -> None:
+    match = matcher.match("where can I buy a cricket bat")
+    assert match.outcome is Outcome.UNANSWERED
+    assert match.entry_id is None
+    assert match.choices == ()
+
+
+def test_thresholds_are_configuration(make_kb: MakeKb) -> None:
+    knowledge = load_knowledge(make_kb({"bus.yaml": BUS}))
+    strict = Matcher(knowledge, MatchSettings(answer_threshold=100, ambiguity_margin=0))
+    assert strict.match("bus timetable please").outcome is not Outcome.ANSWERED
+    lenient = Matcher(knowledge, MatchSettings(answer_threshold=1, ambiguity_margin=0))
+    assert lenient.match("bus").outcome is Outcome.ANSWERED
+    wide = Matcher(knowledge, MatchSettings(ambiguity_margin=100))
+    assert wide.match("how much is the bus fare").outcome is Outcome.AMBIGUOUS
+
+
+def test_typos_and_word_order(matcher: Matcher) -> None:
+    assert matcher.match("libary card how get").entry_id == "library-card"
+    assert matcher.match("bus timtable").entry_id == "bus-routes"
+
+
+def test_crisis_comes_before_matching(small_kb: Path) -> None:
+    match = Matcher(load_knowledge(small_kb)).match("I want to kill myself, and my health card?")
+    assert match.outcome is Outcome.CRISIS
+    assert match.crisis is not None and match.crisis.category == "self_harm"
+    assert match.candidates == ()
+
+
+def test_odd_input_never_raises(matcher: Matcher) -> None:
+    for text in ("", "   ", "???", "😀😀", "<b>bus</b>", "x" * 10_000, "bus " * 3000):
+        match = matcher.match(text)
+        assert match.outcome in set(Outcome)
+
+
+def test_language(small_kb: Path) -> None:
+    matcher = Matcher(load_knowledge(small_kb))
+    assert matcher.match("comment obtenir une carte santé").language == "fr"
+    assert matcher.match("how do I get a health card").language == "en"
+    assert matcher.match("ohip", "fr-CA").language == "fr"
+
+
+def test_past_events_are_never_offered(make_kb: MakeKb) -> None:
+    now = datetime.now(UTC)
+    events = f"""
+events:
+  - {{id: fair-past, title: Newcomer fair, start: "{(now - timedelta(days=3)):%Y-%m-%d %H:%M}",
+     questions: [newcomer fair]}}
+  - {{id: fair-next, title: Newcomer fair, start: "{(now + timedelta(days=3)):%Y-%m-%d %H:%M}",
+     questions: [newcomer fair]}}
+"""
+    matcher = Matcher(load_knowledge(make_kb({"e.yaml": events})))
+    match = matcher.match("newcomer fair")
+    assert "fair-past" not in {c.entry_id for c in match.candidates}
+    assert match.candidates[0].entry_id == "fair-next"
+
+
+def test_services_are_matched_by_name(small_kb: Path) -> None:
+    match = Matcher(load_knowledge(small_kb)).match("serviceontario")
+    assert match.candidates[0].entry_id == "serviceontario"
+
+
+def test_engine_handles_tiny_knowledge_bases() -> None:
+    one = Index.build([Document("only", ("hello there",))], prepare)
+    (hit,) = one.search("hello")
+    assert hit.entry_id == "only"
+    assert Index.build([], prepare).search("hello") == []
+    assert Index.build([Document("x", ("???",))], prepare).search("hello") == []
+
+
+def test_engine_is_deterministic_and_caches(tmp_path: Path) -> None:
+    docs = [Document("a", ("apply for a health card", "ohip form")),
+            Document("b", ("bus fare", "presto card price"))]
+    first = Index.build(docs, prepare, tmp_path).search("health card")
+    assert list(tmp_path.glob("model-*.npz"))
+    again = Index.build(docs, prepare, tmp_path).search("health card")
+    assert [(h.entry_id, h.score) for h in first] == [(h.entry_id, h.score) for h in again]
+    fresh = Index.build(docs, prepare).search("health card")
+    assert [(h.entry_id, h.score) for h in first] == [(h.entry_id, h.score) for h in fresh]
