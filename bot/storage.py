@@ -385,21 +385,21 @@ class Storage:
             (user_hash, language, now, now),
         )
 
-    async def get_language(self, user_hash: str) -> str | None:
-        """A user's chosen language, if they chose one."""
+    async def _user_setting(self, user_hash: str, column: str) -> str | None:
         async with self._db.execute(
-            "SELECT language FROM users WHERE user_hash = ?", (user_hash,)
+            f"SELECT {column} FROM users WHERE user_hash = ?",  # column: a fixed name below
+            (user_hash,),
         ) as cursor:
             row = await cursor.fetchone()
         return str(row[0]) if row and row[0] else None
 
+    async def get_language(self, user_hash: str) -> str | None:
+        """A user's chosen language, if they chose one."""
+        return await self._user_setting(user_hash, "language")
+
     async def user_source(self, user_hash: str) -> str | None:
         """The deep-link source that first brought a user, if any."""
-        async with self._db.execute(
-            "SELECT source FROM users WHERE user_hash = ?", (user_hash,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return str(row[0]) if row and row[0] else None
+        return await self._user_setting(user_hash, "source")
 
     async def erase_user(self, user_hash: str) -> Erased:
         """Delete everything stored about one user, in one transaction."""

@@ -280,22 +280,25 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_html(message, HTML.text(t("forget.confirm", lang)), keyboard)
 
 
-async def staff_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """True for staff; anyone else gets the ordinary unknown-command reply."""
+async def staff_only(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> tuple[Services, Message] | None:
+    """The services and message for staff; anyone else gets the unknown-command reply."""
     user = update.effective_user
-    if user is not None and user.id in services(context).settings.staff_ids:
-        return True
+    message = update.effective_message
+    svc = services(context)
+    if user is not None and message is not None and user.id in svc.settings.staff_ids:
+        return svc, message
     await unknown_command(update, context)
-    return False
+    return None
 
 
 async def needs(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Staff: the top new needs this week."""
-    if not await staff_only(update, context):
+    staff = await staff_only(update, context)
+    if staff is None:
         return
-    svc = services(context)
-    message = update.effective_message
-    assert message is not None
+    svc, message = staff
     since, until = insights.period(None, None)
     found = await insights.list_needs(
         svc.storage, since, until, status="new", prepare=svc.assistant.brain.matcher.index.prepare
@@ -316,11 +319,10 @@ async def needs(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Staff: a one-screen usage overview."""
-    if not await staff_only(update, context):
+    staff = await staff_only(update, context)
+    if staff is None:
         return
-    svc = services(context)
-    message = update.effective_message
-    assert message is not None
+    svc, message = staff
     since, until = insights.period(None, None)
     view = await insights.overview(
         svc.storage,
