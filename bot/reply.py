@@ -36,6 +36,9 @@ class Markup(Protocol):
     def link(self, label: str, url: str) -> str:
         """A link with an (unescaped) label."""
 
+    def italic(self, value: str) -> str:
+        """De-emphasise already-escaped text."""
+
 
 class PlainText:
     """Plain text for the console and the JSON `text` field."""
@@ -46,6 +49,10 @@ class PlainText:
 
     def bold(self, value: str) -> str:
         """Plain text has no bold."""
+        return value
+
+    def italic(self, value: str) -> str:
+        """Plain text has no italics."""
         return value
 
     def link(self, label: str, url: str) -> str:
@@ -65,6 +72,10 @@ class TelegramHtml:
     def bold(self, value: str) -> str:
         """Wrap in <b>."""
         return f"<b>{value}</b>"
+
+    def italic(self, value: str) -> str:
+        """Wrap in <i>."""
+        return f"<i>{value}</i>"
 
     def link(self, label: str, url: str) -> str:
         """An <a> tag; tel: links are not clickable in Telegram, so phones stay plain text."""

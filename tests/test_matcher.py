@@ -119,8 +119,10 @@ def test_engine_handles_tiny_knowledge_bases() -> None:
 
 
 def test_engine_is_deterministic_and_caches(tmp_path: Path) -> None:
-    docs = [Document("a", ("apply for a health card", "ohip form")),
-            Document("b", ("bus fare", "presto card price"))]
+    docs = [
+        Document("a", ("apply for a health card", "ohip form")),
+        Document("b", ("bus fare", "presto card price")),
+    ]
     first = Index.build(docs, prepare, tmp_path).search("health card")
     assert list(tmp_path.glob("model-*.npz"))
     again = Index.build(docs, prepare, tmp_path).search("health card")

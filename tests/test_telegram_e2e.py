@@ -429,3 +429,31 @@ async def test_run_command_serves_users_and_stops_cleanly_on_sigterm(tmp_path: P
         assert TOKEN not in stderr.decode()
         with sqlite3.connect(tmp_path / "run.sqlite3") as db:
             assert db.execute("SELECT outcome FROM questions").fetchall() == [("answered",)]
+
+
+async def test_buttons_still_work_after_a_restart(tmp_path: Path) -> None:
+    async with FakeBotApi(TOKEN) as server:
+        settings = Settings(
+            telegram_token=TOKEN,
+            api_base_url=server.base_url,
+            kb_dir=_kb(tmp_path),
+            db_path=tmp_path / "bot.sqlite3",
+            hash_secret="s" * 32,
+        )
+        first = telegram_app.build_application(settings)
+        await telegram_app.start_polling(first, timeout=1)
+        await server.send_text(server.user(22), "how do I get a health card")
+        (reply,) = await server.wait_for_messages(22, 1)
+        assert "Was this helpful?" in reply.text
+        await telegram_app.stop(first)
+
+        second = telegram_app.build_application(settings)
+        await telegram_app.start_polling(second, timeout=1)
+        try:
+            await server.press_button(server.user(22), reply, reply.data_for("👍"))
+            await server.wait_for(lambda: bool(server.callback_answers))
+        finally:
+            await telegram_app.stop(second)
+        with sqlite3.connect(tmp_path / "bot.sqlite3") as db:
+            rows = db.execute("SELECT entry_id, helpful, question_id FROM feedback").fetchall()
+        assert rows == [("health-card", 1, 1)]

@@ -399,8 +399,10 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     match = answer.match
     t = svc.catalogue.get
     keyboard: InlineKeyboardMarkup | None = None
+    text = answer.text
     if match.outcome is Outcome.ANSWERED and match.entry_id:
         keyboard = answer_keyboard(svc, match.entry_id, answer.question_id, lang)
+        text += "\n\n" + HTML.italic(HTML.text(t("answer.helpful", lang)))
     elif match.outcome is Outcome.AMBIGUOUS:
         qid = answer.question_id or 0
         choices = [
@@ -410,7 +412,7 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         keyboard = markup(*rows(choices), [button(t("button.none", lang), "x", qid)])
     elif match.outcome is Outcome.UNANSWERED and answer.question_id:
         keyboard = markup([button(t("button.notify", lang), "n", answer.question_id)])
-    await send_html(message, answer.text, keyboard)
+    await send_html(message, text, keyboard)
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
