@@ -8,16 +8,16 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from bot import scoring, staff
+from bot import scoring, staff, validation
 from bot.assistant import Assistant, Brain
 from bot.config import ConfigError, Settings, load_settings, validate
 from bot.loader import KnowledgeError, LoadResult, load_directory
-from bot.matcher import Match, MatchSettings
+from bot.matcher import Match
 from bot.messages import Catalogue
-from bot.reply import CardOptions
 from bot.storage import StorageError
 from bot.text import normalise
 
@@ -96,6 +96,10 @@ def build_parser(commands: dict[str, Command] | None = None) -> argparse.Argumen
     run.add_argument("--webhook-url", help="public HTTPS address Telegram posts updates to")
     run.add_argument("--listen", help="webhook listen address (default 127.0.0.1)")
     run.add_argument("--port", type=int, help="webhook listen port (default 8443)")
+    schema = sub.add_parser(
+        "schema", parents=[common], help="write the JSON Schema of the knowledge-base format"
+    )
+    schema.add_argument("--out", type=Path, help="file to write (default: print it)")
     staff.configure(sub, common)
     return parser
 
@@ -128,20 +132,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def load_brain(settings: Settings, catalogue: Catalogue) -> Brain:
     """Load and index the configured knowledge base; KnowledgeError lists every problem."""
+    from bot.session import build_brain  # noqa: PLC0415 - storage libraries only when needed
+
     result = load_directory(settings.kb_dir)
     if result.knowledge is None:
         raise KnowledgeError(result.errors)
-    return Brain.build(
-        result.knowledge,
-        catalogue,
-        MatchSettings(
-            answer_threshold=settings.answer_threshold,
-            ambiguity_margin=settings.ambiguity_margin,
-            suggest_threshold=settings.suggest_threshold,
-        ),
-        CardOptions(stale_after_days=settings.stale_after_days),
-        cache_dir=settings.model_cache,
-    )
+    return build_brain(result.knowledge, settings, catalogue)
 
 
 def match_json(match: Match, text: str) -> dict[str, Any]:
@@ -254,6 +250,8 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     """Check a knowledge base and print every problem as file:line:column: message."""
     directory = args.directory or settings.kb_dir
     result = load_directory(directory)
+    if result.knowledge is not None:
+        result.warnings.extend(validation.check(result.knowledge, date.today()))
     if args.format == "json":
         print(json.dumps(validation_json(result), indent=2, ensure_ascii=False))
         return 0 if result.ok else 1
@@ -304,11 +302,25 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return run(settings)
 
 
+def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
+    """Print or write the JSON Schema, for editors."""
+    from bot.schema import render  # noqa: PLC0415 - only this command needs it
+
+    if args.out is None:
+        sys.stdout.write(render())
+    else:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(render(), encoding="utf-8")
+        print(f"wrote {args.out}")
+    return 0
+
+
 COMMANDS: dict[str, Command] = {
     "chat": cmd_chat,
     "ask": cmd_ask,
     "validate": cmd_validate,
     "run": cmd_run,
+    "schema": cmd_schema,
     **staff.COMMANDS,
 }
 

@@ -28,6 +28,8 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+from bot.text import FUNCTION_WORDS
+
 log = logging.getLogger(__name__)
 
 # Decision defaults, chosen on data (benchmarks/RESULTS.md): CLINC150's val split picks a
@@ -46,7 +48,7 @@ WEIGHT_WORD = 0.5
 WEIGHT_BEST = 0.25
 WEIGHT_CENTROID = 0.25
 WEIGHT_MODEL = 0.5
-MODEL_VERSION = "2"
+MODEL_VERSION = "3"
 SMOOTHING = 0.1
 
 Vector = tuple[np.ndarray, np.ndarray]  # (column indexes, weights) of a sparse query
@@ -90,9 +92,14 @@ def char_ngrams(text: str) -> list[str]:
 
 
 def word_terms(text: str) -> list[str]:
-    """Words and neighbouring word pairs."""
+    """Content words, and neighbouring word pairs that hold at least one content word."""
     words = text.split()
-    return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+    pairs = [
+        f"{a} {b}"
+        for a, b in itertools.pairwise(words)
+        if a not in FUNCTION_WORDS or b not in FUNCTION_WORDS
+    ]
+    return [w for w in words if w not in FUNCTION_WORDS] + pairs
 
 
 def _normalise_rows(matrix: sparse.spmatrix) -> sparse.csr_matrix:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from bot.assistant import Brain
 from bot.config import Settings
+from bot.knowledge import KnowledgeBase
+from bot.matcher import MatchSettings
+from bot.messages import Catalogue
 from bot.privacy import ChatTokens, UserHasher, load_or_create_secret
+from bot.reply import CardOptions
 from bot.storage import Storage
 
 
@@ -27,3 +32,18 @@ def make_hasher(settings: Settings) -> UserHasher:
 def make_chat_tokens(settings: Settings) -> ChatTokens:
     """The sealer for chat ids of users who asked for a follow-up."""
     return ChatTokens(secret_of(settings))
+
+
+def build_brain(knowledge: KnowledgeBase, settings: Settings, catalogue: Catalogue) -> Brain:
+    """Index a knowledge base with the configured thresholds and card options."""
+    return Brain.build(
+        knowledge,
+        catalogue,
+        MatchSettings(
+            answer_threshold=settings.answer_threshold,
+            ambiguity_margin=settings.ambiguity_margin,
+            suggest_threshold=settings.suggest_threshold,
+        ),
+        CardOptions(stale_after_days=settings.stale_after_days),
+        cache_dir=settings.model_cache,
+    )

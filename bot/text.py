@@ -84,6 +84,17 @@ def prepare(text: str, synonyms: Synonyms | None = None) -> str:
     return synonyms.rewrite(normalised) if synonyms is not None else normalised
 
 
+# Words that carry grammar, not meaning. In a small knowledge base they look rare (so they
+# would weigh a lot); the matcher ignores them as whole words.
+FUNCTION_WORDS = frozenset(
+    "a an the is are am was were be been being do does did i im me my mine you your we our us "
+    "it its to of in on at for with and or but if so can could would should will shall may "
+    "might must this that these those there here some any from by as about into than then "
+    "le la les un une des du de d l j est et ou a au aux en dans pour avec je mon ma mes "
+    "vous votre vos nous il elle ils elles ce cet cette ces qui que qu sur par se sa son".split()
+)
+
+
 _FRENCH_HINTS = frozenset(
     "je j ai est les des une un du au aux pour comment ou quand quel quelle quels avec sans "
     "mon ma mes votre vos nous vous suis trouver besoin aide carte sante emploi logement "

@@ -457,3 +457,31 @@ async def test_buttons_still_work_after_a_restart(tmp_path: Path) -> None:
         with sqlite3.connect(tmp_path / "bot.sqlite3") as db:
             rows = db.execute("SELECT entry_id, helpful, question_id FROM feedback").fetchall()
         assert rows == [("health-card", 1, 1)]
+
+
+async def test_live_reload_serves_valid_edits_and_refuses_broken_ones(
+    bot: Bot, tmp_path: Path
+) -> None:
+    kb = tmp_path / "kb"
+    reply = await bot.ask(23, "where is the cricket club")
+    assert "I do not know" in reply.text
+    (kb / "sports.yaml").write_text(
+        "faqs:\n"
+        "  - id: cricket-club\n"
+        "    questions: [where is the cricket club, cricket club in ajax, play cricket]\n"
+        "    answer: The Ajax Cricket Club welcomes newcomers.\n",
+        encoding="utf-8",
+    )
+    svc = bot.app.bot_data["services"]
+    await bot.server.wait_for(
+        lambda: svc.assistant.brain.knowledge.faqs.get("cricket-club") is not None, timeout=15
+    )
+    reply = await bot.ask(23, "where is the cricket club")
+    assert "Ajax Cricket Club" in reply.text
+
+    (kb / "broken.yaml").write_text("faqs:\n  - id: oops\n\tquestions: [x]\n", encoding="utf-8")
+    (staff_alert,) = await bot.server.wait_for_messages(STAFF_ID, 1, timeout=15)
+    assert "NOT reloaded" in staff_alert.text
+    assert "kb/broken.yaml:3:1: this line has a tab character" in staff_alert.text
+    reply = await bot.ask(23, "cricket club in ajax")  # the last good version still serves
+    assert "Ajax Cricket Club" in reply.text

@@ -22,14 +22,16 @@ from telegram.ext import (
 from bot.assistant import Assistant, Brain
 from bot.config import Settings
 from bot.messages import Catalogue
-from bot.session import make_chat_tokens, make_hasher, open_storage
+from bot.session import build_brain, make_chat_tokens, make_hasher, open_storage
 from bot.telegram import handlers
 from bot.telegram.flood import FloodGuard
+from bot.watcher import KnowledgeWatcher
 
 log = logging.getLogger(__name__)
 
 COMMANDS = ("start", "topics", "events", "language", "help", "privacy", "forget")
 FOLLOW_UP_SECONDS = 30.0
+RELOAD_SECONDS = 2.0
 
 BotApp = Application[Any, Any, Any, Any, Any, Any]
 
@@ -108,6 +110,9 @@ async def _post_init(app: BotApp) -> None:
 
         brain = load_brain(settings, catalogue)
     storage = await open_storage(settings)
+    app.bot_data["watcher"] = KnowledgeWatcher(
+        settings.kb_dir, lambda knowledge: build_brain(knowledge, settings, catalogue)
+    )
     app.bot_data["services"] = handlers.Services(
         settings=settings,
         assistant=Assistant(brain, catalogue, storage),
@@ -132,6 +137,9 @@ async def _post_init(app: BotApp) -> None:
             name="follow-ups",
         )
         app.job_queue.run_daily(handlers.purge_old_questions, clock_time(3, 30), name="retention")
+        app.job_queue.run_repeating(
+            handlers.reload_knowledge, RELOAD_SECONDS, first=RELOAD_SECONDS, name="reload"
+        )
     log.info("bot ready: %d entries, database %s", len(brain.knowledge), settings.db_path)
 
 

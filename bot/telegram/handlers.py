@@ -29,6 +29,7 @@ from bot.telegram.flood import FloodGuard, Verdict
 from bot.telegram.keyboards import button, decode, markup, rows
 from bot.telegram.split import split_html
 from bot.text import guess_language
+from bot.watcher import Change
 
 log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -531,6 +532,28 @@ async def deliver_follow_ups(context: ContextTypes.DEFAULT_TYPE) -> None:
     sent = await insights.deliver_follow_ups(svc.storage, svc.chat_tokens.open, send)
     if sent:
         log.info("sent %d follow-up message(s)", sent)
+
+
+async def reload_knowledge(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Job: serve edited knowledge-base files once they validate; tell staff when they do not."""
+    svc = services(context)
+    watcher = context.application.bot_data["watcher"]
+    result = await watcher.poll()
+    if result.change is Change.RELOADED and result.brain is not None:
+        svc.assistant.replace_brain(result.brain)
+    elif result.change is Change.REFUSED:
+        text = (
+            HTML.bold(HTML.text(svc.catalogue.get("staff.reload_refused", "en")))
+            + "\n<pre>"
+            + HTML.text(result.report())
+            + "</pre>"
+        )
+        for staff_id in sorted(svc.settings.staff_ids):
+            try:
+                for part in split_html(text):
+                    await context.bot.send_message(staff_id, part, parse_mode=ParseMode.HTML)
+            except BadRequest:
+                log.warning("could not tell a staff member about the refused change")
 
 
 async def purge_old_questions(context: ContextTypes.DEFAULT_TYPE) -> None:

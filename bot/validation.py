@@ -1,0 +1,158 @@
+"""Warnings that help partners keep the knowledge base healthy (they never block loading).
+
+- two entries with near-duplicate questions (they would fight in matching);
+- services that no FAQ links to, and topics with no entries;
+- entries not verified for over a year, summarised per owner.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+from rapidfuzz import fuzz
+from scipy import sparse
+
+from bot.knowledge import KnowledgeBase, Service, all_texts
+from bot.loader import Problem
+from bot.text import FUNCTION_WORDS, normalise
+
+# token_sort_ratio at or above this: the same question in other words' order or with a typo.
+DUPLICATE_SCORE = 92.0
+STALE_AFTER = timedelta(days=365)
+
+
+@dataclass(frozen=True)
+class _Question:
+    entry_id: str
+    text: str
+    normalised: str
+
+
+def _where(knowledge: KnowledgeBase, entry_id: str, message: str) -> Problem:
+    location = knowledge.locations.get(entry_id)
+    return Problem(
+        location.file if location else knowledge.root,
+        location.line if location else 1,
+        location.column if location else 1,
+        message,
+        entry_id,
+        severity="warning",
+    )
+
+
+def _candidate_pairs(texts: list[str]) -> list[tuple[int, int]]:
+    """Pairs sharing most of their content words: the only ones worth a fuzzy comparison.
+
+    Comparing every pair costs minutes at 10,000 questions; near-duplicates always share
+    most of their content words, which one sparse matrix product finds in a second.
+    """
+    vocabulary: dict[str, int] = {}
+    rows, cols = [], []
+    sizes = []
+    for row, text in enumerate(texts):
+        words = {w for w in text.split() if w not in FUNCTION_WORDS} or set(text.split())
+        sizes.append(len(words))
+        for word in words:
+            rows.append(row)
+            cols.append(vocabulary.setdefault(word, len(vocabulary)))
+    matrix = sparse.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(texts), len(vocabulary))
+    )
+    shared = sparse.triu(matrix @ matrix.T, k=1).tocoo()
+    size = np.asarray(sizes, dtype=np.float32)
+    smaller = np.minimum(size[shared.row], size[shared.col])
+    keep = shared.data >= np.maximum(1.0, 0.6 * smaller)
+    return list(zip(shared.row[keep].tolist(), shared.col[keep].tolist(), strict=True))
+
+
+def near_duplicates(knowledge: KnowledgeBase, score: float = DUPLICATE_SCORE) -> list[Problem]:
+    """Pairs of questions in different entries that are (almost) the same."""
+    questions = [
+        _Question(entry.id, text, normalise(text))
+        for entry in knowledge.entries()
+        for text in all_texts(entry.questions)
+        if normalise(text)
+    ]
+    if len(questions) < 2:
+        return []
+    pairs = _candidate_pairs([q.normalised for q in questions])
+    warned: set[tuple[str, str]] = set()
+    problems = []
+    for i, j in pairs:
+        first, second = questions[i], questions[j]
+        if first.entry_id == second.entry_id:
+            continue
+        similarity = fuzz.token_sort_ratio(first.normalised, second.normalised)
+        if similarity < score:
+            continue
+        pair = tuple(sorted((first.entry_id, second.entry_id)))
+        if pair in warned:
+            continue
+        warned.add((pair[0], pair[1]))
+        problems.append(
+            _where(
+                knowledge,
+                first.entry_id,
+                f'the question "{first.text}" is almost the same as "{second.text}" in '
+                f"{second.entry_id} (similarity {similarity:.0f}/100); they will compete "
+                "in matching: reword one, or merge the entries",
+            )
+        )
+    return problems
+
+
+def unlinked_services(knowledge: KnowledgeBase) -> list[Problem]:
+    """Services no FAQ or crisis line links to (only reachable by name)."""
+    linked = {s for faq in knowledge.faqs.values() for s in faq.services}
+    linked |= {s for line in knowledge.crisis for s in line.services}
+    linked |= {e.organiser for e in knowledge.events.values() if e.organiser}
+    return [
+        _where(knowledge, service.id, "no FAQ links to this service; add it to an FAQ's `services`")
+        for service in knowledge.services.values()
+        if service.id not in linked
+    ]
+
+
+def empty_topics(knowledge: KnowledgeBase) -> list[Problem]:
+    """Topics with nothing filed under them."""
+    used: set[str] = set()
+    for entry in knowledge.entries():
+        if isinstance(entry, Service):
+            used.update(entry.topics)
+        elif entry.topic:
+            used.add(entry.topic)
+    return [
+        _where(knowledge, topic.id, "this topic has no entries yet")
+        for topic in knowledge.topics.values()
+        if topic.id not in used
+    ]
+
+
+def stale_by_owner(knowledge: KnowledgeBase, today: date) -> dict[str, list[str]]:
+    """Per owner, the entries not verified for over a year (or never)."""
+    owners: dict[str, list[str]] = defaultdict(list)
+    for entry in [*knowledge.entries(), *knowledge.crisis]:
+        if entry.last_verified is None or today - entry.last_verified > STALE_AFTER:
+            owners[entry.owner or "(no owner)"].append(entry.id)
+    return dict(sorted(owners.items()))
+
+
+def check(knowledge: KnowledgeBase, today: date) -> list[Problem]:
+    """Every extra warning, sorted by file and line."""
+    problems = near_duplicates(knowledge) + unlinked_services(knowledge) + empty_topics(knowledge)
+    for owner, ids in stale_by_owner(knowledge, today).items():
+        problems.append(
+            Problem(
+                knowledge.root,
+                1,
+                1,
+                f"{owner}: {len(ids)} entr{'y' if len(ids) == 1 else 'ies'} to re-verify "
+                f"(over a year old or never verified): {', '.join(ids[:10])}"
+                + (" ..." if len(ids) > 10 else ""),
+                severity="warning",
+            )
+        )
+    return sorted(problems, key=lambda p: (p.file, p.line, p.column))
