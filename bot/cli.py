@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from bot import scoring, staff, validation
+from bot import freshness, scoring, spreadsheet, staff, validation
 from bot.assistant import Assistant, Brain
 from bot.config import ConfigError, Settings, load_settings, validate
 from bot.loader import KnowledgeError, LoadResult, load_directory
@@ -100,6 +100,12 @@ def build_parser(commands: dict[str, Command] | None = None) -> argparse.Argumen
         "schema", parents=[common], help="write the JSON Schema of the knowledge-base format"
     )
     schema.add_argument("--out", type=Path, help="file to write (default: print it)")
+    fresh = sub.add_parser(
+        "freshness", parents=[common], help="per owner, the entries due for re-verification"
+    )
+    fresh.add_argument("--older-than", type=int, default=365, metavar="DAYS")
+    fresh.add_argument("--format", choices=("table", "csv"), default="table")
+    spreadsheet.configure(sub, common)
     staff.configure(sub, common)
     return parser
 
@@ -315,12 +321,28 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_freshness(args: argparse.Namespace, settings: Settings) -> int:
+    """List the entries each owner should re-verify."""
+    result = load_directory(settings.kb_dir)
+    if result.knowledge is None:
+        raise KnowledgeError(result.errors)
+    if args.older_than < 0:
+        raise UsageError("--older-than must be 0 or more days")
+    entries = freshness.due(result.knowledge, date.today(), args.older_than)
+    sys.stdout.write(
+        freshness.as_csv(entries) if args.format == "csv" else freshness.as_table(entries)
+    )
+    return 0
+
+
 COMMANDS: dict[str, Command] = {
     "chat": cmd_chat,
     "ask": cmd_ask,
     "validate": cmd_validate,
     "run": cmd_run,
     "schema": cmd_schema,
+    "freshness": cmd_freshness,
+    **spreadsheet.COMMANDS,
     **staff.COMMANDS,
 }
 
@@ -343,7 +365,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Parse again as the chosen command, so its own options get their defaults.
             args = parser.parse_args([*(sys.argv[1:] if argv is None else argv), command])
         return COMMANDS[command](args, settings)
-    except (UsageError, staff.InsightError) as exc:
+    except (UsageError, staff.InsightError, spreadsheet.SpreadsheetError) as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2
     except ConfigError as exc:

@@ -1,0 +1,96 @@
+"""Which entries each partner should re-verify, so the partnership can send every owner a list."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from bot.knowledge import CrisisLine, Event, Faq, KnowledgeBase, Service
+
+
+@dataclass(frozen=True)
+class DueEntry:
+    """One entry to re-verify, and why."""
+
+    owner: str
+    entry_id: str
+    kind: str
+    where: str
+    last_verified: date | None
+    reason: str
+    source: str
+
+
+def _kind(entry: Faq | Service | Event | CrisisLine) -> str:
+    return {Faq: "faq", Service: "service", Event: "event", CrisisLine: "crisis"}[type(entry)]
+
+
+def due(knowledge: KnowledgeBase, today: date, older_than_days: int = 365) -> list[DueEntry]:
+    """Entries never verified, verified too long ago, or flagged unverified; by owner."""
+    limit = today - timedelta(days=older_than_days)
+    out: list[DueEntry] = []
+    for entry in [*knowledge.entries(), *knowledge.crisis]:
+        reasons = []
+        if entry.last_verified is None:
+            reasons.append("never verified")
+        elif entry.last_verified < limit:
+            reasons.append(f"last verified {(today - entry.last_verified).days} days ago")
+        if entry.unverified:
+            reasons.append("flagged unverified")
+        if not reasons:
+            continue
+        location = knowledge.locations.get(entry.id)
+        out.append(
+            DueEntry(
+                owner=entry.owner or "(no owner)",
+                entry_id=entry.id,
+                kind=_kind(entry),
+                where=str(location) if location else "",
+                last_verified=entry.last_verified,
+                reason="; ".join(reasons),
+                source=entry.source or entry.citation or "",
+            )
+        )
+    return sorted(out, key=lambda d: (d.owner.casefold(), d.where, d.entry_id))
+
+
+def as_table(entries: list[DueEntry]) -> str:
+    """Grouped by owner, for reading in a terminal."""
+    if not entries:
+        return "Every entry is verified and current.\n"
+    lines: list[str] = []
+    owner = None
+    for item in entries:
+        if item.owner != owner:
+            owner = item.owner
+            count = sum(1 for e in entries if e.owner == owner)
+            lines.append(f"\n{owner} ({count} to re-verify)")
+        checked = item.last_verified.isoformat() if item.last_verified else "never"
+        lines.append(
+            f"  {item.entry_id} [{item.kind}] {item.where}: {item.reason} (checked: {checked})"
+        )
+        if item.source:
+            lines.append(f"      source: {item.source}")
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def as_csv(entries: list[DueEntry]) -> str:
+    """One row per entry with the owner, for a mail merge."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["owner", "entry_id", "kind", "file", "last_verified", "reason", "source"])
+    for item in entries:
+        writer.writerow(
+            [
+                item.owner,
+                item.entry_id,
+                item.kind,
+                item.where,
+                item.last_verified.isoformat() if item.last_verified else "",
+                item.reason,
+                item.source,
+            ]
+        )
+    return buffer.getvalue()

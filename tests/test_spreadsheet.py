@@ -1,0 +1,134 @@
+"""CSV export and import: lossless round trip, a clear diff, and validation before writing."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot import spreadsheet
+from bot.cli import main
+from bot.loader import load_knowledge
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def _copy_shipped(tmp_path: Path) -> Path:
+    target = tmp_path / "knowledge"
+    shutil.copytree(PROJECT / "knowledge", target)
+    return target
+
+
+def _snapshot(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): p.read_text() for p in sorted(folder.rglob("*.yaml"))}
+
+
+@pytest.mark.parametrize("which", ["small", "shipped"])
+def test_round_trip_changes_nothing(tmp_path: Path, small_kb: Path, which: str) -> None:
+    kb = small_kb if which == "small" else _copy_shipped(tmp_path)
+    before = _snapshot(kb)
+    knowledge = load_knowledge(kb)
+    spreadsheet.export(knowledge, tmp_path / "csv")
+    change = spreadsheet.plan(knowledge, tmp_path / "csv")
+    assert change.empty, change.summary()
+    assert spreadsheet.apply(knowledge, change) == []
+    assert _snapshot(kb) == before
+    again = load_knowledge(kb)
+    assert again.faqs == knowledge.faqs and again.services == knowledge.services
+
+
+def _edit(path: Path, entry_id: str, column: str, value: str) -> None:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    fields = list(rows[0])
+    for row in rows:
+        if row["id"] == entry_id:
+            row[column] = value
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_import_shows_changes_then_writes(
+    tmp_path: Path, small_kb: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "csv"
+    assert main(["export", str(folder), "--kb", str(small_kb)]) == 0
+    faqs = folder / "faqs.csv"
+    _edit(faqs, "sin-number", "answer", "Apply at a Service Canada Centre. It is free.")
+    with faqs.open("a", encoding="utf-8", newline="") as handle:
+        row = {
+            "id": "library-card",
+            "file": "faqs.yaml",
+            "questions": "library card | join the library",
+            "answer": "Visit any branch.",
+        }
+        with faqs.open(encoding="utf-8-sig") as header:
+            fields = next(csv.reader(header))
+        csv.DictWriter(handle, fieldnames=fields, restval="").writerow(row)
+    capsys.readouterr()
+    # Without --yes and without a terminal, nothing is written.
+    assert main(["import", str(folder), "--kb", str(small_kb)]) == 1
+    out = capsys.readouterr().out
+    assert "1 added, 1 changed, 0 removed" in out
+    assert "changed: sin-number (answer)" in out and "added:   library-card" in out
+    assert "library-card" not in (small_kb / "faqs.yaml").read_text()
+    assert main(["import", str(folder), "--kb", str(small_kb), "--yes"]) == 0
+    knowledge = load_knowledge(small_kb)
+    assert knowledge.faqs["sin-number"].answer == "Apply at a Service Canada Centre. It is free."
+    assert knowledge.faqs["library-card"].questions == ["library card", "join the library"]
+    assert knowledge.faqs["health-card"] == load_knowledge(small_kb).faqs["health-card"]
+
+
+def test_import_refuses_an_invalid_spreadsheet(
+    tmp_path: Path, small_kb: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "csv"
+    main(["export", str(folder), "--kb", str(small_kb)])
+    _edit(folder / "services.csv", "serviceontario", "website", "not a web address")
+    before = _snapshot(small_kb)
+    assert main(["import", str(folder), "--kb", str(small_kb), "--yes"]) == 2
+    assert "services.csv line" in capsys.readouterr().err
+    assert _snapshot(small_kb) == before
+
+
+def test_removed_rows_are_removed(tmp_path: Path, small_kb: Path) -> None:
+    knowledge = load_knowledge(small_kb)
+    folder = tmp_path / "csv"
+    spreadsheet.export(knowledge, folder)
+    with (folder / "faqs.csv").open(encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    with (folder / "faqs.csv").open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(r for r in rows if r["id"] != "english-classes")
+    change = spreadsheet.plan(knowledge, folder)
+    assert change.removed == ["english-classes"]
+    spreadsheet.apply(knowledge, change)
+    assert "english-classes" not in load_knowledge(small_kb).faqs
+
+
+def test_export_as_a_subprocess(tmp_path: Path, small_kb: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(PROJECT / "run_bot.py"),
+            "export",
+            str(tmp_path / "out"),
+            "--kb",
+            str(small_kb),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    header = (tmp_path / "out" / "faqs.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.startswith("id,file,topic,questions,questions_en,questions_fr,keywords,answer")
+    assert header.endswith("owner,source,sources,citation,last_verified,unverified,caveat")
