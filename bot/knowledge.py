@@ -79,7 +79,9 @@ def _check_email(value: str) -> str:
 def _check_language_code(value: str) -> str:
     if not _LANG.match(value):
         raise ValueError(
-            f'"{value}" is not a language code: use two lower-case letters, like "en" or "fr"'
+            f'"{value}" is not a language code: use two lower-case letters, like "en" or "fr". '
+            "If it is part of your text, put the text in quotes: inside { }, a comma starts "
+            "a new language"
         )
     return value
 
