@@ -40,8 +40,10 @@ PUBLISHED = [  # Larson et al. 2019, "Full" setting: in-scope accuracy / out-of-
     ("MLP", "93.5 / 47.4", "93.4 / 49.1"),
     ("BERT", "96.9 / 40.3", "96.2 / 52.3"),
 ]
-# The val-chosen operating point keeps in-scope accuracy at least this high on val.
-TARGET_ACCURACY = 0.91
+# The val-chosen operating point keeps in-scope accuracy at least this high on val: the goal
+# (91% on test) plus one standard error of a 3,000-question accuracy near 91% (0.5 points),
+# so that val's luck does not decide whether test meets the goal.
+TARGET_ACCURACY = 0.915
 MARGINS = (0.0, 5.0, 10.0, 15.0, 20.0)
 
 
@@ -112,7 +114,7 @@ def run(matcher: Matcher, rows: list[dict[str, str | None]], split: str) -> list
 def metrics(results: list[Result], threshold: float, margin: float) -> tuple[float, float, float]:
     """In-scope accuracy, out-of-scope recall and precision at an operating point."""
     # The matcher's rule: confident enough, and a lead of `margin` % of the top score.
-    answered = [r.confidence >= threshold and r.margin >= r.score * margin / 100 for r in results]
+    answered = [r.confidence >= threshold and r.margin > r.score * margin / 100 for r in results]
     inscope = [(r, a) for r, a in zip(results, answered, strict=True) if r.label]
     oos = [(r, a) for r, a in zip(results, answered, strict=True) if not r.label]
     accuracy = sum(a and r.entry_id == r.label for r, a in inscope) / len(inscope)
@@ -206,14 +208,8 @@ def main() -> None:
         print(f"test top-1 without rejection: {top1_rate:.1%}")
 
         print("\ntrade-off on test (threshold: accuracy / OOS recall / OOS precision)")
-        for point in (
-            threshold - 10,
-            threshold - 5,
-            threshold,
-            threshold + 5,
-            threshold + 10,
-            threshold + 20,
-        ):
+        points = {1.0, 2.5, 5.0, threshold, 10.0, 15.0, scoring.DEFAULT_ANSWER_THRESHOLD, 35.0}
+        for point in sorted(points):
             accuracy, recall, precision = metrics(test, point, margin)
             print(f"  {point:5.1f}: {accuracy:.1%} / {recall:.1%} / {precision:.1%}")
 
@@ -230,14 +226,19 @@ def main() -> None:
             f"\nlatency at 1x ({questions:,} questions): median {median:.2f} ms, p99 {p99:.2f} ms"
         )
         if not args.quick:
+            # Side by side on the same 2,000 questions: this machine's speed drifts.
+            sample = texts[:2000]
+            base, base_p99 = latency(matcher, sample)
+            print(f"scaling, same {len(sample):,} questions each (median / p99):")
+            print(f"  1x ({questions:,} questions): {base:.2f} / {base_p99:.2f} ms")
             for copies in (2, 4):
                 scaled = write_knowledge(rows, Path(tmp) / f"kb{copies}", copies)
                 big, seconds = build(scaled, None)
-                median_n, p99_n = latency(big, texts[:1000])
+                median_n, p99_n = latency(big, sample)
                 print(
-                    f"latency at {copies}x ({len(big.index.prepared):,} questions): median "
-                    f"{median_n:.2f} ms, p99 {p99_n:.2f} ms (ratio to 1x median "
-                    f"{median_n / median:.2f}); load+index {seconds:.1f} s cold"
+                    f"  {copies}x ({len(big.index.prepared):,} questions): {median_n:.2f} / "
+                    f"{p99_n:.2f} ms (median {median_n / base:.2f}x the 1x one); "
+                    f"load+index {seconds:.1f} s cold"
                 )
 
 

@@ -180,7 +180,8 @@ class Matcher:
         probe = Match(Outcome.UNANSWERED, "", tuple(hits))
         if probe.confidence >= settings.answer_threshold:
             # The lead needed grows with the score: 5 points apart means little at 90.
-            if probe.margin >= hits[0].score * settings.ambiguity_margin / 100:
+            # Strictly ahead: an exact tie is never answered, even with no margin set.
+            if probe.margin > hits[0].score * settings.ambiguity_margin / 100:
                 return Outcome.ANSWERED
             return Outcome.AMBIGUOUS
         if hits[0].score >= settings.suggest_floor:

@@ -49,7 +49,8 @@ def _digits(text: str) -> set[str]:
 def test_no_phone_number_is_invented(knowledge: KnowledgeBase) -> None:
     facts = _facts()
     known = _digits(facts)
-    vanity = {re.sub(r"\W", "", m).upper() for m in re.findall(r"1-800-[\dA-Z-]+", facts)}
+    # Vanity numbers like 1-800-222-TIPS, compared without the leading 1 like the others.
+    vanity = {re.sub(r"\W", "", m).upper()[1:] for m in re.findall(r"1-800-[\dA-Z-]+", facts)}
     for service in knowledge.services.values():
         for phone in service.phones:
             digits = phone_digits(phone.number)
