@@ -218,10 +218,14 @@ async def _ask(
 
 def explain(brain: Brain, match: Match, question: str) -> str:
     """Why each candidate scored as it did, for staff and partners."""
+    bonus = (
+        f" = top score {match.score:g} + {scoring.MARGIN_WEIGHT:g} x lead {match.margin:g}"
+        if scoring.MARGIN_WEIGHT
+        else f", lead over the runner-up {match.margin:g}"
+    )
     lines = [
         f"outcome: {match.outcome.value}   language: {match.language}   "
-        f"confidence {match.confidence:g} (top score {match.score:g} + "
-        f"{scoring.MARGIN_WEIGHT:g} x lead {match.margin:g})"
+        f"confidence {match.confidence:g}{bonus}"
     ]
     found = brain.matcher.synonyms.terms_in(normalise(question))
     if found:
