@@ -111,6 +111,18 @@ SMALL_KB = {
 }
 
 
+# Two entries a one-word question cannot tell apart: "bus" should get "did you mean".
+BUS_KB = """
+faqs:
+  - id: bus-routes
+    questions: [bus routes and schedules, when does the bus come, bus timetable]
+    answer: See the routes.
+  - id: bus-fares
+    questions: [how much is the bus fare, bus ticket price, bus pass cost]
+    answer: See the fares.
+"""
+
+
 def write_kb(root: Path, files: dict[str, str]) -> Path:
     """Write YAML files (dedented) under root/kb and return that folder."""
     kb = root / "kb"

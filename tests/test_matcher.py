@@ -12,21 +12,17 @@ from bot.loader import load_knowledge
 from bot.matcher import Matcher, MatchSettings, Outcome
 from bot.scoring import Document, Index
 from bot.text import prepare
+from tests.conftest import BUS_KB
 
 MakeKb = Callable[[dict[str, str]], Path]
 
-BUS = """
-faqs:
-  - id: bus-routes
-    questions: [bus routes and schedules, when does the bus come, bus timetable]
-    answer: See the routes.
-  - id: bus-fares
-    questions: [how much is the bus fare, bus ticket price, bus pass cost]
-    answer: See the fares.
-  - id: library-card
+BUS = (
+    BUS_KB
+    + """  - id: library-card
     questions: [how do I get a library card, join the public library]
     answer: Visit any branch.
 """
+)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from bot.config import Settings
 from bot.loader import load_knowledge
 from bot.telegram import app as telegram_app
 from bot.telegram import handlers
-from tests.conftest import SMALL_KB, write_kb
+from tests.conftest import BUS_KB, SMALL_KB, write_kb
 from tests.fakebotapi import FakeBotApi, SentMessage
 
 TOKEN = "123456:TEST-token-never-logged-abcdef"
@@ -73,18 +74,6 @@ EVENTS_KB = {
 }
 
 
-# Two entries a one-word question cannot tell apart: "bus" should get "did you mean".
-BUS_KB = """
-faqs:
-  - id: bus-routes
-    questions: [bus routes and schedules, when does the bus come, bus timetable]
-    answer: See the routes.
-  - id: bus-fares
-    questions: [how much is the bus fare, bus ticket price, bus pass cost]
-    answer: See the fares.
-"""
-
-
 def _kb(tmp_path: Path) -> Path:
     now = datetime.now(UTC)
     fmt = "%Y-%m-%d %H:%M"
@@ -96,17 +85,22 @@ def _kb(tmp_path: Path) -> Path:
     return write_kb(tmp_path, {**SMALL_KB, "events.yaml": events, "bus.yaml": BUS_KB})
 
 
+def _settings(server: FakeBotApi, tmp_path: Path, **extra: Any) -> Settings:
+    """Settings for a bot talking to the fake server, with its files in tmp_path."""
+    return Settings(
+        telegram_token=TOKEN,
+        api_base_url=server.base_url,
+        kb_dir=_kb(tmp_path),
+        db_path=tmp_path / "bot.sqlite3",
+        hash_secret="s" * 32,
+        **extra,
+    )
+
+
 @pytest.fixture
 async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
     async with FakeBotApi(TOKEN) as server:
-        settings = Settings(
-            telegram_token=TOKEN,
-            api_base_url=server.base_url,
-            kb_dir=_kb(tmp_path),
-            db_path=tmp_path / "bot.sqlite3",
-            hash_secret="s" * 32,
-            staff_ids=frozenset({STAFF_ID}),
-        )
+        settings = _settings(server, tmp_path, staff_ids=frozenset({STAFF_ID}))
         application = telegram_app.build_application(settings)
         await telegram_app.start_polling(application, timeout=1)
         try:
@@ -344,13 +338,7 @@ def _free_port() -> int:
 
 async def test_webhook_mode_with_secret(tmp_path: Path) -> None:
     async with FakeBotApi(TOKEN) as server:
-        settings = Settings(
-            telegram_token=TOKEN,
-            api_base_url=server.base_url,
-            kb_dir=_kb(tmp_path),
-            db_path=tmp_path / "bot.sqlite3",
-            hash_secret="s" * 32,
-        )
+        settings = _settings(server, tmp_path)
         application = telegram_app.build_application(settings)
         port = _free_port()
         await application.initialize()
@@ -433,13 +421,7 @@ async def test_run_command_serves_users_and_stops_cleanly_on_sigterm(tmp_path: P
 
 async def test_buttons_still_work_after_a_restart(tmp_path: Path) -> None:
     async with FakeBotApi(TOKEN) as server:
-        settings = Settings(
-            telegram_token=TOKEN,
-            api_base_url=server.base_url,
-            kb_dir=_kb(tmp_path),
-            db_path=tmp_path / "bot.sqlite3",
-            hash_secret="s" * 32,
-        )
+        settings = _settings(server, tmp_path)
         first = telegram_app.build_application(settings)
         await telegram_app.start_polling(first, timeout=1)
         await server.send_text(server.user(22), "how do I get a health card")
