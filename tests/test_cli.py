@@ -130,10 +130,12 @@ def test_threshold_override(capsys: pytest.CaptureFixture[str], small_kb: Path) 
         "--json",
         "--threshold",
         "100",
-        "helth card pls",
+        "how do i apply for an ohip card",
     )
     assert json.loads(out)["outcome"] == "unanswered"
-    _, out, _ = run_cli(capsys, "ask", "--kb", str(small_kb), "--json", "helth card pls")
+    _, out, _ = run_cli(
+        capsys, "ask", "--kb", str(small_kb), "--json", "how do i apply for an ohip card"
+    )
     assert json.loads(out)["outcome"] == "answered"
 
 

@@ -19,8 +19,8 @@ from bot.matcher import Matcher
 
 PROJECT = Path(__file__).resolve().parent.parent
 QUESTIONS = PROJECT / "tests" / "data" / "questions.jsonl"
-ACCURACY_FLOOR = 0.75
-RECALL_FLOOR = 0.80
+ACCURACY_FLOOR = 0.68
+RECALL_FLOOR = 0.92
 
 
 def _durham() -> ModuleType:
