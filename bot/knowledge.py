@@ -245,13 +245,6 @@ class Provenance(_Model):
     unverified: bool = False
     caveat: LocalText | None = None
 
-    @property
-    def all_sources(self) -> list[str]:
-        """The main source first, then any others."""
-        return ([self.source] if self.source else []) + [
-            s for s in self.sources if s != self.source
-        ]
-
 
 class Topic(_Model):
     """A heading newcomers browse by, like Health or Housing."""

@@ -12,7 +12,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -297,8 +297,3 @@ def summarise(need: Need, since: datetime, until: datetime) -> NeedSummary:
         terms=tuple(sorted(need.terms)),
         wordings=tuple(text for text, _ in wording_counts.most_common()),
     )
-
-
-def default_period(now: datetime, days: int = 7) -> tuple[datetime, datetime]:
-    """The last `days` days up to now."""
-    return now - timedelta(days=days), now

@@ -273,11 +273,14 @@ def _subprocess(
     )
 
 
-def test_chat_as_a_subprocess_answers_and_logs(tmp_path: Path, small_kb: Path) -> None:
+@pytest.mark.parametrize("shipped", [False, True], ids=["small-kb", "shipped-kb"])
+def test_chat_as_a_subprocess_answers_and_logs(
+    tmp_path: Path, small_kb: Path, shipped: bool
+) -> None:
+    kb = [] if shipped else ["--kb", str(small_kb)]
     result = _subprocess(
         "chat",
-        "--kb",
-        str(small_kb),
+        *kb,
         "--db",
         str(tmp_path / "log.db"),
         stdin="how do I get a health card\nwhere can I buy a cricket bat\n/quit\n",
@@ -307,18 +310,3 @@ def test_validate_as_a_subprocess(tmp_path: Path, make_kb: MakeKb) -> None:
     result = _subprocess("validate", str(kb), cwd=tmp_path)
     assert result.returncode == 1
     assert "kb/bad.yaml:3:1: this line has a tab character" in result.stdout
-
-
-def test_chat_on_the_shipped_knowledge_base(tmp_path: Path) -> None:
-    result = _subprocess(
-        "chat",
-        "--db",
-        str(tmp_path / "log.db"),
-        stdin="how do I get a health card\nwhere can I buy a cricket bat\n/quit\n",
-        cwd=tmp_path,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "ServiceOntario" in result.stdout and "1-800-267-8097" in result.stdout
-    with sqlite3.connect(tmp_path / "log.db") as db:
-        rows = db.execute("SELECT outcome, entry_id FROM questions ORDER BY id").fetchall()
-    assert rows == [("answered", "health-card"), ("unanswered", None)]
