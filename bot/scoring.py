@@ -62,7 +62,7 @@ DEFAULT_AMBIGUITY_MARGIN = 10.0
 MARGIN_WEIGHT = 0.0
 
 # Part of the cache key: change it whenever what is learned changes.
-ENGINE_VERSION = "nb-lr-10"
+ENGINE_VERSION = "nb-lr-11"
 CHAR_SIZES = (2, 3, 4, 5)
 # How much an n-gram the knowledge base never uses weakens a match, relative to the rarest
 # known one: 1.0 rejects most out-of-scope questions on the Durham set but costs CLINC150's

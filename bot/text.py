@@ -90,6 +90,7 @@ FUNCTION_WORDS = frozenset(
     "a an the is are am was were be been being do does did i im me my mine you your we our us "
     "it its to of in on at for with and or but if so can could would should will shall may "
     "might must this that these those there here some any from by as about into than then "
+    "buy "
     "le la les un une des du de d l j est et ou a au aux en dans pour avec je mon ma mes "
     "vous votre vos nous il elle ils elles ce cet cette ces qui que qu sur par se sa son".split()
 )
