@@ -52,6 +52,7 @@ class Scores:
     helped: float  # ... or offered the right entry among "did you mean" choices
     recall: float  # out-of-scope questions not answered
     crisis: float  # crisis messages caught by the tripwire
+    by_kind: dict[str, tuple[int, int]]  # kind of question -> (right, asked)
     failures: list[tuple[Question, Match]]
 
 
@@ -94,9 +95,11 @@ def evaluate(matcher: Matcher, questions: list[Question]) -> Scores:
     crisis = [q for q in questions if q.kind == "crisis"]
     failures = []
     good = helped = 0
+    by_kind: dict[str, list[bool]] = defaultdict(list)
     for question in questions:
         match = matcher.match(question.text, question.lang)
         ok = right(question, match)
+        by_kind[question.kind].append(ok)
         if not ok:
             failures.append((question, match))
         if question in inscope:
@@ -108,6 +111,7 @@ def evaluate(matcher: Matcher, questions: list[Question]) -> Scores:
         helped=helped / len(inscope),
         recall=sum(right(q, matcher.match(q.text, q.lang)) for q in oos) / len(oos),
         crisis=sum(right(q, matcher.match(q.text, q.lang)) for q in crisis) / max(1, len(crisis)),
+        by_kind={kind: (sum(oks), len(oks)) for kind, oks in sorted(by_kind.items())},
         failures=failures,
     )
 
@@ -138,14 +142,9 @@ def main() -> None:
     print(f"in-scope helped   {scores.helped:.1%} (right answer given or offered as a choice)")
     print(f"out-of-scope recall {scores.recall:.1%} (not answered: 'I don't know' or choices)")
     print(f"crisis messages caught {scores.crisis:.1%}")
-    by_kind: dict[str, list[bool]] = defaultdict(list)
-    for question in questions:
-        by_kind[question.kind].append(right(question, matcher.match(question.text, question.lang)))
     print(
         "by kind: "
-        + ", ".join(
-            f"{kind} {sum(v) / len(v):.0%} of {len(v)}" for kind, v in sorted(by_kind.items())
-        )
+        + ", ".join(f"{kind} {ok / n:.0%} of {n}" for kind, (ok, n) in scores.by_kind.items())
     )
     if args.sweep:
         print("\nthreshold: accuracy / helped / OOS recall")

@@ -248,6 +248,9 @@ def explain(brain: Brain, match: Match, question: str) -> str:
             + (f"  ({where})" if where else "")
         )
         lines.append(f"     best matching question: {evidence.matched_question!r}")
+        if evidence.corrections:
+            read = ", ".join(f"{typed!r} as {known!r}" for typed, known in evidence.corrections)
+            lines.append(f"     spelling: read {read}")
         if evidence.shared_terms:
             lines.append(f"     words that counted: {', '.join(evidence.shared_terms)}")
         if evidence.components:

@@ -165,6 +165,7 @@ class Matcher:
             for hit in self.index.search(question, limit=limit + 3)
             if self._offerable(hit.entry_id, now)
         ][:limit]
+        hits = self._join_linked(hits)
         outcome = self._decide(hits)
         choices = self._choices(hits) if outcome is Outcome.AMBIGUOUS else ()
         return Match(outcome, lang, tuple(hits), choices=choices)
@@ -172,6 +173,24 @@ class Matcher:
     def _offerable(self, entry_id: str, now: datetime) -> bool:
         entry = self.knowledge.entry(entry_id)
         return not isinstance(entry, Event) or entry.is_upcoming(now)
+
+    def _join_linked(self, hits: list[Candidate]) -> list[Candidate]:
+        """Read a close FAQ and the service it links as one answer: the FAQ, with both.
+
+        "legal aid phone number" fits the Legal Aid FAQ and the Legal Aid service about
+        equally; the FAQ's reply holds the service's contacts, so there is nothing to choose.
+        """
+        if len(hits) < 2:
+            return hits
+        first, second = hits[0], hits[1]
+        if first.score - second.score > first.score * self.settings.ambiguity_margin / 100:
+            return hits
+        faq, service = (first, second) if first.entry_id in self.knowledge.faqs else (second, first)
+        entry = self.knowledge.faqs.get(faq.entry_id)
+        if entry is None or service.entry_id not in entry.services:
+            return hits
+        joined = Candidate(faq.entry_id, first.score, faq.evidence)
+        return [joined, *hits[2:]]
 
     def _decide(self, hits: list[Candidate]) -> Outcome:
         settings = self.settings

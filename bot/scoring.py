@@ -35,7 +35,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from bot.text import FUNCTION_WORDS
+from bot.spelling import Speller
+from bot.text import FUNCTION_WORDS, normalise
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,8 @@ class Evidence:
     matched_question: str
     shared_terms: tuple[str, ...]
     components: dict[str, float]
+    # Misspelt words read as the knowledge base's words ("helth" -> "health").
+    corrections: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -412,6 +415,7 @@ class Index:
         # Entries without usable text take no part: model classes are the others, in order.
         self.class_entry = np.flatnonzero([b > a for a, b in self.spans]).astype(np.int64)
         self.calibration = PRIOR_CALIBRATION
+        self.speller = Speller(w for p in self.prepared for w in p.split())
         self.vec: _Vectoriser | None = None
         if not self.prepared:
             return
@@ -551,6 +555,10 @@ class Index:
         words = self.prepare(text).split()
         if vec is None or not words or limit <= 0:
             return []
+        # Repair before the synonyms apply, so "helth card" is also tagged as "ohip".
+        repaired, changes = self.speller.repair(normalise(text).split())
+        if changes:
+            words = self.prepare(" ".join(repaired)).split()
         t_cols, t_vals, g_cols, g_vals = vec.query(words)
         if t_cols.size == 0 and g_cols.size == 0:
             return []
@@ -582,6 +590,7 @@ class Index:
                 words,
                 t_cols,
                 t_vals,
+                tuple(changes.items()),
             )
             for k in ranked
         ]
@@ -612,6 +621,7 @@ class Index:
         words: list[str],
         t_cols: Ints,
         t_vals: Floats,
+        corrections: tuple[tuple[str, str], ...],
     ) -> Hit:
         a, b = self.spans[entry]
         if not self.is_question[row]:
@@ -629,6 +639,7 @@ class Index:
                     "model": round(100.0 * probability, 1),
                     "question": round(100.0 * similarity, 1),
                 },
+                corrections,
             ),
         )
 

@@ -36,6 +36,7 @@ KINDS: dict[str, tuple[str, type[BaseModel]]] = {
 JOIN = " | "
 _LANG_COLUMN = re.compile(r"^(?P<field>[a-z_]+)_(?P<lang>[a-z]{2,3})$")
 _PHONE = re.compile(r"^(?P<number>.+?)(?: \((?P<label>[^()]*)\))?$")
+_AMBIGUOUS = re.compile(r"[()|]")
 
 
 class SpreadsheetError(Exception):
@@ -60,8 +61,11 @@ def _cell(value: Any) -> str:
 
 
 def _phones(phones: list[Phone]) -> str:
-    # Readable "905-420-3600 (toll-free)" unless a label has several languages.
-    if any(isinstance(p.label, dict) for p in phones):
+    # Readable "905-420-3600 (toll-free)" unless that form could not be read back: a label
+    # in several languages, or brackets or "|" inside a number or a label.
+    if any(
+        isinstance(p.label, dict) or _AMBIGUOUS.search(f"{p.number}{p.label or ''}") for p in phones
+    ):
         return json.dumps([p.model_dump(exclude_none=True) for p in phones], ensure_ascii=False)
     return JOIN.join(f"{p.number} ({p.label})" if p.label else p.number for p in phones)
 
@@ -286,9 +290,19 @@ def apply(knowledge: KnowledgeBase, change: Plan) -> list[Path]:
         incoming = change.files.get(str(path.relative_to(root)), {})
         new = dict(data)
         for kind in change.kinds:
+            # The file's own order stands (the spreadsheet lists events by date); new
+            # entries go at the end.
+            position = {
+                str(raw.get("id")): n
+                for n, raw in enumerate(data.get(kind, []) or [])
+                if isinstance(raw, dict)
+            }
+            ordered = sorted(
+                incoming.get(kind, []), key=lambda raw: position.get(str(raw["id"]), len(position))
+            )
             entries = [
                 raw if str(raw["id"]) in edited else original.get(str(raw["id"]), raw)
-                for raw in incoming.get(kind, [])
+                for raw in ordered
             ]
             if entries:
                 new[kind] = entries

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.loader import load_knowledge
-from bot.matcher import Matcher, MatchSettings, Outcome
-from bot.scoring import Document, Index
+from bot.matcher import Candidate, Matcher, MatchSettings, Outcome
+from bot.scoring import Document, Evidence, Index
 from bot.text import prepare
 from tests.conftest import BUS_KB
 
@@ -127,3 +127,29 @@ def test_engine_is_deterministic_and_caches(tmp_path: Path) -> None:
     assert [(h.entry_id, h.score) for h in first] == [(h.entry_id, h.score) for h in again]
     fresh = Index.build(docs, prepare).search("health card")
     assert [(h.entry_id, h.score) for h in first] == [(h.entry_id, h.score) for h in fresh]
+
+
+def test_a_close_faq_and_the_service_it_links_are_one_answer(small_kb: Path) -> None:
+    matcher = Matcher(load_knowledge(small_kb))
+    evidence = Evidence("q", (), {})
+    service, faq = (
+        Candidate("serviceontario", 50.0, evidence),
+        Candidate("health-card", 48.0, evidence),
+    )
+    other = Candidate("sin-number", 47.0, evidence)
+    # Either order: the FAQ answers (its reply carries the service's contacts) at the top score.
+    ranked_after = [
+        Candidate("health-card", 50.0, evidence),
+        Candidate("serviceontario", 48.0, evidence),
+    ]
+    for pair in ([service, faq, other], [*ranked_after, other]):
+        joined = matcher._join_linked(pair)
+        assert [(c.entry_id, c.score) for c in joined] == [
+            ("health-card", 50.0),
+            ("sin-number", 47.0),
+        ]
+    # A service the FAQ does not link, or a clear lead, leaves the ranking alone.
+    unlinked = [Candidate("welcome-centre-pickering", 50.0, evidence), faq]
+    assert matcher._join_linked(unlinked) == unlinked
+    clear = [service, Candidate("health-card", 20.0, evidence)]
+    assert matcher._join_linked(clear) == clear

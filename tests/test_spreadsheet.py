@@ -6,6 +6,7 @@ import csv
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,59 @@ def test_export_as_a_subprocess(tmp_path: Path, small_kb: Path) -> None:
     header = (tmp_path / "out" / "faqs.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert header.startswith("id,file,topic,questions,questions_en,questions_fr,keywords,answer")
     assert header.endswith("owner,source,sources,citation,last_verified,unverified,caveat")
+
+
+def test_round_trip_keeps_awkward_phone_labels_and_event_order(
+    tmp_path: Path, make_kb: Callable[[dict[str, str]], Path]
+) -> None:
+    kb = make_kb(
+        {
+            "topics.yaml": """
+                topics:
+                  - {id: community, title: Community, emoji: "🎉"}
+                """,
+            "services.yaml": """
+                services:
+                  - id: helpline
+                    name: Helpline
+                    topics: [community]
+                    phones:
+                      - {number: "1-800-555-0100", label: "toll-free (Canada | US)"}
+                      - {number: "905-555-0100"}
+                    owner: Someone
+                    source: https://example.org
+                    last_verified: 2026-11-01
+                """,
+            # Written latest first: an import must not reorder (and so rewrite) the file.
+            "events.yaml": """
+                events:
+                  - id: winter-fair
+                    title: Winter fair
+                    start: 2027-01-20
+                    owner: Someone
+                    source: https://example.org
+                    last_verified: 2026-11-01
+                  - id: autumn-fair
+                    title: Autumn fair
+                    start: 2026-10-20
+                    owner: Someone
+                    source: https://example.org
+                    last_verified: 2026-11-01
+                """,
+        }
+    )
+    before = _snapshot(kb)
+    knowledge = load_knowledge(kb)
+    spreadsheet.export(knowledge, tmp_path / "csv")
+    change = spreadsheet.plan(knowledge, tmp_path / "csv")
+    assert change.empty, change.summary()
+    assert spreadsheet.apply(knowledge, change) == []
+    assert _snapshot(kb) == before
+    _edit(tmp_path / "csv" / "events.csv", "autumn-fair", "title", "Harvest fair")
+    change = spreadsheet.plan(load_knowledge(kb), tmp_path / "csv")
+    assert change.changed == {"autumn-fair": ["title"]}
+    spreadsheet.apply(load_knowledge(kb), change)
+    text = (kb / "events.yaml").read_text()
+    assert text.index("winter-fair") < text.index("autumn-fair")
+    assert "Harvest fair" in text
+    assert load_knowledge(kb).services["helpline"].phones[0].label == "toll-free (Canada | US)"
