@@ -89,12 +89,12 @@ def write_knowledge(rows: list[dict[str, str | None]], folder: Path, copies: int
     return folder
 
 
-def build(folder: Path, cache: Path | None) -> tuple[Matcher, float]:
+def build(folder: Path, cache: Path | None, spelling: bool = True) -> tuple[Matcher, float]:
     """Load and index through the project's loader; returns the matcher and seconds taken."""
     started = time.perf_counter()
     result = load_directory(folder)
     assert result.knowledge is not None, result.errors[:3]
-    matcher = Matcher(result.knowledge, MatchSettings(), cache_dir=cache)
+    matcher = Matcher(result.knowledge, MatchSettings(), cache_dir=cache, spelling=spelling)
     return matcher, time.perf_counter() - started
 
 
@@ -225,9 +225,27 @@ def main() -> None:
         print(
             f"\nlatency at 1x ({questions:,} questions): median {median:.2f} ms, p99 {p99:.2f} ms"
         )
+        # Spelling repair, on and off, in the same run (the learned model is the same).
+        plain, _ = build(folder, cache, spelling=False)
+        plain_val, plain_test = run(plain, rows, "val"), run(plain, rows, "test")
+        plain_point = choose(plain_val)
+        sample = texts[:2000]
+        on_median, _ = latency(matcher, sample)
+        off_median, _ = latency(plain, sample)
+        print("\nspelling repair (test: val-chosen point; shipped defaults; median latency):")
+        for name, results, point, median_ms in (
+            ("on", test, (threshold, margin), on_median),
+            ("off", plain_test, plain_point, off_median),
+        ):
+            a, r, _ = metrics(results, *point)
+            a32, r32, _ = metrics(results, *shipped)
+            print(
+                f"  {name:<3}: {a:.1%} / {r:.1%} at {point[0]:g}; {a32:.1%} / {r32:.1%}; "
+                f"{median_ms:.2f} ms"
+            )
+        print(f"  latency with repair: {on_median / off_median:.2f}x without")
         if not args.quick:
             # Side by side on the same 2,000 questions: this machine's speed drifts.
-            sample = texts[:2000]
             base, base_p99 = latency(matcher, sample)
             print(f"scaling, same {len(sample):,} questions each (median / p99):")
             print(f"  1x ({questions:,} questions): {base:.2f} / {base_p99:.2f} ms")

@@ -146,6 +146,12 @@ def main() -> None:
         "by kind: "
         + ", ".join(f"{kind} {ok / n:.0%} of {n}" for kind, (ok, n) in scores.by_kind.items())
     )
+    plain = evaluate(Matcher(result.knowledge, settings, spelling=False), questions)
+    typo_ok, typo_n = plain.by_kind.get("typo", (0, 1))
+    print(
+        f"without spelling repair: accuracy {plain.accuracy:.1%}, OOS recall "
+        f"{plain.recall:.1%}, typos {typo_ok / typo_n:.0%}"
+    )
     if args.sweep:
         print("\nthreshold: accuracy / helped / OOS recall")
         for threshold in range(10, 65, 5):

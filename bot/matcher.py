@@ -136,13 +136,14 @@ class Matcher:
         knowledge: KnowledgeBase,
         settings: MatchSettings | None = None,
         cache_dir: Path | None = None,
+        spelling: bool = True,
     ) -> None:
         self.knowledge = knowledge
         self.settings = settings or MatchSettings()
         self.synonyms = Synonyms(knowledge.synonyms)
         self.tripwire = Tripwire(knowledge.crisis)
         self.index = Index.build(
-            documents(knowledge), partial(prepare, synonyms=self.synonyms), cache_dir
+            documents(knowledge), partial(prepare, synonyms=self.synonyms), cache_dir, spelling
         )
 
     def language_of(self, text: str, language: str | None) -> str:

@@ -45,9 +45,9 @@ Ints = npt.NDArray[np.int64]
 
 # Decision defaults. The score estimates the chance that the entry is the right answer, on a
 # knowledge base where about UNANSWERABLE_SHARE of questions have none. The threshold is the
-# lowest on the Durham question set's sweep (benchmarks/durham.py --sweep, 84 entries) that
-# keeps at least 94% of out-of-scope questions unanswered: 32 (70% in-scope accuracy; 25
-# would give 75% / 90%). For a newcomer a confident wrong contact ("where can I buy a cricket
+# lowest on the Durham question set's sweep (benchmarks/durham.py --sweep) that keeps at
+# least 94% of out-of-scope questions unanswered: 32 (on 220 entries and 422 questions, 83%
+# in-scope accuracy; 25 would give 88% / 85%). For a newcomer a confident wrong contact ("where can I buy a cricket
 # bat" -> bus fares) is worse than an honest "I don't know yet, here is 211", and the question
 # then reaches staff as an emerging need. CLINC150's val split picks 1 when the goal is 91%
 # in-scope accuracy (benchmarks/RESULTS.md).
@@ -55,8 +55,8 @@ DEFAULT_ANSWER_THRESHOLD = 32.0
 # Percent of the top score the runner-up must trail by (the matcher's rule). Two entries the
 # model finds equally likely can still differ by a few points through their closest question
 # ("bus": routes 55, fares 50), so 10% offers choices there. On the Durham set, 10 instead of
-# 0 turns 1.2% of in-scope questions into "did you mean" choices that hold the right answer,
-# and 1.4% more out-of-scope ones away from a wrong answer.
+# 0 costs 2.8 points of straight answers but helps 0.6% more in-scope questions (the right
+# answer among the choices) and keeps 1.2% more out-of-scope ones from a wrong answer.
 DEFAULT_AMBIGUITY_MARGIN = 10.0
 # The matcher's confidence adds this much of the top score's lead over the runner-up. The
 # calibrated score already counts the lead (through the entry's probability), so nothing.
@@ -386,6 +386,7 @@ class Index:
         documents: Sequence[Document],
         prepare: Callable[[str], str],
         cache_dir: Path | None = None,
+        spelling: bool = True,
     ) -> None:
         self.prepare = prepare
         self.entry_ids = [d.entry_id for d in documents]
@@ -415,7 +416,7 @@ class Index:
         # Entries without usable text take no part: model classes are the others, in order.
         self.class_entry = np.flatnonzero([b > a for a, b in self.spans]).astype(np.int64)
         self.calibration = PRIOR_CALIBRATION
-        self.speller = Speller(w for p in self.prepared for w in p.split())
+        self.speller = Speller(w for p in self.prepared for w in p.split()) if spelling else None
         self.vec: _Vectoriser | None = None
         if not self.prepared:
             return
@@ -493,9 +494,13 @@ class Index:
         documents: Sequence[Document],
         prepare: Callable[[str], str],
         cache_dir: Path | None = None,
+        spelling: bool = True,
     ) -> Index:
-        """Learn an index from the documents' questions; `cache_dir` keeps what was learned."""
-        return cls(documents, prepare, cache_dir)
+        """Learn an index from the documents' questions; `cache_dir` keeps what was learned.
+
+        `spelling` repairs misspelt words of a question against the documents' words.
+        """
+        return cls(documents, prepare, cache_dir, spelling)
 
     def __len__(self) -> int:
         return len(self.entry_ids)
@@ -556,9 +561,11 @@ class Index:
         if vec is None or not words or limit <= 0:
             return []
         # Repair before the synonyms apply, so "helth card" is also tagged as "ohip".
-        repaired, changes = self.speller.repair(normalise(text).split())
-        if changes:
-            words = self.prepare(" ".join(repaired)).split()
+        changes: dict[str, str] = {}
+        if self.speller is not None:
+            repaired, changes = self.speller.repair(normalise(text).split())
+            if changes:
+                words = self.prepare(" ".join(repaired)).split()
         t_cols, t_vals, g_cols, g_vals = vec.query(words)
         if t_cols.size == 0 and g_cols.size == 0:
             return []
