@@ -47,10 +47,10 @@ Ints = npt.NDArray[np.int64]
 # knowledge base where about UNANSWERABLE_SHARE of questions have none. The threshold is the
 # lowest on the Durham question set's sweep (benchmarks/durham.py --sweep) that keeps at
 # least 94% of out-of-scope questions unanswered: 32 (on 220 entries and 422 questions, 83%
-# in-scope accuracy; 25 would give 88% / 85%). For a newcomer a confident wrong contact ("where can I buy a cricket
-# bat" -> bus fares) is worse than an honest "I don't know yet, here is 211", and the question
-# then reaches staff as an emerging need. CLINC150's val split picks 1 when the goal is 91%
-# in-scope accuracy (benchmarks/RESULTS.md).
+# in-scope accuracy; 25 would give 88% / 85%). For a newcomer a confident wrong contact
+# ("where can I buy a cricket bat" -> bus fares) is worse than an honest "I don't know
+# yet, here is 211", and the question then reaches staff as an emerging need. CLINC150's val
+# split picks 1 when the goal is 91% in-scope accuracy (benchmarks/RESULTS.md).
 DEFAULT_ANSWER_THRESHOLD = 32.0
 # Percent of the top score the runner-up must trail by (the matcher's rule). Two entries the
 # model finds equally likely can still differ by a few points through their closest question
