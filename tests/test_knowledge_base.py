@@ -7,6 +7,8 @@ clone of the project).
 
 from __future__ import annotations
 
+import os
+
 import json
 import re
 from pathlib import Path
@@ -32,7 +34,11 @@ from bot.tripwire import Tripwire
 PROJECT = Path(__file__).resolve().parents[1]
 KNOWLEDGE = PROJECT / "knowledge"
 QUESTIONS = PROJECT / "tests" / "data" / "questions.jsonl"
-FACTS = Path(__file__).resolve().parents[2] / "shared" / "durham-facts.md"
+# The facts file beside the project (../shared), or wherever DURHAM_FACTS points.
+FACTS = Path(
+    os.environ.get("DURHAM_FACTS")
+    or Path(__file__).resolve().parents[2] / "shared" / "durham-facts.md"
+)
 
 MIN_SERVICES = 50
 MIN_FAQS = 100
