@@ -7,9 +7,8 @@ clone of the project).
 
 from __future__ import annotations
 
-import os
-
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
