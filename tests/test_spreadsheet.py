@@ -13,6 +13,7 @@ import pytest
 
 from bot import spreadsheet
 from bot.cli import main
+from bot.knowledge import KnowledgeBase
 from bot.loader import load_knowledge
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -28,16 +29,22 @@ def _snapshot(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): p.read_text() for p in sorted(folder.rglob("*.yaml"))}
 
 
-@pytest.mark.parametrize("which", ["small", "shipped"])
-def test_round_trip_changes_nothing(tmp_path: Path, small_kb: Path, which: str) -> None:
-    kb = small_kb if which == "small" else _copy_shipped(tmp_path)
+def _assert_round_trip(kb: Path, folder: Path) -> KnowledgeBase:
+    """Export, plan and apply: nothing to change, and no file touched."""
     before = _snapshot(kb)
     knowledge = load_knowledge(kb)
-    spreadsheet.export(knowledge, tmp_path / "csv")
-    change = spreadsheet.plan(knowledge, tmp_path / "csv")
+    spreadsheet.export(knowledge, folder)
+    change = spreadsheet.plan(knowledge, folder)
     assert change.empty, change.summary()
     assert spreadsheet.apply(knowledge, change) == []
     assert _snapshot(kb) == before
+    return knowledge
+
+
+@pytest.mark.parametrize("which", ["small", "shipped"])
+def test_round_trip_changes_nothing(tmp_path: Path, small_kb: Path, which: str) -> None:
+    kb = small_kb if which == "small" else _copy_shipped(tmp_path)
+    knowledge = _assert_round_trip(kb, tmp_path / "csv")
     again = load_knowledge(kb)
     assert again.faqs == knowledge.faqs and again.services == knowledge.services
 
@@ -174,13 +181,7 @@ def test_round_trip_keeps_awkward_phone_labels_and_event_order(
                 """,
         }
     )
-    before = _snapshot(kb)
-    knowledge = load_knowledge(kb)
-    spreadsheet.export(knowledge, tmp_path / "csv")
-    change = spreadsheet.plan(knowledge, tmp_path / "csv")
-    assert change.empty, change.summary()
-    assert spreadsheet.apply(knowledge, change) == []
-    assert _snapshot(kb) == before
+    _assert_round_trip(kb, tmp_path / "csv")
     _edit(tmp_path / "csv" / "events.csv", "autumn-fair", "title", "Harvest fair")
     change = spreadsheet.plan(load_knowledge(kb), tmp_path / "csv")
     assert change.changed == {"autumn-fair": ["title"]}
