@@ -142,6 +142,12 @@ def main() -> None:
     print(f"in-scope helped   {scores.helped:.1%} (right answer given or offered as a choice)")
     print(f"out-of-scope recall {scores.recall:.1%} (not answered: 'I don't know' or choices)")
     print(f"crisis messages caught {scores.crisis:.1%}")
+    unknown = [matcher.match(q.text, q.lang) for q in questions if q.expected is None]
+    listed = sum(m.outcome is Outcome.UNANSWERED and bool(m.choices) for m in unknown)
+    print(
+        f"out-of-scope questions whose 'I don't know' lists answers that might help: "
+        f"{listed / len(unknown):.1%}"
+    )
     print(
         "by kind: "
         + ", ".join(f"{kind} {ok / n:.0%} of {n}" for kind, (ok, n) in scores.by_kind.items())

@@ -24,6 +24,7 @@ ENVIRONMENT: dict[str, str] = {
     "answer_threshold": "BOT_ANSWER_THRESHOLD",
     "ambiguity_margin": "BOT_AMBIGUITY_MARGIN",
     "suggest_threshold": "BOT_SUGGEST_THRESHOLD",
+    "related_threshold": "BOT_RELATED_THRESHOLD",
     "staff_ids": "BOT_STAFF_IDS",
     "stale_after_days": "BOT_STALE_AFTER_DAYS",
     "retention_days": "BOT_RETENTION_DAYS",
@@ -51,6 +52,7 @@ class Settings:
     answer_threshold: float = scoring.DEFAULT_ANSWER_THRESHOLD
     ambiguity_margin: float = scoring.DEFAULT_AMBIGUITY_MARGIN
     suggest_threshold: float | None = None
+    related_threshold: float = scoring.DEFAULT_RELATED_THRESHOLD
     staff_ids: frozenset[int] = frozenset()
     stale_after_days: int = 365
     retention_days: int = 365
@@ -127,7 +129,7 @@ def load_settings(
 
 def validate(settings: Settings) -> None:
     """Reject values that would make the bot misbehave."""
-    for name in ("answer_threshold", "ambiguity_margin"):
+    for name in ("answer_threshold", "ambiguity_margin", "related_threshold"):
         value = getattr(settings, name)
         if not 0 <= value <= 100:
             raise ConfigError(f"{name} must be between 0 and 100 (it is {value})")

@@ -57,7 +57,7 @@ async def run_chat(
             )
             out.write("\n" + answer.text + "\n")
             choices = tuple(c.entry_id for c in answer.match.choices)
-            if answer.match.outcome is Outcome.AMBIGUOUS:
+            if choices and answer.match.outcome in (Outcome.AMBIGUOUS, Outcome.UNANSWERED):
                 out.write(catalogue.get("chat.choose", answer.match.language) + "\n")
         out.write(catalogue.get("chat.bye", language) + "\n")
         return 0

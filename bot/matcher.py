@@ -50,6 +50,9 @@ class MatchSettings:
     ambiguity_margin: float = scoring.DEFAULT_AMBIGUITY_MARGIN
     # Below the answer threshold but above this, the bot offers "did you mean" choices.
     suggest_threshold: float | None = None
+    # Below the suggestion floor but at or above this, the bot says it does not know (the
+    # question becomes an emerging need) and lists the closest entries as "might help".
+    related_threshold: float = scoring.DEFAULT_RELATED_THRESHOLD
     max_choices: int = 3
 
     @property
@@ -77,7 +80,8 @@ class Match:
     language: str
     candidates: tuple[Candidate, ...]
     crisis: CrisisLine | None = None
-    # For an ambiguous match: the candidates worth offering as "did you mean" buttons.
+    # Ambiguous: the candidates worth offering as "did you mean" buttons. Unanswered: the
+    # entries that might be related, offered beside the honest "I don't know yet".
     choices: tuple[Candidate, ...] = ()
 
     @property
@@ -168,7 +172,12 @@ class Matcher:
         ][:limit]
         hits = self._join_linked(hits)
         outcome = self._decide(hits)
-        choices = self._choices(hits) if outcome is Outcome.AMBIGUOUS else ()
+        choices: tuple[Candidate, ...] = ()
+        if outcome is Outcome.AMBIGUOUS:
+            choices = self._choices(hits)
+        elif outcome is Outcome.UNANSWERED:
+            floor = self.settings.related_threshold
+            choices = tuple(c for c in hits if c.score >= floor)[: self.settings.max_choices]
         return Match(outcome, lang, tuple(hits), choices=choices)
 
     def _offerable(self, entry_id: str, now: datetime) -> bool:

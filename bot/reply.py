@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
@@ -131,16 +131,16 @@ class Cards:
             return self.crisis(match.crisis, lang, markup)
         if match.outcome is Outcome.ANSWERED and match.entry_id:
             return self.entry(match.entry_id, lang, markup)
+        labels = (
+            list(titles)
+            if titles is not None
+            else [self._title(c.entry_id, lang) for c in match.choices]
+        )
+        lines = [f"{n}. {markup.text(label)}" for n, label in enumerate(labels, 1)]
         if match.outcome is Outcome.AMBIGUOUS:
             intro = markup.text(self.catalogue.get("ambiguous.intro", lang))
-            labels = (
-                list(titles)
-                if titles is not None
-                else [self._title(c.entry_id, lang) for c in match.choices]
-            )
-            lines = [f"{n}. {markup.text(label)}" for n, label in enumerate(labels, 1)]
             return "\n".join([intro, *lines])
-        return self.unanswered(lang, markup)
+        return self.unanswered(lang, markup, lines)
 
     def _title(self, entry_id: str, lang: str) -> str:
         entry = self.knowledge.entry(entry_id)
@@ -316,10 +316,13 @@ class Cards:
         """Services to offer when the bot does not know: those flagged `offer_when_unanswered`."""
         return [s for s in self.knowledge.services.values() if s.offer_when_unanswered]
 
-    def unanswered(self, lang: str, markup: Markup = PLAIN) -> str:
-        """The honest "I don't know yet" reply with who can help now."""
-        parts = [
-            markup.text(self.catalogue.get("unanswered.reply", lang)),
+    def unanswered(self, lang: str, markup: Markup = PLAIN, related: Sequence[str] = ()) -> str:
+        """The honest "I don't know yet" reply, answers that might be related, who can help now."""
+        parts = [markup.text(self.catalogue.get("unanswered.reply", lang))]
+        if related:
+            intro = markup.text(self.catalogue.get("unanswered.related", lang))
+            parts.append("\n".join([intro, *related]))
+        parts += [
             markup.text(self.catalogue.get("unanswered.help_now", lang)),
             "☎️ " + markup.text(self.catalogue.get("unanswered.211", lang)),
         ]

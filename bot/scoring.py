@@ -58,6 +58,11 @@ DEFAULT_ANSWER_THRESHOLD = 32.0
 # 0 costs 2.8 points of straight answers but helps 0.6% more in-scope questions (the right
 # answer among the choices) and keeps 1.2% more out-of-scope ones from a wrong answer.
 DEFAULT_AMBIGUITY_MARGIN = 10.0
+# Below the answer threshold, entries scoring at least this are listed as "these answers might
+# help" beside the honest "I don't know yet" (the question is still logged as unanswered). 20
+# on the Durham set: the right entry is answered or listed for 94.6% of in-scope questions
+# (86.8% without the list), and 78% of out-of-scope questions still get no list.
+DEFAULT_RELATED_THRESHOLD = 20.0
 # The matcher's confidence adds this much of the top score's lead over the runner-up. The
 # calibrated score already counts the lead (through the entry's probability), so nothing.
 MARGIN_WEIGHT = 0.0

@@ -43,6 +43,7 @@ def build_brain(knowledge: KnowledgeBase, settings: Settings, catalogue: Catalog
             answer_threshold=settings.answer_threshold,
             ambiguity_margin=settings.ambiguity_margin,
             suggest_threshold=settings.suggest_threshold,
+            related_threshold=settings.related_threshold,
         ),
         CardOptions(stale_after_days=settings.stale_after_days),
         cache_dir=settings.model_cache,

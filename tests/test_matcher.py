@@ -153,3 +153,16 @@ def test_a_close_faq_and_the_service_it_links_are_one_answer(small_kb: Path) -> 
     assert matcher._join_linked(unlinked) == unlinked
     clear = [service, Candidate("health-card", 20.0, evidence)]
     assert matcher._join_linked(clear) == clear
+
+
+def test_unanswered_lists_entries_that_might_help(small_kb: Path) -> None:
+    knowledge = load_knowledge(small_kb)
+    # A strict answer threshold turns a clear question into an unanswered one.
+    strict = Matcher(knowledge, MatchSettings(answer_threshold=100, related_threshold=5))
+    match = strict.match("how do I get a health card")
+    assert match.outcome is Outcome.UNANSWERED and match.entry_id is None
+    assert match.choices[0].entry_id == "health-card"
+    assert all(c.score >= 5 for c in match.choices) and len(match.choices) <= 3
+    # Nothing scores that high: the honest "I don't know" comes alone.
+    none = Matcher(knowledge, MatchSettings(answer_threshold=100, related_threshold=100))
+    assert none.match("how do I get a health card").choices == ()

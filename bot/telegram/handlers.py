@@ -404,15 +404,18 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if match.outcome is Outcome.ANSWERED and match.entry_id:
         keyboard = answer_keyboard(svc, match.entry_id, answer.question_id, lang)
         text += "\n\n" + HTML.italic(HTML.text(t("answer.helpful", lang)))
-    elif match.outcome is Outcome.AMBIGUOUS:
+    else:
         qid = answer.question_id or 0
         choices = [
             button(svc.assistant.brain.matcher.title(c.entry_id, lang)[:60], "a", c.entry_id, qid)
             for c in match.choices
         ]
-        keyboard = markup(*rows(choices), [button(t("button.none", lang), "x", qid)])
-    elif match.outcome is Outcome.UNANSWERED and answer.question_id:
-        keyboard = markup([button(t("button.notify", lang), "n", answer.question_id)])
+        if match.outcome is Outcome.AMBIGUOUS:
+            keyboard = markup(*rows(choices), [button(t("button.none", lang), "x", qid)])
+        elif match.outcome is Outcome.UNANSWERED:
+            # The question stays unanswered (an emerging need) whichever button is pressed.
+            notify = [button(t("button.notify", lang), "n", qid)] if qid else []
+            keyboard = markup(*rows(choices), notify) if choices or notify else None
     await send_html(message, text, keyboard)
 
 
