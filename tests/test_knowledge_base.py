@@ -287,6 +287,31 @@ def test_no_phone_number_is_invented(knowledge: KnowledgeBase, facts: str) -> No
     assert checked > 100  # the scan really looked at the numbers
 
 
+def _plain(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower())
+
+
+def test_no_street_address_is_invented(knowledge: KnowledgeBase, facts: str) -> None:
+    plain = _plain(facts)
+    checked = 0
+    for service in knowledge.services.values():
+        if not service.address:
+            continue
+        street = service.address.split(",")[0]
+        numbered = re.search(r"(\d+)\s+([A-Za-z]+)", street)
+        if numbered:
+            # "158 St. George Street" in an entry, "158 St. George St." in the facts.
+            number, word = numbered.group(1), numbered.group(2).lower()
+            assert re.search(rf"(?<!\d){number} {word}\b", plain), (
+                f"{service.id}: {street!r} is not in durham-facts.md"
+            )
+        else:
+            words = [w for w in _plain(street).split() if len(w) >= 4 and w != "near"]
+            assert all(w in plain for w in words), f"{service.id}: {street!r} is not in the facts"
+        checked += 1
+    assert checked >= 25
+
+
 _URLISH = re.compile(
     r"(?<![@\w.-])(?:https?://)?(?:[a-z0-9-]+\.)+(?:ca|com|org|net|gc\.ca)(?:/[^\s<>\"'),;]*)?",
     re.IGNORECASE,
