@@ -177,13 +177,14 @@ class Cards:
 
     def _footer(self, entry: Provenance, lang: str, markup: Markup) -> str:
         lines: list[str] = []
+        colon = markup.text(self.catalogue.get("label.colon", lang))
         if entry.caveat:
             lines.append(markup.text(localise(entry.caveat, lang)))
         if self.needs_confirmation(entry):
             lines.append(markup.text(self.catalogue.get("answer.confirm", lang)))
         if self.options.show_sources and entry.citation and not entry.source:
             label = self.catalogue.get("answer.sources", lang)
-            lines.append(f"{markup.text(label)}: {markup.text(entry.citation)}")
+            lines.append(f"{markup.text(label)}{colon}{markup.text(entry.citation)}")
         if self.options.show_sources and entry.source:
             label = self.catalogue.get("answer.sources", lang)
             checked = (
@@ -192,7 +193,7 @@ class Cards:
                 else ""
             )
             lines.append(
-                f"{markup.text(label)}: {markup.link(entry.source, entry.source)}"
+                f"{markup.text(label)}{colon}{markup.link(entry.source, entry.source)}"
                 f"{markup.text(checked)}"
             )
         return "\n".join(lines)
@@ -202,6 +203,7 @@ class Cards:
     ) -> str:
         """A service's contact block: name, phones, address with map link, website, hours..."""
         label = self.catalogue.get
+        colon = markup.text(label("label.colon", lang))
         lines = [markup.bold(markup.text(localise(service.name, lang)))]
         if with_description and service.description:
             lines.append(markup.text(localise(service.description, lang)))
@@ -209,7 +211,7 @@ class Cards:
             extra = f" ({localise(phone.label, lang)})" if phone.label else ""
             number = markup.link(phone.number, tel_uri(phone.number))
             lines.append(
-                f"📞 {markup.text(label('contact.phone', lang))}: {number}{markup.text(extra)}"
+                f"📞 {markup.text(label('contact.phone', lang))}{colon}{number}{markup.text(extra)}"
             )
         if service.address:
             # A terminal cannot hide a long map address behind a word, so only HTML gets it.
@@ -219,41 +221,41 @@ class Cards:
                 else ""
             )
             lines.append(
-                f"📍 {markup.text(label('contact.address', lang))}: "
+                f"📍 {markup.text(label('contact.address', lang))}{colon}"
                 f"{markup.text(service.address)}{link}"
             )
         if service.website:
             lines.append(
-                f"🌐 {markup.text(label('contact.website', lang))}: "
+                f"🌐 {markup.text(label('contact.website', lang))}{colon}"
                 f"{markup.link(service.website, service.website)}"
             )
         if service.email:
             lines.append(
-                f"✉️ {markup.text(label('contact.email', lang))}: {markup.text(service.email)}"
+                f"✉️ {markup.text(label('contact.email', lang))}{colon}{markup.text(service.email)}"
             )
         if service.hours:
             lines.append(
-                f"🕒 {markup.text(label('contact.hours', lang))}: "
+                f"🕒 {markup.text(label('contact.hours', lang))}{colon}"
                 f"{markup.text(localise(service.hours, lang))}"
             )
         if service.languages:
             lines.append(
-                f"🗣 {markup.text(label('contact.languages', lang))}: "
+                f"🗣 {markup.text(label('contact.languages', lang))}{colon}"
                 f"{markup.text(', '.join(service.languages))}"
             )
         if service.municipalities:
             lines.append(
-                f"🏘 {markup.text(label('contact.areas', lang))}: "
+                f"🏘 {markup.text(label('contact.areas', lang))}{colon}"
                 f"{markup.text(', '.join(service.municipalities))}"
             )
         if with_description and service.eligibility:
             lines.append(
-                f"✅ {markup.text(label('contact.eligibility', lang))}: "
+                f"✅ {markup.text(label('contact.eligibility', lang))}{colon}"
                 f"{markup.text(localise(service.eligibility, lang))}"
             )
         if with_description and service.cost:
             lines.append(
-                f"💲 {markup.text(label('contact.cost', lang))}: "
+                f"💲 {markup.text(label('contact.cost', lang))}{colon}"
                 f"{markup.text(localise(service.cost, lang))}"
             )
         return "\n".join(lines)
@@ -261,25 +263,26 @@ class Cards:
     def event(self, event: Event, lang: str, markup: Markup = PLAIN) -> str:
         """An event card: title, when, where, cost, registration."""
         label = self.catalogue.get
+        colon = markup.text(label("label.colon", lang))
         lines = [markup.bold(markup.text(localise(event.title, lang)))]
         when = localise(event.schedule, lang) if event.schedule else self.when(event)
-        lines.append(f"📅 {markup.text(label('event.when', lang))}: {markup.text(when)}")
+        lines.append(f"📅 {markup.text(label('event.when', lang))}{colon}{markup.text(when)}")
         place = ", ".join(p for p in (event.location, event.municipality) if p)
         if place:
-            lines.append(f"📍 {markup.text(label('event.where', lang))}: {markup.text(place)}")
+            lines.append(f"📍 {markup.text(label('event.where', lang))}{colon}{markup.text(place)}")
         if event.cost:
             lines.append(
-                f"💲 {markup.text(label('contact.cost', lang))}: "
+                f"💲 {markup.text(label('contact.cost', lang))}{colon}"
                 f"{markup.text(localise(event.cost, lang))}"
             )
         if event.organiser and event.organiser in self.knowledge.services:
             organiser = localise(self.knowledge.services[event.organiser].name, lang)
             lines.append(
-                f"👥 {markup.text(label('event.organiser', lang))}: {markup.text(organiser)}"
+                f"👥 {markup.text(label('event.organiser', lang))}{colon}{markup.text(organiser)}"
             )
         if event.registration_url:
             lines.append(
-                f"📝 {markup.text(label('event.register', lang))}: "
+                f"📝 {markup.text(label('event.register', lang))}{colon}"
                 f"{markup.link(event.registration_url, event.registration_url)}"
             )
         if event.description:

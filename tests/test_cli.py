@@ -121,6 +121,25 @@ def test_ask_explain(capsys: pytest.CaptureFixture[str], small_kb: Path) -> None
     assert "synonyms used: social insurance number -> sin" in out
 
 
+def test_ask_explain_shows_spelling_repairs(
+    capsys: pytest.CaptureFixture[str], small_kb: Path
+) -> None:
+    code, out, _ = run_cli(capsys, "ask", "--kb", str(small_kb), "--explain", "helth card")
+    assert code == 0
+    assert "1. health-card" in out
+    assert "spelling: read 'helth' as 'health'" in out
+
+
+def test_french_cards_use_french_punctuation(
+    capsys: pytest.CaptureFixture[str], small_kb: Path
+) -> None:
+    code, out, _ = run_cli(capsys, "ask", "--kb", str(small_kb), "--lang", "fr", "carte santé")
+    assert code == 0
+    assert "Téléphone : 1-800-267-8097" in out
+    code, out, _ = run_cli(capsys, "ask", "--kb", str(small_kb), "how do I get a health card")
+    assert "Phone: 1-800-267-8097" in out
+
+
 def test_threshold_override(capsys: pytest.CaptureFixture[str], small_kb: Path) -> None:
     _, out, _ = run_cli(
         capsys,
