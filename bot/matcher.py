@@ -184,16 +184,23 @@ class Matcher:
         entry = self.knowledge.entry(entry_id)
         return not isinstance(entry, Event) or entry.is_upcoming(now)
 
+    def _leads(self, top: float, runner_up: float) -> bool:
+        """Whether the top score is far enough ahead to answer without offering choices."""
+        # The lead needed grows with the score: 5 points apart means little at 90.
+        # Strictly ahead: an exact tie is never answered, even with no margin set.
+        return top - runner_up > top * self.settings.ambiguity_margin / 100
+
     def _join_linked(self, hits: list[Candidate]) -> list[Candidate]:
         """Read a close FAQ and the service it links as one answer: the FAQ, with both.
 
-        "legal aid phone number" fits the Legal Aid FAQ and the Legal Aid service about
-        equally; the FAQ's reply holds the service's contacts, so there is nothing to choose.
+        "food bank port perry hours" fits the north Durham food banks FAQ and Operation
+        Scugog, the food bank it links, about equally; the FAQ's reply holds the service's
+        contacts, so there is nothing to choose.
         """
         if len(hits) < 2:
             return hits
         first, second = hits[0], hits[1]
-        if first.score - second.score > first.score * self.settings.ambiguity_margin / 100:
+        if self._leads(first.score, second.score):
             return hits
         faq, service = (first, second) if first.entry_id in self.knowledge.faqs else (second, first)
         entry = self.knowledge.faqs.get(faq.entry_id)
@@ -208,11 +215,8 @@ class Matcher:
             return Outcome.UNANSWERED
         probe = Match(Outcome.UNANSWERED, "", tuple(hits))
         if probe.confidence >= settings.answer_threshold:
-            # The lead needed grows with the score: 5 points apart means little at 90.
-            # Strictly ahead: an exact tie is never answered, even with no margin set.
-            if probe.margin > hits[0].score * settings.ambiguity_margin / 100:
-                return Outcome.ANSWERED
-            return Outcome.AMBIGUOUS
+            runner_up = hits[1].score if len(hits) > 1 else 0.0
+            return Outcome.ANSWERED if self._leads(hits[0].score, runner_up) else Outcome.AMBIGUOUS
         if hits[0].score >= settings.suggest_floor:
             return Outcome.AMBIGUOUS
         return Outcome.UNANSWERED

@@ -41,9 +41,6 @@ class Speller:
         for word, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
             self._by_letter.setdefault(word[0], []).append(word)
 
-    def __contains__(self, word: object) -> bool:
-        return word in self._known
-
     def correct(self, word: str) -> str | None:
         """The known word this one is most likely a misspelling of; None when there is none."""
         if word in self._known or len(word) < MIN_LENGTH or not word.isalpha():
