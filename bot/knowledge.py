@@ -230,6 +230,7 @@ def _phone(value: Any) -> Any:
 
 
 PhoneField = Annotated[Phone, BeforeValidator(_phone)]
+Phones = Annotated[list[PhoneField], BeforeValidator(_one_or_many)]
 
 
 class Provenance(_Model):
@@ -256,6 +257,16 @@ class Topic(_Model):
     order: int = 100
 
 
+class Location(_Model):
+    """One site of a service that has several: its own address, phones and hours."""
+
+    name: LocalText
+    address: str | None = None
+    phones: Phones = Field(default_factory=list)
+    hours: LocalText | None = None
+    municipality: Municipality | None = None
+
+
 class Service(Provenance):
     """An organisation or programme, with the contacts a newcomer needs."""
 
@@ -263,11 +274,13 @@ class Service(Provenance):
     name: LocalText
     topics: Annotated[list[EntryId], BeforeValidator(_one_or_many)] = Field(default_factory=list)
     description: LocalText | None = None
-    phones: Annotated[list[PhoneField], BeforeValidator(_one_or_many)] = Field(default_factory=list)
+    phones: Phones = Field(default_factory=list)
     email: Email | None = None
     website: Url | None = None
     address: str | None = None
     hours: LocalText | None = None
+    # Other sites, each with its own address, phones and hours (the fields above: the main one).
+    locations: list[Location] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=list)
     municipalities: Annotated[list[Municipality], BeforeValidator(_one_or_many)] = Field(
         default_factory=list

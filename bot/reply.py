@@ -15,6 +15,8 @@ from bot.knowledge import (
     Event,
     Faq,
     KnowledgeBase,
+    LocalText,
+    Phone,
     Provenance,
     Service,
     localise,
@@ -207,23 +209,7 @@ class Cards:
         lines = [markup.bold(markup.text(localise(service.name, lang)))]
         if with_description and service.description:
             lines.append(markup.text(localise(service.description, lang)))
-        for phone in service.phones:
-            extra = f" ({localise(phone.label, lang)})" if phone.label else ""
-            number = markup.link(phone.number, tel_uri(phone.number))
-            lines.append(
-                f"📞 {markup.text(label('contact.phone', lang))}{colon}{number}{markup.text(extra)}"
-            )
-        if service.address:
-            # A terminal cannot hide a long map address behind a word, so only HTML gets it.
-            link = (
-                f" ({markup.link(label('contact.map', lang), map_url(service.address))})"
-                if isinstance(markup, TelegramHtml)
-                else ""
-            )
-            lines.append(
-                f"📍 {markup.text(label('contact.address', lang))}{colon}"
-                f"{markup.text(service.address)}{link}"
-            )
+        lines += self._site(service.phones, service.address, None, lang, markup)
         if service.website:
             lines.append(
                 f"🌐 {markup.text(label('contact.website', lang))}{colon}"
@@ -233,11 +219,13 @@ class Cards:
             lines.append(
                 f"✉️ {markup.text(label('contact.email', lang))}{colon}{markup.text(service.email)}"
             )
-        if service.hours:
-            lines.append(
-                f"🕒 {markup.text(label('contact.hours', lang))}{colon}"
-                f"{markup.text(localise(service.hours, lang))}"
-            )
+        lines += self._site((), None, service.hours, lang, markup)
+        for site in service.locations:
+            lines.append(f"🏢 {markup.bold(markup.text(localise(site.name, lang)))}")
+            lines += [
+                "   " + line
+                for line in self._site(site.phones, site.address, site.hours, lang, markup)
+            ]
         if service.languages:
             lines.append(
                 f"🗣 {markup.text(label('contact.languages', lang))}{colon}"
@@ -259,6 +247,42 @@ class Cards:
                 f"{markup.text(localise(service.cost, lang))}"
             )
         return "\n".join(lines)
+
+    def _site(
+        self,
+        phones: Sequence[Phone],
+        address: str | None,
+        hours: LocalText | None,
+        lang: str,
+        markup: Markup,
+    ) -> list[str]:
+        """The phone, address (with a map link) and hours lines of a service or one of its sites."""
+        label = self.catalogue.get
+        colon = markup.text(label("label.colon", lang))
+        lines = []
+        for phone in phones:
+            extra = f" ({localise(phone.label, lang)})" if phone.label else ""
+            number = markup.link(phone.number, tel_uri(phone.number))
+            lines.append(
+                f"📞 {markup.text(label('contact.phone', lang))}{colon}{number}{markup.text(extra)}"
+            )
+        if address:
+            # A terminal cannot hide a long map address behind a word, so only HTML gets it.
+            link = (
+                f" ({markup.link(label('contact.map', lang), map_url(address))})"
+                if isinstance(markup, TelegramHtml)
+                else ""
+            )
+            lines.append(
+                f"📍 {markup.text(label('contact.address', lang))}{colon}"
+                f"{markup.text(address)}{link}"
+            )
+        if hours:
+            lines.append(
+                f"🕒 {markup.text(label('contact.hours', lang))}{colon}"
+                f"{markup.text(localise(hours, lang))}"
+            )
+        return lines
 
     def event(self, event: Event, lang: str, markup: Markup = PLAIN) -> str:
         """An event card: title, when, where, cost, registration."""

@@ -42,6 +42,7 @@ def json_schema() -> dict[str, Any]:
     # Phones may be written as plain text or as {number, label}.
     phone = {"anyOf": [text, {"$ref": "#/$defs/Phone"}]}
     service["phones"] = _one_or_many(phone)
+    defs["Location"]["properties"]["phones"] = _one_or_many(phone)
     service["topics"] = _one_or_many(text)
     service["topic"] = {**_one_or_many(text), "description": "Same as topics"}
     service["municipalities"] = _one_or_many(text)

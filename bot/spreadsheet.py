@@ -78,6 +78,10 @@ def _row(entry: BaseModel, file: str) -> dict[str, str]:
         value = getattr(entry, name)
         if name == "phones":
             row[name] = _phones(value)
+        elif name == "locations":
+            # Sites are nested records: one JSON cell keeps them whole.
+            sites = [site.model_dump(exclude_none=True, exclude_defaults=True) for site in value]
+            row[name] = json.dumps(sites, ensure_ascii=False) if sites else ""
         elif isinstance(value, dict):
             for lang, text in value.items():
                 row[f"{name}_{lang}"] = _cell(text)
@@ -141,9 +145,12 @@ def _is_list(model: type[BaseModel], name: str) -> bool:
 
 
 def _value(model: type[BaseModel], name: str, text: str) -> Any:
-    if name == "phones":
-        if text.startswith("["):
+    if name == "locations" or (name == "phones" and text.startswith("[")):
+        try:
             return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SpreadsheetError(f"the {name} cell is not valid JSON ({exc.msg})") from exc
+    if name == "phones":
         parts = [p.strip() for p in text.split(JOIN.strip()) if p.strip()]
         out: list[dict[str, str]] = []
         for part in parts:
@@ -237,7 +244,10 @@ def plan(knowledge: KnowledgeBase, folder: Path) -> Plan:
             if not entry_id:
                 raise SpreadsheetError(f"{filename} line {number}: the id is empty")
             seen.add(entry_id)
-            raw = _entry(model, row)
+            try:
+                raw = _entry(model, row)
+            except SpreadsheetError as exc:
+                raise SpreadsheetError(f"{filename} line {number} [{entry_id}]: {exc}") from exc
             try:
                 entry = model.model_validate(raw)
             except ValidationError as exc:

@@ -122,6 +122,21 @@ faqs:
     answer: See the fares.
 """
 
+# A service with a second site (its own address, phones and hours).
+SITES_KB = """
+services:
+  - id: jobs-centre
+    name: Jobs centre
+    phones: ["905-579-1821"]
+    address: 272 King Street East, Oshawa ON
+    locations:
+      - name: {en: Pickering centre, fr: Centre de Pickering}
+        address: 1400 Bayly Street, Unit 12, Pickering ON
+        phones: ["905-420-4010", {number: "1-800-361-4642", label: toll-free}]
+        hours: Monday to Friday, 9 to 5
+        municipality: Pickering
+"""
+
 
 def write_kb(root: Path, files: dict[str, str]) -> Path:
     """Write YAML files (dedented) under root/kb and return that folder."""

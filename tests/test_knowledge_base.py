@@ -265,7 +265,7 @@ def test_no_phone_number_is_invented(knowledge: KnowledgeBase, facts: str) -> No
     known = _facts_numbers(facts)
     checked = 0
     for service in knowledge.services.values():
-        for phone in service.phones:
+        for phone in [*service.phones, *(p for site in service.locations for p in site.phones)]:
             digits = _bare(phone.number)
             assert digits in known, f"{service.id}: {phone.number} is not in durham-facts.md"
             extension = re.search(r"(?:ext\.?|x|extension)\s*(\d+)\s*$", phone.number, re.I)
@@ -294,20 +294,24 @@ def _plain(text: str) -> str:
 def test_no_street_address_is_invented(knowledge: KnowledgeBase, facts: str) -> None:
     plain = _plain(facts)
     checked = 0
-    for service in knowledge.services.values():
-        if not service.address:
-            continue
-        street = service.address.split(",")[0]
+    addresses = [
+        (service.id, address)
+        for service in knowledge.services.values()
+        for address in [service.address, *(site.address for site in service.locations)]
+        if address
+    ]
+    for entry_id, address in addresses:
+        street = address.split(",")[0]
         numbered = re.search(r"(\d+)\s+([A-Za-z]+)", street)
         if numbered:
             # "158 St. George Street" in an entry, "158 St. George St." in the facts.
             number, word = numbered.group(1), numbered.group(2).lower()
             assert re.search(rf"(?<!\d){number} {word}\b", plain), (
-                f"{service.id}: {street!r} is not in durham-facts.md"
+                f"{entry_id}: {street!r} is not in durham-facts.md"
             )
         else:
             words = [w for w in _plain(street).split() if len(w) >= 4 and w != "near"]
-            assert all(w in plain for w in words), f"{service.id}: {street!r} is not in the facts"
+            assert all(w in plain for w in words), f"{entry_id}: {street!r} is not in the facts"
         checked += 1
     assert checked >= 25
 

@@ -10,6 +10,9 @@ import pytest
 
 from bot.knowledge import Event, Faq, check_phone, localise
 from bot.loader import KnowledgeError, load_directory, load_knowledge
+from bot.messages import Catalogue
+from bot.reply import HTML, Cards
+from tests.conftest import SITES_KB
 
 MakeKb = Callable[[dict[str, str]], Path]
 
@@ -232,3 +235,30 @@ def test_missing_folder_and_empty_folder(tmp_path: Path) -> None:
 )
 def test_valid_phone_numbers(number: str) -> None:
     assert check_phone(number) == number
+
+
+def test_a_service_can_have_several_sites(make_kb: MakeKb) -> None:
+    (site,) = load_knowledge(make_kb({"s.yaml": SITES_KB})).services["jobs-centre"].locations
+    assert site.address == "1400 Bayly Street, Unit 12, Pickering ON"
+    assert [p.number for p in site.phones] == ["905-420-4010", "1-800-361-4642"]
+    assert site.municipality == "Pickering"
+
+
+def test_a_bad_site_is_reported_at_its_line(make_kb: MakeKb) -> None:
+    broken = SITES_KB.replace('"905-420-4010"', '"call us"').replace("Pickering\n", "Pickring\n")
+    errors = errors_of(make_kb({"s.yaml": broken}))
+    assert any(e.startswith("kb/s.yaml:9:") and "call us" in e for e in errors), errors
+    assert any(e.startswith("kb/s.yaml:11:") and "Pickring" in e for e in errors), errors
+
+
+def test_each_site_gets_its_own_contact_lines(make_kb: MakeKb) -> None:
+    cards = Cards(load_knowledge(make_kb({"s.yaml": SITES_KB})), Catalogue.load())
+    plain = cards.entry("jobs-centre", "en")
+    main_site, other = plain.split("🏢 ")
+    assert "905-579-1821" in main_site and "905-420-4010" not in main_site
+    assert other.startswith("Pickering centre\n   📞 Phone: 905-420-4010")
+    assert "   📞 Phone: 1-800-361-4642 (toll-free)" in other
+    assert "   🕒 Hours: Monday to Friday, 9 to 5" in other
+    html = cards.entry("jobs-centre", "fr", HTML)
+    assert "🏢 <b>Centre de Pickering</b>" in html
+    assert "query=1400+Bayly+Street" in html  # the site's address has its own map link

@@ -24,7 +24,7 @@ services:
 def test_every_example_in_the_guide_is_valid(make_kb: Callable[[dict[str, str]], Path]) -> None:
     blocks = re.findall(r"```yaml\n(.*?)```", GUIDE.read_text(encoding="utf-8"), re.S)
     examples = [b for b in blocks if b.lstrip().startswith(SECTIONS)]
-    assert len(examples) == 6
+    assert len(examples) == 7
     files = {f"example{i}.yaml": text for i, text in enumerate(examples)}
     kb = make_kb({**files, "stubs.yaml": STUBS})
     result = load_directory(kb, today=date(2026, 11, 24))
@@ -33,6 +33,7 @@ def test_every_example_in_the_guide_is_valid(make_kb: Callable[[dict[str, str]],
     assert knowledge is not None
     assert set(knowledge.faqs) == {"free-english-classes"}
     assert knowledge.services["durham-continuing-education"].phones[0].label == "main line"
+    assert knowledge.services["druhc"].locations[0].municipality == "Pickering"
 
 
 def test_the_guide_names_the_commands_that_exist() -> None:

@@ -15,6 +15,7 @@ from bot import spreadsheet
 from bot.cli import main
 from bot.knowledge import KnowledgeBase
 from bot.loader import load_knowledge
+from tests.conftest import SITES_KB
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -190,3 +191,17 @@ def test_round_trip_keeps_awkward_phone_labels_and_event_order(
     assert text.index("winter-fair") < text.index("autumn-fair")
     assert "Harvest fair" in text
     assert load_knowledge(kb).services["helpline"].phones[0].label == "toll-free (Canada | US)"
+
+
+def test_sites_round_trip_and_a_broken_cell_names_its_line(
+    tmp_path: Path, make_kb: Callable[[dict[str, str]], Path]
+) -> None:
+    kb = make_kb({"s.yaml": SITES_KB})
+    knowledge = _assert_round_trip(kb, tmp_path / "csv")
+    assert knowledge.services["jobs-centre"].locations[0].phones[1].label == "toll-free"
+    _edit(tmp_path / "csv" / "services.csv", "jobs-centre", "locations", '[{"name": "Ajax"')
+    with pytest.raises(spreadsheet.SpreadsheetError) as error:
+        spreadsheet.plan(knowledge, tmp_path / "csv")
+    assert str(error.value).startswith(
+        "services.csv line 2 [jobs-centre]: the locations cell is not valid JSON"
+    )
