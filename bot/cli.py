@@ -278,7 +278,8 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
             f"OK: {len(result.files)} file(s), {len(knowledge.topics)} topics, "
             f"{len(knowledge.services)} services, {len(knowledge.faqs)} FAQs, "
             f"{len(knowledge.events)} events, {len(knowledge.crisis)} crisis lines, "
-            f"{len(knowledge.synonyms)} synonym groups; {len(result.warnings)} warning(s)"
+            f"{len(knowledge.synonyms)} synonym groups, {len(knowledge.glossary)} glossary terms; "
+            f"{len(result.warnings)} warning(s)"
         )
         return 0
     print(f"{len(result.errors)} error(s), {len(result.warnings)} warning(s): fix the errors above")

@@ -247,6 +247,17 @@ class Provenance(_Model):
     caveat: LocalText | None = None
 
 
+class Term(_Model):
+    """A short form newcomers may not know ("OHIP"), and what it stands for.
+
+    The bot explains each term the first time an answer uses it, so partners can write
+    "OHIP" everywhere and every reply still says once what it means.
+    """
+
+    term: LocalText
+    meaning: LocalText
+
+
 class Topic(_Model):
     """A heading newcomers browse by, like Health or Housing."""
 
@@ -417,6 +428,7 @@ class KnowledgeBase:
     synonyms: tuple[tuple[str, ...], ...]
     locations: Mapping[str, SourceLocation] = field(default_factory=dict)
     root: str = ""
+    glossary: tuple[Term, ...] = ()
 
     @classmethod
     def build(
@@ -430,6 +442,7 @@ class KnowledgeBase:
         synonyms: list[list[str]],
         locations: dict[str, SourceLocation] | None = None,
         root: str = "",
+        glossary: list[Term] | None = None,
     ) -> KnowledgeBase:
         """Freeze lists of entries into lookup tables."""
         return cls(
@@ -443,6 +456,7 @@ class KnowledgeBase:
             synonyms=tuple(tuple(group) for group in synonyms),
             locations=MappingProxyType(dict(locations or {})),
             root=root,
+            glossary=tuple(glossary or ()),
         )
 
     def entry(self, entry_id: str) -> Entry | None:

@@ -23,6 +23,7 @@ from bot.knowledge import (
     KnowledgeBase,
     Service,
     SourceLocation,
+    Term,
     Topic,
 )
 
@@ -33,7 +34,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "events": Event,
     "crisis": CrisisLine,
 }
-ALL_SECTIONS = (*SECTIONS, "synonyms")
+ALL_SECTIONS = (*SECTIONS, "synonyms", "glossary")
 AnyEntry = Topic | Service | Faq | Event | CrisisLine
 STALE_AFTER = timedelta(days=365)
 
@@ -337,21 +338,32 @@ class _FileReader:
 
     def entries(self, data: dict[str, Any], section: str) -> list[tuple[AnyEntry, int]]:
         """Validate each entry of one section; bad entries are reported and left out."""
+        model = SECTIONS[section]
+        return [
+            (cast(AnyEntry, entry), index) for entry, index in self._valid(data, section, model)
+        ]
+
+    def glossary(self, data: dict[str, Any]) -> list[Term]:
+        """Validate the glossary's terms (they have no ids: nothing links to them)."""
+        return [cast(Term, term) for term, _ in self._valid(data, "glossary", Term)]
+
+    def _valid(
+        self, data: dict[str, Any], section: str, model: type[BaseModel]
+    ) -> list[tuple[BaseModel, int]]:
         items = data.get(section)
         if items is None:
             return []
         if not isinstance(items, list):
             self.problem((section,), f'"{section}" should be a list of entries, each starting "- "')
             return []
-        model = SECTIONS[section]
-        out: list[tuple[AnyEntry, int]] = []
+        out: list[tuple[BaseModel, int]] = []
         for index, raw in enumerate(items):
             entry_id = raw.get("id") if isinstance(raw, dict) else None
             entry_id = str(entry_id) if entry_id is not None else None
             if entry_id:
                 self.declared.setdefault(section, set()).add(entry_id)
             try:
-                out.append((cast(AnyEntry, model.model_validate(raw)), index))
+                out.append((model.model_validate(raw), index))
             except ValidationError as exc:
                 reported: set[Path_] = set()
                 for err in exc.errors():
@@ -426,6 +438,7 @@ def load_directory(
 
     collected: dict[str, list[Any]] = {name: [] for name in SECTIONS}
     synonyms: list[list[str]] = []
+    glossary: list[Term] = []
     locations: dict[str, SourceLocation] = {}
     readers: dict[str, tuple[_FileReader, Path_]] = {}
     displays: list[str] = []
@@ -456,6 +469,7 @@ def load_directory(
                     readers[entry_id] = (reader, where)
                     collected[section].append(entry)
             synonyms += reader.synonyms(data)
+            glossary += reader.glossary(data)
         errors += reader.problems
 
     def link_error(entry_id: str, field_name: str | Path_, message: str) -> None:
@@ -544,6 +558,7 @@ def load_directory(
         synonyms=synonyms,
         locations=locations,
         root=str(base),
+        glossary=glossary,
     )
     return LoadResult(knowledge, errors, warnings, displays)
 

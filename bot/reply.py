@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 from urllib.parse import quote_plus
 
+from bot.glossary import Glossary
 from bot.knowledge import (
     TORONTO,
     CrisisLine,
@@ -118,6 +119,7 @@ class Cards:
         self.catalogue = catalogue
         self.options = options or CardOptions()
         self._today = today
+        self.glossary = Glossary(knowledge.glossary)
 
     @property
     def today(self) -> date:
@@ -154,7 +156,7 @@ class Cards:
         if entry is None:
             return self.unanswered(lang, markup)
         if isinstance(entry, Faq):
-            parts = [markup.text(localise(entry.answer, lang))]
+            parts = [markup.text(self.glossary.explain(localise(entry.answer, lang), lang))]
             for service_id in entry.services:
                 service = self.knowledge.services.get(service_id)
                 if service is not None:
@@ -208,7 +210,8 @@ class Cards:
         colon = markup.text(label("label.colon", lang))
         lines = [markup.bold(markup.text(localise(service.name, lang)))]
         if with_description and service.description:
-            lines.append(markup.text(localise(service.description, lang)))
+            description = localise(service.description, lang)
+            lines.append(markup.text(self.glossary.explain(description, lang)))
         lines += self._site(service.phones, service.address, None, lang, markup)
         if service.website:
             lines.append(
@@ -310,7 +313,8 @@ class Cards:
                 f"{markup.link(event.registration_url, event.registration_url)}"
             )
         if event.description:
-            lines.append(markup.text(localise(event.description, lang)))
+            description = localise(event.description, lang)
+            lines.append(markup.text(self.glossary.explain(description, lang)))
         return "\n".join(lines)
 
     @staticmethod

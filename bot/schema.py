@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.knowledge import CrisisLine, Event, Faq, Service, Topic
+from bot.knowledge import CrisisLine, Event, Faq, Service, Term, Topic
 
 SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"
 
@@ -24,6 +24,9 @@ class KnowledgeFile(BaseModel):
     crisis: list[CrisisLine] = Field(default_factory=list, description="Safety tripwire lines")
     synonyms: list[list[str]] = Field(
         default_factory=list, description="Groups of words that mean the same; first is used"
+    )
+    glossary: list[Term] = Field(
+        default_factory=list, description="Short forms the bot explains once per answer"
     )
 
 

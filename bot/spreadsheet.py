@@ -278,7 +278,7 @@ def _dump(data: dict[str, Any]) -> str:
 def apply(knowledge: KnowledgeBase, change: Plan) -> list[Path]:
     """Rewrite the YAML files the import touches, after checking the result with the loader.
 
-    Sections not in the spreadsheets (topics, crisis, synonyms) are kept as they are. A
+    Sections not in the spreadsheets (topics, crisis, synonyms, glossary) are kept as they are. A
     rewritten file loses its comments; files without changes are not touched.
     """
     root = Path(knowledge.root)

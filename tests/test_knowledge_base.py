@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.glossary import Glossary
 from bot.knowledge import (
     CrisisLine,
     Event,
@@ -24,6 +25,7 @@ from bot.knowledge import (
     Service,
     all_texts,
     languages_of,
+    localise,
     phone_digits,
 )
 from bot.loader import LoadResult, load_directory
@@ -570,3 +572,34 @@ def test_yaml_files_are_one_per_topic() -> None:
     for folder in ("services", "faqs"):
         for path in (KNOWLEDGE / folder).glob("*.yaml"):
             assert path.stem in topics, f"{folder}/{path.name} is not named after a topic"
+
+
+# Names and everyday short forms a newcomer reads as words, not as acronyms to explain.
+NOT_ACRONYMS = {
+    "ID", "PRESTO", "GO", "VIA", "CONNECT", "TIPS", "COVID", "UK", "USA", "CV", "WISH",
+    "G1", "KI", "WIN", "NOW", "ACFO", "DYHSS", "SSB", "ISA", "RC66", "RC66SCH", "RC151",
+    "ASL", "LSQ",
+}  # fmt: skip
+
+
+def test_every_short_form_in_an_answer_is_explained(knowledge: KnowledgeBase) -> None:
+    glossary = Glossary(knowledge.glossary)
+    meanings = {
+        lang: {localise(t.term, lang): localise(t.meaning, lang) for t in knowledge.glossary}
+        for lang in ("en", "fr")
+    }
+    unexplained: set[str] = set()
+    for entry in [*knowledge.faqs.values(), *knowledge.services.values()]:
+        text = entry.answer if isinstance(entry, Faq) else entry.description
+        for lang in ("en", "fr"):
+            shown = glossary.explain(localise(text, lang), lang)
+            for short in set(re.findall(r"\b[A-Z][A-Z0-9]{1,6}\b", shown)) - NOT_ACRONYMS:
+                # Explained: "OHIP (...)", "(...) (OHIP)", or its meaning written out.
+                word = re.escape(short)
+                meaning = meanings[lang].get(short) or meanings[lang].get(f"{short}+")
+                if not (
+                    re.search(rf"\b{word}\+?\s*\(|\b{word}\)", shown)
+                    or (meaning and meaning.casefold() in shown.casefold())
+                ):
+                    unexplained.add(f"{entry.id} ({lang}): {short}")
+    assert not unexplained, sorted(unexplained)

@@ -7,11 +7,12 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from bot.knowledge import localise
 from bot.loader import load_directory
 
 PROJECT = Path(__file__).resolve().parent.parent
 GUIDE = PROJECT / "knowledge" / "README.md"
-SECTIONS = ("topics:", "services:", "faqs:", "events:", "crisis:", "synonyms:")
+SECTIONS = ("topics:", "services:", "faqs:", "events:", "crisis:", "synonyms:", "glossary:")
 # Entries the examples link to, which the guide does not show in full.
 STUBS = """
 topics:
@@ -24,7 +25,7 @@ services:
 def test_every_example_in_the_guide_is_valid(make_kb: Callable[[dict[str, str]], Path]) -> None:
     blocks = re.findall(r"```yaml\n(.*?)```", GUIDE.read_text(encoding="utf-8"), re.S)
     examples = [b for b in blocks if b.lstrip().startswith(SECTIONS)]
-    assert len(examples) == 7
+    assert len(examples) == 8
     files = {f"example{i}.yaml": text for i, text in enumerate(examples)}
     kb = make_kb({**files, "stubs.yaml": STUBS})
     result = load_directory(kb, today=date(2026, 11, 24))
@@ -34,6 +35,7 @@ def test_every_example_in_the_guide_is_valid(make_kb: Callable[[dict[str, str]],
     assert set(knowledge.faqs) == {"free-english-classes"}
     assert knowledge.services["durham-continuing-education"].phones[0].label == "main line"
     assert knowledge.services["druhc"].locations[0].municipality == "Pickering"
+    assert [localise(t.term, "fr") for t in knowledge.glossary] == ["OHIP", "NAS"]
 
 
 def test_the_guide_names_the_commands_that_exist() -> None:

@@ -52,4 +52,5 @@ def test_schema_command_writes_the_file(tmp_path: Path, capsys: pytest.CaptureFi
         "events",
         "crisis",
         "synonyms",
+        "glossary",
     }
