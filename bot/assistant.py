@@ -17,6 +17,7 @@ from bot.messages import Catalogue
 from bot.privacy import redact
 from bot.reply import PLAIN, CardOptions, Cards, Markup
 from bot.storage import LoggedQuestion, Storage
+from bot.text import script_language
 
 # Logged text is cut here: enough to understand a need, not a whole pasted document.
 MAX_LOGGED_CHARS = 500
@@ -82,8 +83,13 @@ class Assistant:
         user_hash: str | None = None,
         log: bool = True,
         markup: Markup = PLAIN,
+        user_language: str | None = None,
     ) -> Answer:
-        """Match a question, commit it to the log (before any reply is sent), render the reply."""
+        """Match a question, commit it to the log (before any reply is sent), render the reply.
+
+        `user_language` (a Telegram language code) says which language someone reads when the
+        question's script does not: an "I don't know" then starts with a sentence in it.
+        """
         brain = self.brain
         match = brain.matcher.match(text, language)
         question_id = None
@@ -93,7 +99,11 @@ class Assistant:
             )
             if match.outcome is Outcome.ANSWERED and match.entry_id:
                 await self.record_referrals(question_id, match.entry_id)
-        return Answer(match, question_id, brain.cards.for_match(match, markup))
+        reply = brain.cards.for_match(match, markup)
+        if match.outcome is Outcome.UNANSWERED:
+            note = self.catalogue.elsewhere(script_language(text) or user_language)
+            reply = f"{markup.text(note)}\n\n{reply}" if note else reply
+        return Answer(match, question_id, reply)
 
     async def record_referrals(self, question_id: int | None, entry_id: str) -> None:
         """Count the partner contacts an answer gave out (partners report this to funders)."""

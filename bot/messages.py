@@ -13,15 +13,22 @@ import yaml
 from bot.knowledge import DEFAULT_LANGUAGE
 
 LOCALES_DIR = Path(__file__).parent / "locales"
+ELSEWHERE = Path("elsewhere") / "211.yaml"
 
 
 class Catalogue:
     """Looks up a message by key and language, falling back to English."""
 
-    def __init__(self, messages: Mapping[str, Mapping[str, str]]) -> None:
+    def __init__(
+        self,
+        messages: Mapping[str, Mapping[str, str]],
+        elsewhere: Mapping[str, str] | None = None,
+    ) -> None:
         self._messages = MappingProxyType(
             {k: MappingProxyType(dict(v)) for k, v in messages.items()}
         )
+        # One sentence per other language: "I answer in English and French; 211 speaks yours."
+        self._elsewhere = MappingProxyType(dict(elsewhere or {}))
         if DEFAULT_LANGUAGE not in self._messages:
             raise ValueError("the message catalogue needs an English (en) file")
 
@@ -35,7 +42,8 @@ class Catalogue:
                 if not isinstance(data, dict):
                     raise ValueError(f"{path}: a message file is a list of 'key: text' lines")
                 messages.setdefault(path.stem, {}).update({str(k): str(v) for k, v in data.items()})
-        return cls(messages)
+        elsewhere: Any = yaml.safe_load((LOCALES_DIR / ELSEWHERE).read_text(encoding="utf-8"))
+        return cls(messages, {str(k): str(v) for k, v in (elsewhere or {}).items()})
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -54,6 +62,13 @@ class Catalogue:
             if base in self._messages:
                 return base
         return DEFAULT_LANGUAGE
+
+    def elsewhere(self, language: str | None) -> str | None:
+        """For a language the bot cannot answer in: where to get help in it (None otherwise)."""
+        if not language:
+            return None
+        base = language.split("-")[0].lower()
+        return None if base in self._messages else self._elsewhere.get(base)
 
     def get(self, key: str, language: str | None = None, **values: object) -> str:
         """The message for `key` in `language` (or English), with {placeholders} filled."""

@@ -117,3 +117,46 @@ def guess_language(text: str) -> str | None:
     if english >= 1 and english >= french:
         return "en"
     return None
+
+
+# Scripts that tell the language apart well enough to say "211 speaks yours" in it.
+_SCRIPTS: tuple[tuple[str, str], ...] = (
+    ("ARABIC", "ar"),
+    ("CJK", "zh"),
+    ("DEVANAGARI", "hi"),
+    ("GURMUKHI", "pa"),
+    ("TAMIL", "ta"),
+    ("CYRILLIC", "ru"),
+)
+# Letters only Ukrainian uses among Cyrillic languages newcomers here write.
+_UKRAINIAN = frozenset("іїєґ")
+# Arabic script: Persian and Urdu letters Arabic does not use.
+_PERSIAN = frozenset("پچژگکی")
+_URDU = frozenset("ٹڈڑںےھ")
+
+
+def script_language(text: str) -> str | None:
+    """The language a message is written in, from its script, when it is not Latin."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return None
+    counts: dict[str, int] = {}
+    for ch in letters:
+        name = unicodedata.name(ch, "")
+        for script, code in _SCRIPTS:
+            if name.startswith(script):
+                counts[code] = counts.get(code, 0) + 1
+                break
+    if not counts:
+        return None
+    code, count = max(counts.items(), key=lambda item: item[1])
+    if count * 2 < len(letters):
+        return None
+    lowered = set(text.casefold())
+    if code == "ru" and lowered & _UKRAINIAN:
+        return "uk"
+    if code == "ar" and lowered & _URDU:
+        return "ur"
+    if code == "ar" and lowered & _PERSIAN:
+        return "fa"
+    return code

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.text import Synonyms, guess_language, normalise, prepare
+from bot.messages import Catalogue
+from bot.text import Synonyms, guess_language, normalise, prepare, script_language
 
 
 def test_normalise_case_accents_punctuation_spaces() -> None:
@@ -29,3 +30,32 @@ def test_guess_language() -> None:
     assert guess_language("comment obtenir une carte santé pour mon enfant") == "fr"
     assert guess_language("how do I get a health card") == "en"
     assert guess_language("ohip") is None
+
+
+def test_script_language_names_what_a_message_is_written_in() -> None:
+    assert script_language("أين بنك الطعام") == "ar"
+    assert script_language("بانک غذا کجاست") == "fa"  # Persian letters
+    assert script_language("فوڈ بینک کہاں ہے") == "ur"  # Urdu letters
+    assert script_language("食物银行在哪里") == "zh"
+    assert script_language("Где продуктовый банк") == "ru"
+    assert script_language("Де знайти їжу") == "uk"  # Ukrainian letters
+    assert script_language("खाद्य बैंक कहाँ है") == "hi"
+    assert script_language("ਫੂਡ ਬੈਂਕ ਕਿੱਥੇ ਹੈ") == "pa"
+    assert script_language("உணவு வங்கி எங்கே") == "ta"
+    # Latin script, mostly Latin, or no letters: nothing to say.
+    assert script_language("where is the food bank") is None
+    assert script_language("food bank Oshawa 食物") is None
+    assert script_language("911 !!!") is None
+
+
+def test_every_other_language_points_to_211() -> None:
+    catalogue = Catalogue.load()
+    for code in ("ar", "es", "fa", "hi", "pa", "pt", "ru", "ta", "tl", "uk", "ur", "zh"):
+        note = catalogue.elsewhere(code)
+        assert note is not None and "211" in note and "150" in note, code
+    assert catalogue.elsewhere("es-MX") == catalogue.elsewhere("es")
+    # Languages the bot answers in, or knows nothing about, get no extra sentence.
+    assert catalogue.elsewhere("fr-CA") is None
+    assert catalogue.elsewhere("en") is None
+    assert catalogue.elsewhere("xx") is None
+    assert catalogue.elsewhere(None) is None

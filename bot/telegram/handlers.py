@@ -149,7 +149,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             t("start.welcome", lang, name=name),
             t("start.what", lang),
             t("start.privacy", lang),
+            svc.catalogue.elsewhere(user.language_code if user else None) or "",
         )
+        if x
     )
     await send_html(message, welcome, topics_keyboard(svc, lang))
     if source and source in svc.assistant.brain.knowledge.topics:
@@ -394,8 +396,14 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await send_html(message, HTML.text(svc.catalogue.get("flood.slow_down", lang)))
         return
     lang = await language_of(update, context, text)
+    sender = update.effective_user
     answer = await svc.assistant.ask(
-        text, language=lang, channel="telegram", user_hash=user, markup=HTML
+        text,
+        language=lang,
+        channel="telegram",
+        user_hash=user,
+        markup=HTML,
+        user_language=sender.language_code if sender else None,
     )
     match = answer.match
     t = svc.catalogue.get
