@@ -141,7 +141,8 @@ def main() -> None:
     print(f"in-scope accuracy {scores.accuracy:.1%} (right answer given straight away)")
     print(f"in-scope helped   {scores.helped:.1%} (right answer given or offered as a choice)")
     print(f"out-of-scope recall {scores.recall:.1%} (not answered: 'I don't know' or choices)")
-    print(f"crisis messages caught {scores.crisis:.1%}")
+    if any(q.kind == "crisis" for q in questions):
+        print(f"crisis messages caught {scores.crisis:.1%}")
     unknown = [matcher.match(q.text, q.lang) for q in questions if q.expected is None]
     listed = sum(m.outcome is Outcome.UNANSWERED and bool(m.choices) for m in unknown)
     print(

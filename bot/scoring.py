@@ -559,8 +559,12 @@ class Index:
             out[chosen] = np.maximum(sims.max(axis=1), 0.0)
         return out
 
-    def search(self, text: str, limit: int = 5) -> list[Hit]:
-        """The best entries for a question, best first, one hit per entry."""
+    def search(self, text: str, limit: int = 5, ignore_unknown: bool = False) -> list[Hit]:
+        """The best entries for a question, best first, one hit per entry.
+
+        `ignore_unknown` leaves out the words the knowledge base never uses (after spelling
+        repair) instead of letting them weaken every match.
+        """
         vec = self.vec
         words = self.prepare(text).split()
         if vec is None or not words or limit <= 0:
@@ -571,6 +575,10 @@ class Index:
             repaired, changes = self.speller.repair(normalise(text).split())
             if changes:
                 words = self.prepare(" ".join(repaired)).split()
+        if ignore_unknown:
+            words = [w for w in words if w in vec.words]
+            if not words:
+                return []
         t_cols, t_vals, g_cols, g_vals = vec.query(words)
         if t_cols.size == 0 and g_cols.size == 0:
             return []

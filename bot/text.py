@@ -84,6 +84,14 @@ def prepare(text: str, synonyms: Synonyms | None = None) -> str:
     return synonyms.rewrite(normalised) if synonyms is not None else normalised
 
 
+_SENTENCE_END = re.compile(r"(?<=[.?!;])\s+|\n+")
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a message (split after . ? ! ; and at line breaks)."""
+    return [part.strip() for part in _SENTENCE_END.split(text) if part.strip()]
+
+
 # Words that carry grammar, not meaning. In a small knowledge base they look rare (so they
 # would weigh a lot); the matcher ignores them as whole words.
 FUNCTION_WORDS = frozenset(

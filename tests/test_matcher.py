@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from bot import matcher as matcher_module
 from bot.loader import load_knowledge
 from bot.matcher import Candidate, Matcher, MatchSettings, Outcome
 from bot.scoring import Document, Evidence, Index
-from bot.text import prepare
+from bot.text import prepare, sentences
 from tests.conftest import BUS_KB
 
 MakeKb = Callable[[dict[str, str]], Path]
@@ -166,3 +167,38 @@ def test_unanswered_lists_entries_that_might_help(small_kb: Path) -> None:
     # Nothing scores that high: the honest "I don't know" comes alone.
     none = Matcher(knowledge, MatchSettings(answer_threshold=100, related_threshold=100))
     assert none.match("how do I get a health card").choices == ()
+
+
+STORY = (
+    "We came to Canada three weeks ago from Colombia with my wife and our two daughters. "
+    "Everything is new and my cousin Alejandro helps us a lot with the papers. "
+    "How do I get a health card for my family?"
+)
+
+
+def test_a_long_message_is_read_sentence_by_sentence(
+    small_kb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    matcher = Matcher(load_knowledge(small_kb))
+    match = matcher.match(STORY)
+    assert match.outcome is Outcome.ANSWERED and match.entry_id == "health-card"
+    # Read as one block, the story's unknown words weaken the match.
+    monkeypatch.setattr(matcher_module, "LONG_MESSAGE_WORDS", 10_000)
+    assert matcher.match(STORY).score < match.score
+    monkeypatch.undo()
+    story = (
+        "My brother and I were arguing last night about hockey, he likes Toronto and I like "
+        "Edmonton. Who do you think will win the cup this year?"
+    )
+    assert matcher.match(story).outcome is not Outcome.ANSWERED
+
+
+def test_sentences_split_where_people_end_them() -> None:
+    text = "We moved in May. My son is 15!  Which grade?\nThanks; bye"
+    assert sentences(text) == [
+        "We moved in May.",
+        "My son is 15!",
+        "Which grade?",
+        "Thanks;",
+        "bye",
+    ]
