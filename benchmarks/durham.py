@@ -159,6 +159,11 @@ def main() -> None:
         f"without spelling repair: accuracy {plain.accuracy:.1%}, OOS recall "
         f"{plain.recall:.1%}, typos {typo_ok / typo_n:.0%}"
     )
+    words = evaluate(Matcher(result.knowledge, settings, meaning=False), questions)
+    print(
+        f"without closeness in meaning: accuracy {words.accuracy:.1%}, helped "
+        f"{words.helped:.1%}, OOS recall {words.recall:.1%}"
+    )
     if args.sweep:
         print("\nthreshold: accuracy / helped / OOS recall")
         for threshold in range(10, 65, 5):

@@ -20,6 +20,7 @@ from bot.knowledge import (
     all_texts,
     localise,
 )
+from bot.meaning import default_embedder
 from bot.scoring import Document, Evidence, Hit, Index
 from bot.text import Synonyms, guess_language, prepare, sentences
 from bot.tripwire import Tripwire
@@ -146,13 +147,18 @@ class Matcher:
         settings: MatchSettings | None = None,
         cache_dir: Path | None = None,
         spelling: bool = True,
+        meaning: bool = True,
     ) -> None:
         self.knowledge = knowledge
         self.settings = settings or MatchSettings()
         self.synonyms = Synonyms(knowledge.synonyms)
         self.tripwire = Tripwire(knowledge.crisis)
         self.index = Index.build(
-            documents(knowledge), partial(prepare, synonyms=self.synonyms), cache_dir, spelling
+            documents(knowledge),
+            partial(prepare, synonyms=self.synonyms),
+            cache_dir,
+            spelling,
+            default_embedder() if meaning else None,
         )
 
     def language_of(self, text: str, language: str | None) -> str:

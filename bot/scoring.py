@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
+from bot.meaning import Embedder
 from bot.spelling import Speller
 from bot.text import FUNCTION_WORDS, normalise
 
@@ -68,7 +69,7 @@ DEFAULT_RELATED_THRESHOLD = 20.0
 MARGIN_WEIGHT = 0.0
 
 # Part of the cache key: change it whenever what is learned changes.
-ENGINE_VERSION = "nb-lr-11"
+ENGINE_VERSION = "nb-lr-12"
 CHAR_SIZES = (2, 3, 4, 5)
 # How much an n-gram the knowledge base never uses weakens a match, relative to the rarest
 # known one: 1.0 rejects most out-of-scope questions on the Durham set but costs CLINC150's
@@ -88,13 +89,20 @@ MAX_CALIBRATION_ROWS = 3000
 # The share of questions assumed to have no answer in the knowledge base: how much the
 # simulated unknown questions weigh against held-out known ones in the calibration.
 UNANSWERABLE_SHARE = 0.2
-# Calibration (intercept, log-probability weight, similarity weight): the prior the fit is
-# pulled towards, and all there is when a knowledge base is too small to learn from.
-PRIOR_CALIBRATION = (-2.0, 2.5, 7.0)
+# How much closeness in meaning (0-1, bot.meaning) adds to the score's log-odds. Chosen on
+# CLINC150's val split and the labelled Durham set (benchmarks/RESULTS.md).
+MEANING_WEIGHT = 2.0
+# Calibration (intercept, log-probability weight, similarity weight, meaning weight): the
+# prior the fit is pulled towards, and all there is when a knowledge base is too small to
+# learn from. The meaning weight is fixed (see _fit_calibration).
+PRIOR_CALIBRATION = (-2.0, 2.5, 7.0, MEANING_WEIGHT)
+Calibration = tuple[float, float, float, float]
 PRIOR_STRENGTH = 20.0  # in examples' worth of evidence
 MIN_CALIBRATION_ROWS = 20
 SHARED_TERMS = 5
 MIN_SCORE = 0.1
+# Entries this many, closest in meaning, join the word-based candidates of a search.
+MEANING_CANDIDATES = 3
 
 
 @dataclass(frozen=True)
@@ -352,23 +360,29 @@ def _learn(vec: _Vectoriser, owner: Ints, classes: int) -> tuple[Floats, Floats,
 
 
 def _fit_calibration(
-    features: Floats, target: Floats, weight: Floats
-) -> tuple[float, float, float]:
-    """Weighted logistic regression of `target` on `features`, pulled towards the prior."""
+    features: Floats, meaning: Floats, target: Floats, weight: Floats
+) -> Calibration:
+    """Weighted logistic regression of `target` on `features`, pulled towards the prior.
+
+    The meaning feature enters with the fixed MEANING_WEIGHT: the knowledge base's own
+    questions are paraphrases of each other in words as well as in meaning, so they cannot
+    teach how much meaning should count when the words differ.
+    """
     design = np.column_stack([np.ones(len(target)), features])
-    prior = np.asarray(PRIOR_CALIBRATION, dtype=np.float64)
+    offset = MEANING_WEIGHT * meaning
+    prior = np.asarray(PRIOR_CALIBRATION[:3], dtype=np.float64)
     coef = prior.copy()
     total = float(weight.sum())
     penalty = np.full(len(prior), PRIOR_STRENGTH / max(total, 1.0))
 
     def loss(c: Floats) -> float:
-        z = design @ c
+        z = design @ c + offset
         fit = float(weight @ (np.logaddexp(0.0, z) - target * z)) / total
         return fit + 0.5 * float(penalty @ (c - prior) ** 2)
 
     current = loss(coef)
     for _ in range(50):
-        p = _sigmoid(design @ coef)
+        p = _sigmoid(design @ coef + offset)
         gradient = design.T @ (weight * (p - target)) / total + penalty * (coef - prior)
         hessian = (design.T * (weight * p * (1 - p))) @ design / total + np.diag(penalty)
         step = np.linalg.solve(hessian, gradient)
@@ -380,7 +394,7 @@ def _fit_calibration(
         current = loss(coef)
         if float(np.abs(size * step).max()) < 1e-7:
             break
-    return float(coef[0]), float(coef[1]), float(coef[2])
+    return float(coef[0]), float(coef[1]), float(coef[2]), MEANING_WEIGHT
 
 
 class Index:
@@ -392,8 +406,10 @@ class Index:
         prepare: Callable[[str], str],
         cache_dir: Path | None = None,
         spelling: bool = True,
+        embedder: Embedder | None = None,
     ) -> None:
         self.prepare = prepare
+        self.embedder = embedder
         self.entry_ids = [d.entry_id for d in documents]
         self.raw_questions: list[str] = []
         self.prepared: list[str] = []
@@ -420,7 +436,7 @@ class Index:
         ]
         # Entries without usable text take no part: model classes are the others, in order.
         self.class_entry = np.flatnonzero([b > a for a, b in self.spans]).astype(np.int64)
-        self.calibration = PRIOR_CALIBRATION
+        self.calibration: Calibration = PRIOR_CALIBRATION
         self.speller = Speller(w for p in self.prepared for w in p.split()) if spelling else None
         self.vec: _Vectoriser | None = None
         if not self.prepared:
@@ -433,12 +449,18 @@ class Index:
         )
         dense_class = np.cumsum([b > a for a, b in self.spans]) - 1
         row_class = dense_class[self.owner]
+        # Each stored question's meaning vector (without an embedder, zeros: the meaning
+        # feature then says nothing). Kept in the cache with the learned weights.
+        self.meaning = np.zeros((len(self.raw_questions), 1), dtype=np.float32)
         if not self._load(cache_dir):
+            if embedder is not None:
+                self.meaning = embedder(self.raw_questions)
             self.term_weights, self.gram_weights, loo_scores = _learn(
                 vec, row_class, len(self.class_entry)
             )
             self.calibration = self._calibrate(loo_scores, row_class)
             self._save(cache_dir)
+        self.centroids = self._centroids(row_class)
         # Only what queries need is kept.
         del vec.term_rows, vec.gram_rows, vec.word_counts, vec.gram_weights
 
@@ -446,7 +468,9 @@ class Index:
         """Where this exact knowledge base's learned weights are kept, if anywhere."""
         if cache_dir is None:
             return None
-        digest = hashlib.sha256(ENGINE_VERSION.encode())
+        digest = hashlib.sha256(
+            f"{ENGINE_VERSION}:{self.embedder is not None}:{MEANING_WEIGHT}".encode()
+        )
         for position, text, real in zip(self.owner, self.prepared, self.is_question, strict=True):
             digest.update(f"{self.entry_ids[position]}\x1f{int(real)}\x1f{text}\x1e".encode())
         return cache_dir / f"model-{digest.hexdigest()[:32]}.npz"
@@ -460,6 +484,7 @@ class Index:
             with np.load(path) as saved:
                 term_weights, gram_weights = saved["term_weights"], saved["gram_weights"]
                 calibration = tuple(float(c) for c in saved["calibration"])
+                meaning = saved["meaning"]
         except (OSError, ValueError, KeyError):
             log.warning("the cached model %s is damaged; learning again", path)
             return False
@@ -468,11 +493,13 @@ class Index:
         if (
             term_weights.shape != (len(self.vec.terms), *expected)
             or gram_weights.shape != (len(self.vec.grams), *expected)
-            or len(calibration) != 3
+            or len(calibration) != len(PRIOR_CALIBRATION)
+            or len(meaning) != len(self.raw_questions)
         ):
             return False
+        self.meaning = meaning
         self.term_weights, self.gram_weights = term_weights, gram_weights
-        self.calibration = (calibration[0], calibration[1], calibration[2])
+        self.calibration = (calibration[0], calibration[1], calibration[2], calibration[3])
         return True
 
     def _save(self, cache_dir: Path | None) -> None:
@@ -488,6 +515,7 @@ class Index:
                 term_weights=self.term_weights,
                 gram_weights=self.gram_weights,
                 calibration=np.asarray(self.calibration),
+                meaning=self.meaning,
             )
             temporary.replace(path)  # atomic: a crash never leaves half a file
         except OSError:
@@ -500,17 +528,19 @@ class Index:
         prepare: Callable[[str], str],
         cache_dir: Path | None = None,
         spelling: bool = True,
+        embedder: Embedder | None = None,
     ) -> Index:
         """Learn an index from the documents' questions; `cache_dir` keeps what was learned.
 
-        `spelling` repairs misspelt words of a question against the documents' words.
+        `spelling` repairs misspelt words of a question against the documents' words;
+        `embedder` adds closeness in meaning (bot.meaning) to the score.
         """
-        return cls(documents, prepare, cache_dir, spelling)
+        return cls(documents, prepare, cache_dir, spelling, embedder)
 
     def __len__(self) -> int:
         return len(self.entry_ids)
 
-    def _calibrate(self, scores: Floats, row_class: Ints) -> tuple[float, float, float]:
+    def _calibrate(self, scores: Floats, row_class: Ints) -> Calibration:
         """Fit the calibration on held-out questions and on simulated unknown questions."""
         classes = scores.shape[1]
         if classes < 2 or len(row_class) < MIN_CALIBRATION_ROWS:
@@ -536,6 +566,9 @@ class Index:
                 ),
             ]
         )
+        meaning = np.concatenate(
+            [self._held_out_meaning(sample, top), self._held_out_meaning(sample, other_top)]
+        )
         target = np.concatenate(
             [(top == row_class[sample]).astype(np.float64), np.zeros(len(sample))]
         )
@@ -545,7 +578,7 @@ class Index:
                 np.full(len(sample), UNANSWERABLE_SHARE / (1 - UNANSWERABLE_SHARE)),
             ]
         )
-        return _fit_calibration(features, target, weight)
+        return _fit_calibration(features, meaning, target, weight)
 
     def _held_out_similarity(self, sample: Ints, classes: Ints) -> Floats:
         """Each sampled row's best similarity to another row of the given class."""
@@ -558,6 +591,46 @@ class Index:
             sims[np.flatnonzero(own), sample[chosen][own] - a] = -1.0
             out[chosen] = np.maximum(sims.max(axis=1), 0.0)
         return out
+
+    def _centroids(self, row_class: Ints) -> Floats:
+        """Each class's mean meaning vector, unit length (to find classes near a question)."""
+        sums = np.zeros((len(self.class_entry), self.meaning.shape[1]), dtype=np.float32)
+        np.add.at(sums, row_class, self.meaning)
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        centroids: Floats = sums / norms
+        return centroids
+
+    def _held_out_meaning(self, sample: Ints, classes: Ints) -> Floats:
+        """Each sampled row's closest meaning to another row of the given class."""
+        out = np.zeros(len(sample), dtype=np.float64)
+        for cls in np.unique(classes):
+            chosen = np.flatnonzero(classes == cls)
+            a, b = self.spans[int(self.class_entry[cls])]
+            sims = self.meaning[sample[chosen]] @ self.meaning[a:b].T
+            own = (sample[chosen] >= a) & (sample[chosen] < b)
+            sims[np.flatnonzero(own), sample[chosen][own] - a] = -1.0
+            out[chosen] = np.maximum(sims.max(axis=1), 0.0)
+        return out
+
+    def _near_in_meaning(self, text: str, classes: Ints) -> tuple[Ints, Floats]:
+        """The classes to score (those given, and the closest in meaning), and for each the
+        closest meaning of one of its rows to the text."""
+        if self.embedder is None:
+            return classes, np.zeros(len(classes), dtype=np.float64)
+        vector = self.embedder([text])[0]
+        # Entries close in meaning but not in words are candidates too; class centroids keep
+        # this search small however many questions the knowledge base holds.
+        centroid_sims = self.centroids @ vector
+        count = min(MEANING_CANDIDATES, len(centroid_sims))
+        near = np.argpartition(-centroid_sims, count - 1)[:count]
+        chosen = np.union1d(classes, near)
+        spans = [self.spans[int(self.class_entry[c])] for c in chosen]
+        rows = np.concatenate([np.arange(a, b) for a, b in spans])
+        sims = self.meaning[rows] @ vector
+        starts = np.cumsum([0] + [b - a for a, b in spans[:-1]])
+        best = np.maximum(np.maximum.reduceat(sims, starts).astype(np.float64), 0.0)
+        return chosen, best
 
     def search(self, text: str, limit: int = 5, ignore_unknown: bool = False) -> list[Hit]:
         """The best entries for a question, best first, one hit per entry.
@@ -585,7 +658,7 @@ class Index:
         scores = t_vals @ self.term_weights[t_cols] + g_vals @ self.gram_weights[g_cols]
         log_prob = _log_softmax(scores)
         count = min(limit, len(scores))
-        classes = np.argpartition(-scores, count - 1)[:count]
+        classes, meaning = self._near_in_meaning(text, np.argpartition(-scores, count - 1)[:count])
         query = sparse.csr_matrix(
             (
                 np.concatenate([t_vals, g_vals]) * math.sqrt(0.5),
@@ -596,9 +669,12 @@ class Index:
         )
         entries = self.class_entry[classes]
         best_rows, similarity = self._closest(query, entries)
-        bias, w_prob, w_sim = self.calibration
-        calibrated = 100.0 * _sigmoid(bias + w_prob * log_prob[classes] + w_sim * similarity)
-        ranked = sorted(range(count), key=lambda k: (-calibrated[k], int(entries[k])))
+        bias, w_prob, w_sim, w_meaning = self.calibration
+        calibrated = 100.0 * _sigmoid(
+            bias + w_prob * log_prob[classes] + w_sim * similarity + w_meaning * meaning
+        )
+        ranked = sorted(range(len(classes)), key=lambda k: (-calibrated[k], int(entries[k])))
+        ranked = ranked[:count]
         return [
             self._hit(
                 int(classes[k]),
@@ -607,6 +683,7 @@ class Index:
                 float(np.exp(log_prob[classes[k]])),
                 int(best_rows[k]),
                 float(similarity[k]),
+                float(meaning[k]),
                 words,
                 t_cols,
                 t_vals,
@@ -638,6 +715,7 @@ class Index:
         probability: float,
         row: int,
         similarity: float,
+        meaning: float,
         words: list[str],
         t_cols: Ints,
         t_vals: Floats,
@@ -658,6 +736,7 @@ class Index:
                 {
                     "model": round(100.0 * probability, 1),
                     "question": round(100.0 * similarity, 1),
+                    **({"meaning": round(100.0 * meaning, 1)} if self.embedder else {}),
                 },
                 corrections,
             ),

@@ -179,7 +179,8 @@ def test_calibration_is_learned_on_a_larger_knowledge_base() -> None:
     ]
     index = Index.build(docs, prepare)
     assert index.calibration != scoring.PRIOR_CALIBRATION
-    bias, w_prob, w_sim = index.calibration
+    bias, w_prob, w_sim, w_meaning = index.calibration
+    assert w_meaning == scoring.MEANING_WEIGHT  # fixed, not learned (see _fit_calibration)
     assert w_prob > 0 and w_sim > 0 and abs(bias) < 20  # a sane fit, not a runaway one
     exact = index.search("question gamma number 3")[0]
     assert exact.entry_id == "topic-2" and exact.score > 50
@@ -195,8 +196,9 @@ def test_calibration_fit_does_not_run_away() -> None:
     similarity = np.concatenate([rng.uniform(0.3, 1, n), rng.uniform(0, 0.9, n)])
     target = np.concatenate([(rng.uniform(size=n) < 0.5).astype(float), np.zeros(n)])
     weight = np.concatenate([np.ones(n), np.full(n, 0.25)])
-    bias, w_prob, w_sim = scoring._fit_calibration(
-        np.column_stack([log_prob, similarity]), target, weight
+    meaning = np.zeros(2 * n)
+    bias, w_prob, w_sim, _ = scoring._fit_calibration(
+        np.column_stack([log_prob, similarity]), meaning, target, weight
     )
     assert all(np.isfinite([bias, w_prob, w_sim]))
     assert abs(bias) < 10 and abs(w_prob) < 10 and 0 < w_sim < 20
