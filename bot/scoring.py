@@ -581,16 +581,12 @@ class Index:
         return _fit_calibration(features, meaning, target, weight)
 
     def _held_out_similarity(self, sample: Ints, classes: Ints) -> Floats:
-        """Each sampled row's best similarity to another row of the given class."""
-        out = np.zeros(len(sample), dtype=np.float64)
-        for cls in np.unique(classes):
-            chosen = np.flatnonzero(classes == cls)
-            a, b = self.spans[int(self.class_entry[cls])]
-            sims = np.asarray((self.rows[sample[chosen]] @ self.rows[a:b].T).toarray())
-            own = (sample[chosen] >= a) & (sample[chosen] < b)
-            sims[np.flatnonzero(own), sample[chosen][own] - a] = -1.0
-            out[chosen] = np.maximum(sims.max(axis=1), 0.0)
-        return out
+        """Each sampled row's best similarity in words to another row of the given class."""
+        return self._held_out_best(self.rows, sample, classes)
+
+    def _held_out_meaning(self, sample: Ints, classes: Ints) -> Floats:
+        """Each sampled row's closest meaning to another row of the given class."""
+        return self._held_out_best(self.meaning, sample, classes)
 
     def _centroids(self, row_class: Ints) -> Floats:
         """Each class's mean meaning vector, unit length (to find classes near a question)."""
@@ -601,13 +597,16 @@ class Index:
         centroids: Floats = sums / norms
         return centroids
 
-    def _held_out_meaning(self, sample: Ints, classes: Ints) -> Floats:
-        """Each sampled row's closest meaning to another row of the given class."""
+    def _held_out_best(
+        self, vectors: sparse.csr_matrix | Floats, sample: Ints, classes: Ints
+    ) -> Floats:
+        """Each sampled row's best dot product with another row of the given class."""
         out = np.zeros(len(sample), dtype=np.float64)
         for cls in np.unique(classes):
             chosen = np.flatnonzero(classes == cls)
             a, b = self.spans[int(self.class_entry[cls])]
-            sims = self.meaning[sample[chosen]] @ self.meaning[a:b].T
+            product: Any = vectors[sample[chosen]] @ vectors[a:b].T
+            sims = np.array(product.toarray() if sparse.issparse(product) else product)
             own = (sample[chosen] >= a) & (sample[chosen] < b)
             sims[np.flatnonzero(own), sample[chosen][own] - a] = -1.0
             out[chosen] = np.maximum(sims.max(axis=1), 0.0)
