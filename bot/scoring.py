@@ -14,9 +14,13 @@ the knowledge base alone, how much each term says about each entry:
    its closest stored question into the 0-100 score. It is fitted on the knowledge base too:
    held-out questions are the positives, and the same questions with their own entry removed
    (a realistic "we have no answer for that") are the negatives.
+4. Meaning: when an embedder is given (bot.meaning), the closeness in meaning of the entry's
+   nearest stored question adds to the score with a fixed weight, and the entries nearest in
+   meaning are scored too, even when they share no word with the question.
 
-All of it is sparse linear algebra: deterministic, explainable term by term, no model files,
-about a second for 15,000 questions. Measurements: benchmarks/RESULTS.md.
+The word part is sparse linear algebra: deterministic, explainable term by term, about a
+second for 15,000 questions; embeddings add about half a second there, and are cached with
+the learned weights. Measurements: benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
