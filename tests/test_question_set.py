@@ -19,9 +19,9 @@ from bot.matcher import Matcher
 
 PROJECT = Path(__file__).resolve().parent.parent
 QUESTIONS = PROJECT / "tests" / "data" / "questions.jsonl"
-ACCURACY_FLOOR = 0.78
-# The right answer given, offered as a choice, or listed as "might help" (measured 94.6%).
-HELPED_FLOOR = 0.9
+ACCURACY_FLOOR = 0.8
+# The right answer given, offered as a choice, or listed as "might help" (measured 96.8%).
+HELPED_FLOOR = 0.92
 RECALL_FLOOR = 0.92
 # Misspelt questions (measured 78% with spelling repair, 43% without it).
 TYPO_FLOOR = 0.7
@@ -74,7 +74,7 @@ def test_quality_stays_above_the_measured_levels(durham: ModuleType) -> None:
 # A second set, written blind: by someone who saw each entry's title and a summary of its
 # answer, never the stored wordings. It measures how the bot does on questions nobody tuned
 # it for (long stories, informal phrasing), so never copy its wordings into the knowledge
-# base. Measured: 58.1% answered right, 80.6% right answer given or offered, 92.5% of
+# base. Measured: 58.9% answered right, 82.3% right answer given or offered, 95.0% of
 # out-of-scope questions not answered.
 BLIND = PROJECT / "tests" / "data" / "questions_blind.jsonl"
 
@@ -90,4 +90,4 @@ def test_blind_questions_stay_above_the_measured_levels(durham: ModuleType) -> N
     )
     assert scores.accuracy >= 0.54, misses
     assert scores.helped >= 0.76, misses
-    assert scores.recall >= 0.9, misses
+    assert scores.recall >= 0.92, misses
