@@ -77,7 +77,9 @@ def read(path: Path) -> list[Question]:
 
 def right(question: Question, match: Match) -> bool:
     """Did the bot do the right thing with this question?"""
-    if question.kind == "crisis":
+    if question.kind == "crisis" or match.outcome is Outcome.CRISIS:
+        # A crisis reply is right when the question is labelled with that crisis line (a
+        # "no place to sleep tonight" question gets the shelter contacts either way).
         return (
             match.outcome is Outcome.CRISIS
             and match.crisis is not None
