@@ -31,6 +31,7 @@ import logging
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -457,11 +458,15 @@ class Index:
         # feature then says nothing). Kept in the cache with the learned weights.
         self.meaning = np.zeros((len(self.raw_questions), 1), dtype=np.float32)
         if not self._load(cache_dir):
-            if embedder is not None:
-                self.meaning = embedder(self.raw_questions)
-            self.term_weights, self.gram_weights, loo_scores = _learn(
-                vec, row_class, len(self.class_entry)
-            )
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                # Embedding (the tokenizer) and learning (numpy) both release the GIL: on
+                # two cores the embeddings come almost for free.
+                meaning = pool.submit(embedder, self.raw_questions) if embedder else None
+                self.term_weights, self.gram_weights, loo_scores = _learn(
+                    vec, row_class, len(self.class_entry)
+                )
+                if meaning is not None:
+                    self.meaning = meaning.result()
             self.calibration = self._calibrate(loo_scores, row_class)
             self._save(cache_dir)
         self.centroids = self._centroids(row_class)
