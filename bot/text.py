@@ -6,16 +6,33 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-_NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+# Not part of a word. Vowel signs of Indic scripts and Arabic vowel marks are not \w to
+# Python, yet they belong to their words ("मरना"); the Indic full stops (danda) do not.
+_NON_WORD = re.compile(r"[^\w\u0900-\u0963\u0966-\u0DFF\u064B-\u065F\u0670]+", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 # French elision ("l'hôpital", "d'emploi") separates words; English contractions join them.
 _ELISION = re.compile(r"(?<!\w)(l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)['\u2019](?=\w)")
 
 
+def _strip_latin_accents(decomposed: str) -> str:
+    """Drop accents from Latin letters only ("santé" -> "sante"); in other scripts the marks
+    are vowels or letters ("मैं", "أ") and must stay."""
+    out: list[str] = []
+    latin = False
+    for ch in decomposed:
+        if unicodedata.combining(ch):
+            if not latin:
+                out.append(ch)
+            continue
+        latin = ch.isascii() or unicodedata.name(ch, "").startswith("LATIN")
+        out.append(ch)
+    return "".join(out)
+
+
 def normalise(text: str) -> str:
     """Lower-case, strip accents, turn punctuation into spaces and collapse whitespace."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = unicodedata.normalize("NFC", _strip_latin_accents(decomposed))
     stripped = _ELISION.sub(r"\1 ", stripped)
     # Remaining apostrophes join words ("don't" -> "dont") rather than splitting them.
     stripped = stripped.replace("'", "").replace("\u2019", "")

@@ -518,7 +518,8 @@ def test_question_set_size_and_shape(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         assert set(row) <= {"text", "expected", "also", "lang", "topic", "kind"}, row
         assert row["kind"] in KINDS, row
-        assert row["lang"] in {"en", "fr"}, row
+        # The bot answers in English and French; danger is caught in other languages too.
+        assert row["lang"] in {"en", "fr"} or row["kind"] == "crisis", row
         assert isinstance(row["text"], str) and row["text"].strip(), row
         if row["kind"] in {"out_of_scope", "near_miss"}:
             assert row["expected"] is None, row

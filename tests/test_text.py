@@ -59,3 +59,10 @@ def test_every_other_language_points_to_211() -> None:
     assert catalogue.elsewhere("en") is None
     assert catalogue.elsewhere("xx") is None
     assert catalogue.elsewhere(None) is None
+
+
+def test_normalise_keeps_the_marks_other_scripts_need() -> None:
+    assert normalise("Santé à l'hôpital") == "sante a l hopital"  # Latin accents go
+    assert normalise("मैं मरना चाहता हूँ।") == "मैं मरना चाहता हूँ"  # vowel signs stay, danda goes
+    assert normalise("أريد أن أموت") == "أريد أن أموت"
+    assert normalise("ਫੂਡ ਬੈਂਕ ਕਿੱਥੇ ਹੈ") == "ਫੂਡ ਬੈਂਕ ਕਿੱਥੇ ਹੈ"
