@@ -402,6 +402,24 @@ def _fit_calibration(
     return float(coef[0]), float(coef[1]), float(coef[2]), MEANING_WEIGHT
 
 
+def _span_rows(spans: Sequence[tuple[int, int]]) -> Ints:
+    """The rows of several spans, one span after another."""
+    return np.concatenate([np.arange(a, b) for a, b in spans]).astype(np.int64)
+
+
+def _best_in_spans(spans: Sequence[tuple[int, int]], values: Floats) -> tuple[Ints, Floats]:
+    """For values laid out span after span (see _span_rows): each span's best row and value."""
+    best_rows = np.empty(len(spans), dtype=np.int64)
+    best_values = np.empty(len(spans), dtype=np.float64)
+    offset = 0
+    for k, (a, b) in enumerate(spans):
+        chunk = values[offset : offset + b - a]
+        j = int(np.argmax(chunk))
+        best_rows[k], best_values[k] = a + j, float(chunk[j])
+        offset += b - a
+    return best_rows, best_values
+
+
 class Index:
     """All entries' question variants, learned once; `search` ranks entries for a question."""
 
@@ -569,14 +587,17 @@ class Index:
                 np.concatenate([log_prob[picked, top], other_log_prob[picked, other_top]]),
                 np.concatenate(
                     [
-                        self._held_out_similarity(sample, top),
-                        self._held_out_similarity(sample, other_top),
+                        self._held_out_best(self.rows, sample, top),
+                        self._held_out_best(self.rows, sample, other_top),
                     ]
                 ),
             ]
         )
         meaning = np.concatenate(
-            [self._held_out_meaning(sample, top), self._held_out_meaning(sample, other_top)]
+            [
+                self._held_out_best(self.meaning, sample, top),
+                self._held_out_best(self.meaning, sample, other_top),
+            ]
         )
         target = np.concatenate(
             [(top == row_class[sample]).astype(np.float64), np.zeros(len(sample))]
@@ -588,14 +609,6 @@ class Index:
             ]
         )
         return _fit_calibration(features, meaning, target, weight)
-
-    def _held_out_similarity(self, sample: Ints, classes: Ints) -> Floats:
-        """Each sampled row's best similarity in words to another row of the given class."""
-        return self._held_out_best(self.rows, sample, classes)
-
-    def _held_out_meaning(self, sample: Ints, classes: Ints) -> Floats:
-        """Each sampled row's closest meaning to another row of the given class."""
-        return self._held_out_best(self.meaning, sample, classes)
 
     def _centroids(self, row_class: Ints) -> Floats:
         """Each class's mean meaning vector, unit length (to find classes near a question)."""
@@ -634,11 +647,8 @@ class Index:
         near = np.argpartition(-centroid_sims, count - 1)[:count]
         chosen = np.union1d(classes, near)
         spans = [self.spans[int(self.class_entry[c])] for c in chosen]
-        rows = np.concatenate([np.arange(a, b) for a, b in spans])
-        sims = self.meaning[rows] @ vector
-        starts = np.cumsum([0] + [b - a for a, b in spans[:-1]])
-        best = np.maximum(np.maximum.reduceat(sims, starts).astype(np.float64), 0.0)
-        return chosen, best
+        _, best = _best_in_spans(spans, self.meaning[_span_rows(spans)] @ vector)
+        return chosen, np.maximum(best, 0.0)
 
     def search(self, text: str, limit: int = 5, ignore_unknown: bool = False) -> list[Hit]:
         """The best entries for a question, best first, one hit per entry.
@@ -703,17 +713,8 @@ class Index:
     def _closest(self, query: sparse.csr_matrix, entries: Ints) -> tuple[Ints, Floats]:
         """For each entry, its stored row most similar to the query, and that similarity."""
         spans = [self.spans[int(e)] for e in entries]
-        members = np.concatenate([np.arange(a, b) for a, b in spans])
-        sims = np.asarray((self.rows[members] @ query.T).toarray()).ravel()
-        best_rows = np.empty(len(entries), dtype=np.int64)
-        best_sims = np.empty(len(entries), dtype=np.float64)
-        offset = 0
-        for k, (a, b) in enumerate(spans):
-            chunk = sims[offset : offset + b - a]
-            j = int(np.argmax(chunk))
-            best_rows[k], best_sims[k] = a + j, float(chunk[j])
-            offset += b - a
-        return best_rows, best_sims
+        sims = np.asarray((self.rows[_span_rows(spans)] @ query.T).toarray()).ravel()
+        return _best_in_spans(spans, sims)
 
     def _hit(
         self,
