@@ -181,33 +181,28 @@ class Cards:
 
     def _footer(self, entry: Provenance, lang: str, markup: Markup) -> str:
         lines: list[str] = []
-        colon = markup.text(self.catalogue.get("label.colon", lang))
         if entry.caveat:
             lines.append(markup.text(localise(entry.caveat, lang)))
         if self.needs_confirmation(entry):
             lines.append(markup.text(self.catalogue.get("answer.confirm", lang)))
         if self.options.show_sources and entry.citation and not entry.source:
-            label = self.catalogue.get("answer.sources", lang)
-            lines.append(f"{markup.text(label)}{colon}{markup.text(entry.citation)}")
+            lines.append(
+                self._field("", "answer.sources", markup.text(entry.citation), lang, markup)
+            )
         if self.options.show_sources and entry.source:
-            label = self.catalogue.get("answer.sources", lang)
             checked = (
                 " (" + self.catalogue.get("answer.checked", lang, date=entry.last_verified) + ")"
                 if entry.last_verified
                 else ""
             )
-            lines.append(
-                f"{markup.text(label)}{colon}{markup.link(entry.source, entry.source)}"
-                f"{markup.text(checked)}"
-            )
+            source = f"{markup.link(entry.source, entry.source)}{markup.text(checked)}"
+            lines.append(self._field("", "answer.sources", source, lang, markup))
         return "\n".join(lines)
 
     def service(
         self, service: Service, lang: str, markup: Markup = PLAIN, with_description: bool = False
     ) -> str:
         """A service's contact block: name, phones, address with map link, website, hours..."""
-        label = self.catalogue.get
-        colon = markup.text(label("label.colon", lang))
         lines = [markup.bold(markup.text(localise(service.name, lang)))]
         if with_description and service.description:
             description = localise(service.description, lang)
@@ -215,12 +210,17 @@ class Cards:
         lines += self._site(service.phones, service.address, None, lang, markup)
         if service.website:
             lines.append(
-                f"🌐 {markup.text(label('contact.website', lang))}{colon}"
-                f"{markup.link(service.website, service.website)}"
+                self._field(
+                    "🌐",
+                    "contact.website",
+                    markup.link(service.website, service.website),
+                    lang,
+                    markup,
+                )
             )
         if service.email:
             lines.append(
-                f"✉️ {markup.text(label('contact.email', lang))}{colon}{markup.text(service.email)}"
+                self._field("✉️", "contact.email", markup.text(service.email), lang, markup)
             )
         lines += self._site((), None, service.hours, lang, markup)
         for site in service.locations:
@@ -231,25 +231,52 @@ class Cards:
             ]
         if service.languages:
             lines.append(
-                f"🗣 {markup.text(label('contact.languages', lang))}{colon}"
-                f"{markup.text(', '.join(service.languages))}"
+                self._field(
+                    "🗣",
+                    "contact.languages",
+                    markup.text(", ".join(service.languages)),
+                    lang,
+                    markup,
+                )
             )
         if service.municipalities:
             lines.append(
-                f"🏘 {markup.text(label('contact.areas', lang))}{colon}"
-                f"{markup.text(', '.join(service.municipalities))}"
+                self._field(
+                    "🏘",
+                    "contact.areas",
+                    markup.text(", ".join(service.municipalities)),
+                    lang,
+                    markup,
+                )
             )
         if with_description and service.eligibility:
             lines.append(
-                f"✅ {markup.text(label('contact.eligibility', lang))}{colon}"
-                f"{markup.text(localise(service.eligibility, lang))}"
+                self._field(
+                    "✅",
+                    "contact.eligibility",
+                    markup.text(localise(service.eligibility, lang)),
+                    lang,
+                    markup,
+                )
             )
         if with_description and service.cost:
             lines.append(
-                f"💲 {markup.text(label('contact.cost', lang))}{colon}"
-                f"{markup.text(localise(service.cost, lang))}"
+                self._field(
+                    "💲",
+                    "contact.cost",
+                    markup.text(localise(service.cost, lang)),
+                    lang,
+                    markup,
+                )
             )
         return "\n".join(lines)
+
+    def _field(self, emoji: str, key: str, value: str, lang: str, markup: Markup) -> str:
+        """One "📞 Phone: value" line (`value` already marked up); French puts a space
+        before the colon."""
+        name = markup.text(self.catalogue.get(key, lang))
+        colon = markup.text(self.catalogue.get("label.colon", lang))
+        return f"{emoji} {name}{colon}{value}".lstrip()
 
     def _site(
         self,
@@ -261,13 +288,12 @@ class Cards:
     ) -> list[str]:
         """The phone, address (with a map link) and hours lines of a service or one of its sites."""
         label = self.catalogue.get
-        colon = markup.text(label("label.colon", lang))
         lines = []
         for phone in phones:
             extra = f" ({localise(phone.label, lang)})" if phone.label else ""
             number = markup.link(phone.number, tel_uri(phone.number))
             lines.append(
-                f"📞 {markup.text(label('contact.phone', lang))}{colon}{number}{markup.text(extra)}"
+                self._field("📞", "contact.phone", f"{number}{markup.text(extra)}", lang, markup)
             )
         if address:
             # A terminal cannot hide a long map address behind a word, so only HTML gets it.
@@ -277,40 +303,40 @@ class Cards:
                 else ""
             )
             lines.append(
-                f"📍 {markup.text(label('contact.address', lang))}{colon}"
-                f"{markup.text(address)}{link}"
+                self._field("📍", "contact.address", f"{markup.text(address)}{link}", lang, markup)
             )
         if hours:
             lines.append(
-                f"🕒 {markup.text(label('contact.hours', lang))}{colon}"
-                f"{markup.text(localise(hours, lang))}"
+                self._field("🕒", "contact.hours", markup.text(localise(hours, lang)), lang, markup)
             )
         return lines
 
     def event(self, event: Event, lang: str, markup: Markup = PLAIN) -> str:
         """An event card: title, when, where, cost, registration."""
-        label = self.catalogue.get
-        colon = markup.text(label("label.colon", lang))
         lines = [markup.bold(markup.text(localise(event.title, lang)))]
         when = localise(event.schedule, lang) if event.schedule else self.when(event)
-        lines.append(f"📅 {markup.text(label('event.when', lang))}{colon}{markup.text(when)}")
+        lines.append(self._field("📅", "event.when", markup.text(when), lang, markup))
         place = ", ".join(p for p in (event.location, event.municipality) if p)
         if place:
-            lines.append(f"📍 {markup.text(label('event.where', lang))}{colon}{markup.text(place)}")
+            lines.append(self._field("📍", "event.where", markup.text(place), lang, markup))
         if event.cost:
             lines.append(
-                f"💲 {markup.text(label('contact.cost', lang))}{colon}"
-                f"{markup.text(localise(event.cost, lang))}"
+                self._field(
+                    "💲", "contact.cost", markup.text(localise(event.cost, lang)), lang, markup
+                )
             )
         if event.organiser and event.organiser in self.knowledge.services:
             organiser = localise(self.knowledge.services[event.organiser].name, lang)
-            lines.append(
-                f"👥 {markup.text(label('event.organiser', lang))}{colon}{markup.text(organiser)}"
-            )
+            lines.append(self._field("👥", "event.organiser", markup.text(organiser), lang, markup))
         if event.registration_url:
             lines.append(
-                f"📝 {markup.text(label('event.register', lang))}{colon}"
-                f"{markup.link(event.registration_url, event.registration_url)}"
+                self._field(
+                    "📝",
+                    "event.register",
+                    markup.link(event.registration_url, event.registration_url),
+                    lang,
+                    markup,
+                )
             )
         if event.description:
             description = localise(event.description, lang)
