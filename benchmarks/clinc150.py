@@ -27,9 +27,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import scoring
-from bot.loader import load_directory
-from bot.matcher import Matcher, MatchSettings
+from bot.knowledge.loader import load_directory
+from bot.matching import engine as scoring
+from bot.matching.matcher import Matcher, MatchSettings
 
 PUBLISHED = [  # Larson et al. 2019, "Full" setting: in-scope accuracy / out-of-scope recall
     ("FastText", "89.0 / 9.7", "88.6 / 28.3"),

@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import scoring
-from bot.loader import load_directory
-from bot.matcher import Match, Matcher, MatchSettings, Outcome
+from bot.knowledge.loader import load_directory
+from bot.matching import engine as scoring
+from bot.matching.matcher import Match, Matcher, MatchSettings, Outcome
 
 QUESTIONS = ROOT / "tests" / "data" / "questions.jsonl"
 

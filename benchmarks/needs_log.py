@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot import insights
-from bot.storage import LoggedQuestion, Storage
+from bot.insights import overview as insights
+from bot.storage.database import LoggedQuestion, Storage
 
 # Needs newcomers really voice that a starter knowledge base will not cover.
 NEEDS = [

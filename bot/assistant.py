@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from bot.insights import referrals_for
-from bot.knowledge import KnowledgeBase
-from bot.matcher import Match, Matcher, MatchSettings, Outcome
-from bot.messages import Catalogue
+from bot.insights.overview import referrals_for
+from bot.knowledge.model import KnowledgeBase
+from bot.matching.matcher import Match, Matcher, MatchSettings, Outcome
+from bot.matching.text import script_language
 from bot.privacy import redact
-from bot.reply import PLAIN, CardOptions, Cards, Markup
-from bot.storage import LoggedQuestion, Storage
-from bot.text import script_language
+from bot.replies.cards import PLAIN, CardOptions, Cards, Markup
+from bot.replies.messages import Catalogue
+from bot.storage.database import LoggedQuestion, Storage
 
 # Logged text is cut here: enough to understand a need, not a whole pasted document.
 MAX_LOGGED_CHARS = 500

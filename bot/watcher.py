@@ -14,8 +14,8 @@ from enum import Enum
 from pathlib import Path
 
 from bot.assistant import Brain
-from bot.knowledge import KnowledgeBase
-from bot.loader import Problem, load_directory
+from bot.knowledge.loader import Problem, load_directory
+from bot.knowledge.model import KnowledgeBase
 
 log = logging.getLogger(__name__)
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import freshness
-from bot.cli import main
-from bot.loader import load_knowledge
-from bot.messages import Catalogue
-from bot.reply import CardOptions, Cards
+from bot.cli.main import main
+from bot.knowledge import freshness
+from bot.knowledge.loader import load_knowledge
+from bot.replies.cards import CardOptions, Cards
+from bot.replies.messages import Catalogue
 
 MakeKb = Callable[[dict[str, str]], Path]
 KB = {

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.glossary import Glossary
-from bot.knowledge import Term
-from bot.loader import load_directory, load_knowledge
-from bot.messages import Catalogue
-from bot.reply import Cards
+from bot.knowledge.loader import load_directory, load_knowledge
+from bot.knowledge.model import Term
+from bot.replies.cards import Cards
+from bot.replies.glossary import Glossary
+from bot.replies.messages import Catalogue
 
 GLOSSARY = Glossary(
     [

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import insights
-from bot.loader import load_knowledge
+from bot.insights import overview as insights
+from bot.knowledge.loader import load_knowledge
 from bot.privacy import ChatTokens
-from bot.storage import LoggedQuestion, Storage
+from bot.storage.database import LoggedQuestion, Storage
 
 NOW = datetime.now(UTC)
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.glossary import Glossary
-from bot.knowledge import (
+from bot.knowledge.loader import LoadResult, load_directory
+from bot.knowledge.model import (
     CrisisLine,
     Event,
     Faq,
@@ -28,9 +28,9 @@ from bot.knowledge import (
     localise,
     phone_digits,
 )
-from bot.loader import LoadResult, load_directory
-from bot.text import normalise
-from bot.tripwire import Tripwire
+from bot.matching.safety import Tripwire
+from bot.matching.text import normalise
+from bot.replies.glossary import Glossary
 
 PROJECT = Path(__file__).resolve().parents[1]
 KNOWLEDGE = PROJECT / "knowledge"

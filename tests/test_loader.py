@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.knowledge import Event, Faq, check_phone, localise
-from bot.loader import KnowledgeError, load_directory, load_knowledge
-from bot.messages import Catalogue
-from bot.reply import HTML, Cards
+from bot.knowledge.loader import KnowledgeError, load_directory, load_knowledge
+from bot.knowledge.model import Event, Faq, check_phone, localise
+from bot.replies.cards import HTML, Cards
+from bot.replies.messages import Catalogue
 from tests.conftest import SITES_KB
 
 MakeKb = Callable[[dict[str, str]], Path]

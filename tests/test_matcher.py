@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import matcher as matcher_module
-from bot.loader import load_knowledge
-from bot.matcher import Candidate, Matcher, MatchSettings, Outcome
-from bot.scoring import Document, Evidence, Index
-from bot.text import prepare, sentences
+from bot.knowledge.loader import load_knowledge
+from bot.matching import matcher as matcher_module
+from bot.matching.engine import Document, Evidence, Index
+from bot.matching.matcher import Candidate, Matcher, MatchSettings, Outcome
+from bot.matching.text import prepare, sentences
 from tests.conftest import BUS_KB
 
 MakeKb = Callable[[dict[str, str]], Path]

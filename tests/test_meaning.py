@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bot import scoring
-from bot.meaning import Vectors, default_embedder
-from bot.scoring import Document, Index
-from bot.text import prepare
+from bot.matching import engine as scoring
+from bot.matching.engine import Document, Index
+from bot.matching.meaning import Vectors, default_embedder
+from bot.matching.text import prepare
 
 
 def test_the_bundled_model_loads_without_internet_and_knows_paraphrases() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.needs import Asked, Need, Signatures, assign, places_in, similar, summarise
+from bot.needs.grouping import Asked, Need, Signatures, assign, places_in, similar, summarise
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from bot.knowledge import localise
-from bot.loader import load_directory
+from bot.knowledge.loader import load_directory
+from bot.knowledge.model import localise
 
 PROJECT = Path(__file__).resolve().parent.parent
 GUIDE = PROJECT / "knowledge" / "README.md"

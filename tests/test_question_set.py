@@ -14,8 +14,8 @@ from types import ModuleType
 
 import pytest
 
-from bot.loader import load_directory
-from bot.matcher import Matcher
+from bot.knowledge.loader import load_directory
+from bot.matching.matcher import Matcher
 
 PROJECT = Path(__file__).resolve().parent.parent
 QUESTIONS = PROJECT / "tests" / "data" / "questions.jsonl"

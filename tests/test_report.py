@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import insights, report
-from bot.loader import load_knowledge
-from bot.storage import LoggedQuestion, Storage
+from bot.insights import overview as insights
+from bot.insights import report
+from bot.knowledge.loader import load_knowledge
+from bot.storage.database import LoggedQuestion, Storage
 
 PROJECT = Path(__file__).resolve().parent.parent
 ARTIFACTS = PROJECT / "test-artifacts"

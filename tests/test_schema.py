@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 import yaml
 
-from bot.cli import main
-from bot.schema import json_schema
+from bot.cli.main import main
+from bot.knowledge.schema import json_schema
 
 PROJECT = Path(__file__).resolve().parent.parent
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot import scoring
-from bot.scoring import Document, Index
-from bot.text import Synonyms, prepare
+from bot.matching import engine as scoring
+from bot.matching.engine import Document, Index
+from bot.matching.text import Synonyms, prepare
 
 DOCS = [
     Document(

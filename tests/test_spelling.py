@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import partial
 
-from bot.scoring import Document, Index
-from bot.spelling import Speller
-from bot.text import Synonyms, prepare
+from bot.matching.engine import Document, Index
+from bot.matching.spelling import Speller
+from bot.matching.text import Synonyms, prepare
 
 VOCABULARY = (
     "health card application family doctor registration daughter interview emergency "

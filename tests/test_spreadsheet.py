@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import spreadsheet
-from bot.cli import main
-from bot.knowledge import KnowledgeBase
-from bot.loader import load_knowledge
+from bot.cli.main import main
+from bot.knowledge import spreadsheet
+from bot.knowledge.loader import load_knowledge
+from bot.knowledge.model import KnowledgeBase
 from tests.conftest import SITES_KB
 
 PROJECT = Path(__file__).resolve().parent.parent

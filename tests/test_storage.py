@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import MIGRATIONS, LoggedQuestion, Storage, StorageError
+from bot.storage.database import MIGRATIONS, LoggedQuestion, Storage, StorageError
 
 
 def question(text: str = "where can I buy a cricket bat", **kw: object) -> LoggedQuestion:
@@ -121,7 +121,7 @@ async def test_locked_database_spools_and_replays(
 ) -> None:
     path = tmp_path / "bot.sqlite3"
     storage = await Storage.open(path)
-    monkeypatch.setattr("bot.storage.BUSY_TIMEOUT_MS", 50)
+    monkeypatch.setattr("bot.storage.database.BUSY_TIMEOUT_MS", 50)
     await storage._db.execute("PRAGMA busy_timeout = 50")
     blocker = sqlite3.connect(path, timeout=0.05)
     blocker.execute("BEGIN EXCLUSIVE")
@@ -152,7 +152,7 @@ async def test_migration_is_all_or_nothing(tmp_path: Path, monkeypatch: pytest.M
     storage = await Storage.open(path)
     await storage.close()
     broken = (*MIGRATIONS, "CREATE TABLE extra (x INTEGER); CREATE TABLE broken (;")
-    monkeypatch.setattr("bot.storage.MIGRATIONS", broken)
+    monkeypatch.setattr("bot.storage.database.MIGRATIONS", broken)
     with pytest.raises(StorageError):
         await Storage.open(path)
     with sqlite3.connect(path) as raw:

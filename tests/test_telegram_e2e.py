@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from bot import insights
 from bot.config import Settings
-from bot.loader import load_knowledge
+from bot.insights import overview as insights
+from bot.knowledge.loader import load_knowledge
 from bot.telegram import app as telegram_app
 from bot.telegram import handlers
 from tests.conftest import BUS_KB, SMALL_KB, write_kb

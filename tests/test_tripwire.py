@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.loader import load_knowledge
-from bot.tripwire import Tripwire
+from bot.knowledge.loader import load_knowledge
+from bot.matching.safety import Tripwire
 
 
 @pytest.fixture

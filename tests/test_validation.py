@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import validation
-from bot.cli import main
-from bot.loader import load_knowledge
+from bot.cli.main import main
+from bot.knowledge import validation
+from bot.knowledge.loader import load_knowledge
 
 MakeKb = Callable[[dict[str, str]], Path]
 

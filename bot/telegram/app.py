@@ -21,11 +21,11 @@ from telegram.ext import (
 
 from bot.assistant import Assistant, Brain
 from bot.config import Settings
-from bot.messages import Catalogue
-from bot.session import build_brain, make_chat_tokens, make_hasher, open_storage
+from bot.replies.messages import Catalogue
 from bot.telegram import handlers
 from bot.telegram.flood import FloodGuard
 from bot.watcher import KnowledgeWatcher
+from bot.wiring import build_brain, make_chat_tokens, make_hasher, open_storage
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ async def _post_init(app: BotApp) -> None:
     catalogue: Catalogue = app.bot_data["catalogue"]
     brain: Brain | None = app.bot_data.get("brain")
     if brain is None:
-        from bot.cli import load_brain  # noqa: PLC0415 - the CLI owns settings -> Brain
+        from bot.cli.main import load_brain  # noqa: PLC0415 - the CLI owns settings -> Brain
 
         brain = load_brain(settings, catalogue)
     storage = await open_storage(settings)

@@ -16,19 +16,19 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, ContextTypes
 
-from bot import insights
 from bot.assistant import Assistant
 from bot.config import Settings
-from bot.knowledge import MUNICIPALITIES, Event, localise
-from bot.matcher import Outcome
-from bot.messages import Catalogue
+from bot.insights import overview as insights
+from bot.knowledge.model import MUNICIPALITIES, Event, localise
+from bot.matching.matcher import Outcome
+from bot.matching.text import guess_language
 from bot.privacy import ChatTokens, UserHasher
-from bot.reply import HTML
-from bot.storage import Storage, StorageError
+from bot.replies.cards import HTML
+from bot.replies.messages import Catalogue
+from bot.storage.database import Storage, StorageError
 from bot.telegram.flood import FloodGuard, Verdict
 from bot.telegram.keyboards import button, decode, markup, rows
 from bot.telegram.split import split_html
-from bot.text import guess_language
 from bot.watcher import Change
 
 log = logging.getLogger(__name__)

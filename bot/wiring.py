@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from bot.assistant import Brain
 from bot.config import Settings
-from bot.knowledge import KnowledgeBase
-from bot.matcher import MatchSettings
-from bot.messages import Catalogue
+from bot.knowledge.model import KnowledgeBase
+from bot.matching.matcher import MatchSettings
 from bot.privacy import ChatTokens, UserHasher, load_or_create_secret
-from bot.reply import CardOptions
-from bot.storage import Storage
+from bot.replies.cards import CardOptions
+from bot.replies.messages import Catalogue
+from bot.storage.database import Storage
 
 
 async def open_storage(settings: Settings) -> Storage:

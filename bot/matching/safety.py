@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import OSA
 
-from bot.knowledge import CrisisLine, all_texts
-from bot.text import normalise
+from bot.knowledge.model import CrisisLine, all_texts
+from bot.matching.text import normalise
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from datetime import datetime
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.text import normalise
+from bot.matching.text import normalise
 
 # Words that say nothing about the need itself ("how can I find ... please").
 STOPWORDS = frozenset(

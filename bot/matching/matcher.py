@@ -8,8 +8,7 @@ from enum import StrEnum
 from functools import partial
 from pathlib import Path
 
-from bot import scoring
-from bot.knowledge import (
+from bot.knowledge.model import (
     DEFAULT_LANGUAGE,
     TORONTO,
     CrisisLine,
@@ -20,10 +19,11 @@ from bot.knowledge import (
     all_texts,
     localise,
 )
-from bot.meaning import default_embedder
-from bot.scoring import Document, Evidence, Hit, Index
-from bot.text import Synonyms, guess_language, prepare, sentences
-from bot.tripwire import Tripwire
+from bot.matching import engine as scoring
+from bot.matching.engine import Document, Evidence, Hit, Index
+from bot.matching.meaning import default_embedder
+from bot.matching.safety import Tripwire
+from bot.matching.text import Synonyms, guess_language, prepare, sentences
 
 # Matching looks at the start of very long messages only: a question is in the first lines.
 MAX_QUESTION_CHARS = 1000

@@ -12,14 +12,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from bot import freshness, scoring, spreadsheet, staff, validation
 from bot.assistant import Assistant, Brain
+from bot.cli import staff
 from bot.config import ConfigError, Settings, load_settings, validate
-from bot.loader import KnowledgeError, LoadResult, load_directory
-from bot.matcher import Match
-from bot.messages import Catalogue
-from bot.storage import StorageError
-from bot.text import normalise
+from bot.knowledge import freshness, spreadsheet, validation
+from bot.knowledge.loader import KnowledgeError, LoadResult, load_directory
+from bot.matching import engine as scoring
+from bot.matching.matcher import Match
+from bot.matching.text import normalise
+from bot.replies.messages import Catalogue
+from bot.storage.database import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +140,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def load_brain(settings: Settings, catalogue: Catalogue) -> Brain:
     """Load and index the configured knowledge base; KnowledgeError lists every problem."""
-    from bot.session import build_brain  # noqa: PLC0415 - storage libraries only when needed
+    from bot.wiring import build_brain  # noqa: PLC0415 - storage libraries only when needed
 
     result = load_directory(settings.kb_dir)
     if result.knowledge is None:
@@ -180,7 +182,7 @@ async def _ask(
     stdin: TextIO,
     stdout: TextIO,
 ) -> int:
-    from bot.session import open_storage  # noqa: PLC0415 - storage only when --log
+    from bot.wiring import open_storage  # noqa: PLC0415 - storage only when --log
 
     storage = await open_storage(settings) if args.log else None
     assistant = Assistant(brain, catalogue, storage)
@@ -298,7 +300,7 @@ def validation_json(result: LoadResult) -> dict[str, Any]:
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """A conversation in the terminal."""
-    from bot.console import run_chat  # noqa: PLC0415 - keeps `validate` fast to start
+    from bot.cli.chat import run_chat  # noqa: PLC0415 - keeps `validate` fast to start
 
     catalogue = Catalogue.load()
     brain = load_brain(settings, catalogue)
@@ -318,7 +320,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
     """Print or write the JSON Schema, for editors."""
-    from bot.schema import render  # noqa: PLC0415 - only this command needs it
+    from bot.knowledge.schema import render  # noqa: PLC0415 - only this command needs it
 
     if args.out is None:
         sys.stdout.write(render())

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.needs import Asked, Need
+from bot.needs.grouping import Asked, Need
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import Any, Literal, cast
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from bot.knowledge import (
+from bot.knowledge.model import (
     TORONTO,
     CrisisLine,
     Event,

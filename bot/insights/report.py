@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 
-from bot.insights import Overview
-from bot.needs import NeedSummary
+from bot.insights.overview import Overview
+from bot.needs.grouping import NeedSummary
 
 STATUS_LABELS = {
     "new": "New",

@@ -9,9 +9,9 @@ from typing import TextIO
 
 from bot.assistant import Assistant, Brain
 from bot.config import Settings
-from bot.matcher import Outcome
-from bot.messages import Catalogue
-from bot.session import make_hasher, open_storage
+from bot.matching.matcher import Outcome
+from bot.replies.messages import Catalogue
+from bot.wiring import make_hasher, open_storage
 
 
 async def run_chat(

@@ -40,9 +40,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from bot.meaning import Embedder
-from bot.spelling import Speller
-from bot.text import FUNCTION_WORDS, normalise
+from bot.matching.meaning import Embedder
+from bot.matching.spelling import Speller
+from bot.matching.text import FUNCTION_WORDS, normalise
 
 log = logging.getLogger(__name__)
 

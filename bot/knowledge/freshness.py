@@ -7,7 +7,7 @@ import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from bot.knowledge import CrisisLine, Event, Faq, KnowledgeBase, Service
+from bot.knowledge.model import CrisisLine, Event, Faq, KnowledgeBase, Service
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 import yaml
 
-from bot.knowledge import Faq, KnowledgeBase, Service
-from bot.needs import NeedSummary, Signatures, assign, summarise
-from bot.storage import Storage, Usage
+from bot.knowledge.model import Faq, KnowledgeBase, Service
+from bot.needs.grouping import NeedSummary, Signatures, assign, summarise
+from bot.storage.database import Storage, Usage
 
 STATUSES = ("new", "assigned", "answered", "not_in_scope")
 

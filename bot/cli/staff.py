@@ -13,14 +13,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot import insights, report
 from bot.config import Settings
-from bot.insights import InsightError, Overview
-from bot.loader import KnowledgeError, load_directory
-from bot.needs import NeedSummary
-from bot.session import open_storage
-from bot.storage import Storage
-from bot.text import Synonyms, prepare
+from bot.insights import overview as insights
+from bot.insights import report
+from bot.insights.overview import InsightError, Overview
+from bot.knowledge.loader import KnowledgeError, load_directory
+from bot.matching.text import Synonyms, prepare
+from bot.needs.grouping import NeedSummary
+from bot.storage.database import Storage
+from bot.wiring import open_storage
 
 T = TypeVar("T")
 

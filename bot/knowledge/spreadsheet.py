@@ -25,8 +25,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from bot.config import Settings
-from bot.knowledge import Event, Faq, KnowledgeBase, Phone, Provenance, Service
-from bot.loader import KnowledgeError, load_directory
+from bot.knowledge.loader import KnowledgeError, load_directory
+from bot.knowledge.model import Event, Faq, KnowledgeBase, Phone, Provenance, Service
 
 KINDS: dict[str, tuple[str, type[BaseModel]]] = {
     "services": ("services.csv", Service),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from bot.knowledge import Term, localise
+from bot.knowledge.model import Term, localise
 
 
 class Glossary:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.knowledge import CrisisLine, Event, Faq, Service, Term, Topic
+from bot.knowledge.model import CrisisLine, Event, Faq, Service, Term, Topic
 
 SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"
 

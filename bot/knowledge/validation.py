@@ -15,9 +15,9 @@ import numpy as np
 from rapidfuzz import fuzz
 from scipy import sparse
 
-from bot.knowledge import KnowledgeBase, Service, all_texts
-from bot.loader import Problem
-from bot.text import FUNCTION_WORDS, normalise
+from bot.knowledge.loader import Problem
+from bot.knowledge.model import KnowledgeBase, Service, all_texts
+from bot.matching.text import FUNCTION_WORDS, normalise
 
 # token_sort_ratio at or above this: the same question in other words' order or with a typo.
 DUPLICATE_SCORE = 92.0

@@ -10,9 +10,9 @@ from typing import Any
 
 import yaml
 
-from bot.knowledge import DEFAULT_LANGUAGE
+from bot.knowledge.model import DEFAULT_LANGUAGE
 
-LOCALES_DIR = Path(__file__).parent / "locales"
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 ELSEWHERE = Path("elsewhere") / "211.yaml"
 
 

@@ -9,8 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 from urllib.parse import quote_plus
 
-from bot.glossary import Glossary
-from bot.knowledge import (
+from bot.knowledge.model import (
     TORONTO,
     CrisisLine,
     Event,
@@ -23,8 +22,9 @@ from bot.knowledge import (
     localise,
     tel_uri,
 )
-from bot.matcher import Match, Outcome
-from bot.messages import Catalogue
+from bot.matching.matcher import Match, Outcome
+from bot.replies.glossary import Glossary
+from bot.replies.messages import Catalogue
 
 
 class Markup(Protocol):
