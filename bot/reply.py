@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 from urllib.parse import quote_plus
 
+from bot import figures
 from bot.glossary import Glossary
 from bot.knowledge import (
     TORONTO,
@@ -181,6 +182,13 @@ class Cards:
 
     def _footer(self, entry: Provenance, lang: str, markup: Markup) -> str:
         lines: list[str] = []
+        period = figures.period_key(entry)
+        if period is not None:
+            key, days = period
+            words = {name: figures.month(day, lang) for name, day in days.items()}
+            lines.append(markup.text(self.catalogue.get(key, lang, **words)))
+            if figures.expired(entry, self.today):
+                lines.append(markup.text(self.catalogue.get("figures.expired", lang)))
         if entry.caveat:
             lines.append(markup.text(localise(entry.caveat, lang)))
         if self.needs_confirmation(entry):
