@@ -84,3 +84,19 @@ def test_money_is_found_in_both_languages() -> None:
         assert figures.has_money(text), text
     for text in ("call 905-666-6238", "Grade 9", "ages 4-5", "24 hours"):
         assert not figures.has_money(text), text
+
+
+def test_every_answer_with_an_amount_carries_its_period() -> None:
+    from bot.knowledge import all_texts
+    from tests.test_knowledge_base import KNOWLEDGE
+
+    knowledge = load_directory(KNOWLEDGE).knowledge
+    assert knowledge is not None
+    undated = [
+        faq.id
+        for faq in knowledge.faqs.values()
+        if any(figures.has_money(text) for text in all_texts(faq.answer))
+        and faq.figures_from is None
+        and faq.figures_until is None
+    ]
+    assert not undated, f"answers with an amount but no figures_from/figures_until: {undated}"

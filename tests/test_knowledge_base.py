@@ -603,4 +603,4 @@ def test_every_short_form_in_an_answer_is_explained(knowledge: KnowledgeBase) ->
                     or (meaning and meaning.casefold() in shown.casefold())
                 ):
                     unexplained.add(f"{entry.id} ({lang}): {short}")
-    assert not unexplained, sorted(unexplained)
+    assert not unexplained, "\n".join(sorted(unexplained))
