@@ -21,6 +21,7 @@ from bot.knowledge import (
     localise,
 )
 from bot.meaning import default_embedder
+from bot.places import places_of
 from bot.scoring import Document, Evidence, Hit, Index
 from bot.text import Synonyms, guess_language, prepare, sentences
 from bot.tripwire import Tripwire
@@ -89,6 +90,8 @@ class Match:
     # Ambiguous: the candidates worth offering as "did you mean" buttons. Unanswered: the
     # entries that might be related, offered beside the honest "I don't know yet".
     choices: tuple[Candidate, ...] = ()
+    # The Durham municipalities the question names: cards prefer services serving them.
+    places: tuple[str, ...] = ()
 
     @property
     def best(self) -> Candidate | None:
@@ -189,7 +192,7 @@ class Matcher:
         elif outcome is Outcome.UNANSWERED:
             floor = self.settings.related_threshold
             choices = tuple(c for c in hits if c.score >= floor)[: self.settings.max_choices]
-        return Match(outcome, lang, tuple(hits), choices=choices)
+        return Match(outcome, lang, tuple(hits), choices=choices, places=places_of(question))
 
     def _search(self, question: str, limit: int) -> list[Hit]:
         """Ranked entries for a question; a long message is also read sentence by sentence.

@@ -44,6 +44,7 @@ PLACES: dict[str, str] = {
     "bowmanville": "Clarington",
     "courtice": "Clarington",
     "newcastle": "Clarington",
+    "orono": "Clarington",
     "scugog": "Scugog",
     "port perry": "Scugog",
     "uxbridge": "Uxbridge",

@@ -17,20 +17,32 @@ _URL = re.compile(
     re.IGNORECASE,
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_MONEY = re.compile(
-    r"\$\s?(\d[\d,]*(?:\.\d+)?)|(\d[\d\s\u00a0\u202f]*(?:,\d+)?)\s?\$"
-)
+_MONEY = re.compile(r"\$\s?(\d[\d,]*(?:\.\d+)?)|(\d[\d\s\u00a0\u202f]*(?:,\d+)?)\s?\$")
 _TIME_EN = re.compile(r"\b(\d{1,2})(?::(\d\d))?\s*(a\.?m\.?|p\.?m\.?)(?![a-z])", re.IGNORECASE)
 _TIME_FR = re.compile(r"\b(\d{1,2})\s?h\s?(\d\d)?(?![a-z])")
 _CLOCK = re.compile(r"\b(\d{1,2}):(\d\d)\b")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 MONTHS = {
-    **{m: i for i, m in enumerate(
-        "january february march april may june july august september october november december"
-        .split(), 1)},
-    **{m: i for i, m in enumerate(
-        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
-        .split(), 1)},
+    **{
+        m: i
+        for i, m in enumerate(
+            (
+                "january february march april may june july august september october november "
+                "december"
+            ).split(),
+            1,
+        )
+    },
+    **{
+        m: i
+        for i, m in enumerate(
+            (
+                "janvier février mars avril mai juin juillet août septembre octobre novembre "
+                "décembre"
+            ).split(),
+            1,
+        )
+    },
 }
 # "May" is also a verb; a month is only read next to a day or a year.
 _MONTH = re.compile(
@@ -86,6 +98,7 @@ def facts(text: str) -> set[str]:
 
 def names_in(text: str, names: dict[str, Iterable[str]]) -> set[str]:
     """The organisations (by id) a text names, under any of their names."""
+
     def named(alias: str) -> bool:
         # A short form ("CES") only counts in capitals: "ces" is a French word.
         flags = 0 if alias.isupper() else re.IGNORECASE

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from bot import figures, freshness, validation
+from bot.knowledge import all_texts
 from bot.loader import load_directory, load_knowledge
 from bot.messages import Catalogue
 from bot.reply import Cards
+from tests.test_knowledge_base import KNOWLEDGE
 
 MakeKb = Callable[[dict[str, str]], Path]
 KB = {
@@ -87,9 +89,6 @@ def test_money_is_found_in_both_languages() -> None:
 
 
 def test_every_answer_with_an_amount_carries_its_period() -> None:
-    from bot.knowledge import all_texts
-    from tests.test_knowledge_base import KNOWLEDGE
-
     knowledge = load_directory(KNOWLEDGE).knowledge
     assert knowledge is not None
     undated = [
