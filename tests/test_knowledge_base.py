@@ -7,9 +7,11 @@ clone of the project).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +70,7 @@ SOURCE_EXCEPTIONS = {
     "https://gapcommittee.ca/author/gapcommittee/": "facts cite this page without https://",
     "https://distresscentredurham.com": "facts give the website as a bare domain",
     "https://whitbylibrary.ca": "facts give the website as a bare domain",
+    "https://durhamcas.ca": "facts give Children's Aid's website as the bare domain",
     "https://fiestaweek.com": "facts give the website as a bare domain",
     "https://legalaid.on.ca": "facts cite legalaid.on.ca pages without https://",
     "https://refugee.cleo.on.ca/en/getting-legal-help": "facts cite this page without https://",
@@ -603,4 +606,49 @@ def test_every_short_form_in_an_answer_is_explained(knowledge: KnowledgeBase) ->
                     or (meaning and meaning.casefold() in shown.casefold())
                 ):
                     unexplained.add(f"{entry.id} ({lang}): {short}")
-    assert not unexplained, sorted(unexplained)
+    assert not unexplained, "\n".join(sorted(unexplained))
+
+
+# --- Amounts, dates, hours and every other number trace to a facts line (benchmarks/facts.py) --
+
+
+def _fact_check() -> Any:
+    name = "benchmarks_facts"
+    if name not in sys.modules:
+        path = PROJECT / "benchmarks" / "facts.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[name])
+    return sys.modules[name]
+
+
+def test_every_amount_date_hour_and_number_is_in_the_facts(
+    knowledge: KnowledgeBase, facts: str
+) -> None:
+    claims = _fact_check().check(knowledge, facts)
+    kinds = {
+        "amount": [c for c in claims if c.claim.startswith("$")],
+        "hour": [c for c in claims if re.fullmatch(r"\d{1,2}:\d\d", c.claim)],
+        "year": [c for c in claims if re.fullmatch(r"(19|20)\d\d", c.claim)],
+    }
+    for kind, found in kinds.items():
+        assert found, f"the fact-check found no {kind}: it is not reading the answers"
+    missing = [f"{c.entry_id}: {c.claim}" for c in claims if not c.line and not c.why]
+    assert not missing, "not in durham-facts.md:\n" + "\n".join(missing)
+
+
+def test_the_fact_check_fails_on_an_invented_figure(facts: str, tmp_path: Path) -> None:
+    (tmp_path / "kb.yaml").write_text(
+        "services:\n  - {id: cra, name: CRA}\n"
+        "faqs:\n  - id: ccb\n    questions: [how much]\n"
+        "    answer: The benefit is up to $9,999 a year, 9 am to 11 pm.\n"
+        "    services: [cra]\n",
+        encoding="utf-8",
+    )
+    facts_file = tmp_path / "facts.md"
+    facts_file.write_text(facts, encoding="utf-8")
+    module = _fact_check()
+    assert module.main(["--kb", str(tmp_path), "--facts", str(facts_file)]) == 1
+    shipped = ["--kb", str(KNOWLEDGE), "--facts", str(facts_file)]
+    assert module.main(shipped) == 0

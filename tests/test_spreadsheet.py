@@ -140,7 +140,9 @@ def test_export_as_a_subprocess(tmp_path: Path, small_kb: Path) -> None:
     assert result.returncode == 0, result.stderr
     header = (tmp_path / "out" / "faqs.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert header.startswith("id,file,topic,questions,questions_en,questions_fr,keywords,answer")
-    assert header.endswith("owner,source,sources,citation,last_verified,unverified,caveat")
+    assert header.endswith(
+        "owner,source,sources,citation,last_verified,unverified,caveat,figures_from,figures_until"
+    )
 
 
 def test_round_trip_keeps_awkward_phone_labels_and_event_order(

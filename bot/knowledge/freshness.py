@@ -7,6 +7,7 @@ import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from bot.knowledge.figures import expiry_reason
 from bot.knowledge.model import CrisisLine, Event, Faq, KnowledgeBase, Service
 
 
@@ -39,6 +40,9 @@ def due(knowledge: KnowledgeBase, today: date, older_than_days: int = 365) -> li
             reasons.append(f"last verified {(today - entry.last_verified).days} days ago")
         if entry.unverified:
             reasons.append("flagged unverified")
+        figures = expiry_reason(entry, today)
+        if figures:
+            reasons.append(figures)
         if not reasons:
             continue
         location = knowledge.locations.get(entry.id)

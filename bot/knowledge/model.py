@@ -245,6 +245,18 @@ class Provenance(_Model):
     # True when the facts come from an old or secondary page: the bot then asks users to confirm.
     unverified: bool = False
     caveat: LocalText | None = None
+    # The period a money amount, income limit or fee in the entry is valid for
+    # (for example a benefit year, July 2025 to June 2026); see bot/figures.py.
+    figures_from: date | None = None
+    figures_until: date | None = None
+
+    @model_validator(mode="after")
+    def _figures_period_in_order(self) -> Provenance:
+        if self.figures_from and self.figures_until and self.figures_until < self.figures_from:
+            raise ValueError(
+                f"figures_until ({self.figures_until}) is before figures_from ({self.figures_from})"
+            )
+        return self
 
 
 class Term(_Model):

@@ -2,7 +2,8 @@
 
 - two entries with near-duplicate questions (they would fight in matching);
 - services that no FAQ links to, and topics with no entries;
-- entries not verified for over a year, summarised per owner.
+- entries not verified for over a year, summarised per owner;
+- entries whose money figures are past the period they were valid for.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 from rapidfuzz import fuzz
 from scipy import sparse
 
+from bot.knowledge.figures import expiry_reason
 from bot.knowledge.loader import Problem
 from bot.knowledge.model import KnowledgeBase, Service, all_texts
 from bot.matching.text import FUNCTION_WORDS, normalise
@@ -140,9 +142,27 @@ def stale_by_owner(knowledge: KnowledgeBase, today: date) -> dict[str, list[str]
     return dict(sorted(owners.items()))
 
 
+def expired_figures(knowledge: KnowledgeBase, today: date) -> list[Problem]:
+    """Entries whose amounts, income limits or fees are past their period."""
+    problems = []
+    for entry in [*knowledge.entries(), *knowledge.crisis]:
+        reason = expiry_reason(entry, today)
+        if reason:
+            problems.append(
+                _where(
+                    knowledge,
+                    entry.id,
+                    f"{reason}: check the current amounts, then update the text and the "
+                    "figures_from / figures_until dates (cards say they may be out of date)",
+                )
+            )
+    return problems
+
+
 def check(knowledge: KnowledgeBase, today: date) -> list[Problem]:
     """Every extra warning, sorted by file and line."""
     problems = near_duplicates(knowledge) + unlinked_services(knowledge) + empty_topics(knowledge)
+    problems += expired_figures(knowledge, today)
     for owner, ids in stale_by_owner(knowledge, today).items():
         problems.append(
             Problem(

@@ -19,6 +19,7 @@ from bot.knowledge.model import (
     all_texts,
     localise,
 )
+from bot.knowledge.places import places_of
 from bot.matching import engine as scoring
 from bot.matching.engine import Document, Evidence, Hit, Index
 from bot.matching.meaning import default_embedder
@@ -89,6 +90,8 @@ class Match:
     # Ambiguous: the candidates worth offering as "did you mean" buttons. Unanswered: the
     # entries that might be related, offered beside the honest "I don't know yet".
     choices: tuple[Candidate, ...] = ()
+    # The Durham municipalities the question names: cards prefer services serving them.
+    places: tuple[str, ...] = ()
 
     @property
     def best(self) -> Candidate | None:
@@ -189,7 +192,7 @@ class Matcher:
         elif outcome is Outcome.UNANSWERED:
             floor = self.settings.related_threshold
             choices = tuple(c for c in hits if c.score >= floor)[: self.settings.max_choices]
-        return Match(outcome, lang, tuple(hits), choices=choices)
+        return Match(outcome, lang, tuple(hits), choices=choices, places=places_of(question))
 
     def _search(self, question: str, limit: int) -> list[Hit]:
         """Ranked entries for a question; a long message is also read sentence by sentence.

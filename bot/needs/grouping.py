@@ -17,6 +17,7 @@ from datetime import datetime
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from bot.knowledge.places import PLACES, places_in
 from bot.matching.text import normalise
 
 # Words that say nothing about the need itself ("how can I find ... please").
@@ -33,25 +34,6 @@ STOPWORDS = frozenset(
     """.split()
 )
 
-# Where a question mentions a place, the need is tagged with the municipality.
-PLACES: dict[str, str] = {
-    "ajax": "Ajax",
-    "pickering": "Pickering",
-    "whitby": "Whitby",
-    "brooklin": "Whitby",
-    "oshawa": "Oshawa",
-    "clarington": "Clarington",
-    "bowmanville": "Clarington",
-    "courtice": "Clarington",
-    "newcastle": "Clarington",
-    "scugog": "Scugog",
-    "port perry": "Scugog",
-    "uxbridge": "Uxbridge",
-    "brock": "Brock",
-    "beaverton": "Brock",
-    "cannington": "Brock",
-    "sunderland": "Brock",
-}
 _PLACE_WORDS = frozenset(w for place in PLACES for w in place.split())
 _TAG = re.compile(r"\[(phone|email|number|postal code)\]")
 
@@ -87,13 +69,6 @@ class Need:
     assignee: str = ""
     entry_id: str | None = None
     members: list[Asked] = field(default_factory=list)
-
-
-def places_in(text: str) -> list[str]:
-    """The Durham municipalities a question mentions."""
-    words = f" {normalise(text)} "
-    found = {name for place, name in PLACES.items() if f" {place} " in words}
-    return sorted(found)
 
 
 def _stem(word: str) -> str:

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 from urllib.parse import quote_plus
 
+from bot.knowledge import figures, places
 from bot.knowledge.model import (
     TORONTO,
     CrisisLine,
@@ -134,7 +135,7 @@ class Cards:
         if match.outcome is Outcome.CRISIS and match.crisis is not None:
             return self.crisis(match.crisis, lang, markup)
         if match.outcome is Outcome.ANSWERED and match.entry_id:
-            return self.entry(match.entry_id, lang, markup)
+            return self.entry(match.entry_id, lang, markup, match.places)
         labels = (
             list(titles)
             if titles is not None
@@ -150,17 +151,21 @@ class Cards:
         entry = self.knowledge.entry(entry_id)
         return self.knowledge.title_of(entry, lang) if entry else entry_id
 
-    def entry(self, entry_id: str, lang: str, markup: Markup = PLAIN) -> str:
-        """The card for one FAQ, service or event."""
+    def entry(
+        self, entry_id: str, lang: str, markup: Markup = PLAIN, towns: Sequence[str] = ()
+    ) -> str:
+        """The card for one FAQ, service or event; `towns` named in the question pick the
+        linked services that serve them."""
         entry = self.knowledge.entry(entry_id)
         if entry is None:
             return self.unanswered(lang, markup)
         if isinstance(entry, Faq):
             parts = [markup.text(self.glossary.explain(localise(entry.answer, lang), lang))]
-            for service_id in entry.services:
-                service = self.knowledge.services.get(service_id)
-                if service is not None:
-                    parts.append(self.service(service, lang, markup))
+            linked = [
+                self.knowledge.services[s] for s in entry.services if s in self.knowledge.services
+            ]
+            for service in places.for_places(linked, towns):
+                parts.append(self.service(service, lang, markup))
         elif isinstance(entry, Service):
             parts = [self.service(entry, lang, markup, with_description=True)]
         else:
@@ -181,6 +186,13 @@ class Cards:
 
     def _footer(self, entry: Provenance, lang: str, markup: Markup) -> str:
         lines: list[str] = []
+        period = figures.period_key(entry)
+        if period is not None:
+            key, days = period
+            words = {name: figures.month(day, lang) for name, day in days.items()}
+            lines.append(markup.text(self.catalogue.get(key, lang, **words)))
+            if figures.expired(entry, self.today):
+                lines.append(markup.text(self.catalogue.get("figures.expired", lang)))
         if entry.caveat:
             lines.append(markup.text(localise(entry.caveat, lang)))
         if self.needs_confirmation(entry):
