@@ -15,6 +15,7 @@ and how many groups the largest true need's wordings landed in.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import resource
@@ -114,7 +115,11 @@ def clinc_sample(rows: list[dict[str, str | None]], split: str, seed: int, oos: 
     rng = random.Random(seed)
     intents = sorted({str(r["label"]) for r in rows if r["label"]})
     chosen = set(rng.sample(intents, 40))
-    out = [(str(r["text"]), str(r["label"])) for r in rows if r["split"] == split and r["label"] in chosen]
+    out = [
+        (str(r["text"]), str(r["label"]))
+        for r in rows
+        if r["split"] == split and r["label"] in chosen
+    ]
     pool = [str(r["text"]) for r in rows if r["split"] == split and r["label"] is None]
     out += [(t, f"oos-{i}") for i, t in enumerate(rng.sample(pool, oos))]
     rng.shuffle(out)
@@ -216,7 +221,7 @@ def scale(count: int, rows: list[dict[str, str | None]]) -> None:
     vectoriser = need_groups.Vectoriser(embedder)
     vectoriser.learn(texts)
     vectors = vectoriser.vectors(texts)
-    mid = time.perf_counter()
+    words = time.perf_counter() - start
     groups = need_groups.NeedGroups()
     groups.add(vectors)
     groups.merge()
@@ -230,7 +235,7 @@ def scale(count: int, rows: list[dict[str, str | None]]) -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"\nScale: {count:,} questions grouped in {total:.2f} s (words and vectors "
-        f"{mid - start + total - (time.perf_counter() - start) + 0:.2f} s included), "
+        f"{words:.2f} s of it), "
         f"{len(groups):,} needs; 1,000 more added in {added:.3f} s; centroid state "
         f"{state / 1e6:.1f} MB (needs x {need_groups.DIM} float32 x 2); "
         f"peak process memory {peak:.0f} MB."
@@ -247,13 +252,8 @@ def tune(rows: list[dict[str, str | None]]) -> None:
     for meaning in (0.5, 0.65, 0.8, 1.0):
         for join in (0.3, 0.35, 0.4):
             for merge in (0.4, 0.45, 0.5):
-                scores = []
-                for data in sets.values():
-
-                    def grouper(texts: Sequence[str]) -> list[object]:
-                        return new_grouping(texts, join=join, merge=merge, meaning=meaning)
-
-                    scores.append(measure(data, grouper))
+                grouper = functools.partial(new_grouping, join=join, merge=merge, meaning=meaning)
+                scores = [measure(data, grouper) for data in sets.values()]
                 mean_ari = np.mean([s["ari"] for s in scores])
                 worst = max(s["found"] / s["true"] for s in scores)
                 print(
@@ -278,8 +278,10 @@ def main() -> None:
         f"New grouping: join {need_groups.JOIN}, merge {need_groups.MERGE}, "
         f"meaning {need_groups.MEANING}\n"
     )
-    print("| set | grouping | ARI | NMI | B-cubed F1 | needs found / true | largest need split "
-          "into | time |")
+    print(
+        "| set | grouping | ARI | NMI | B-cubed F1 | needs found / true | largest need split "
+        "into | time |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for split in ("tune", "heldout"):
         data = labelled(split)
@@ -287,8 +289,13 @@ def main() -> None:
             print(row(f"Durham {split} ({len(data)})", which, measure(data, grouper)))
     samples = [clinc_sample(rows, "test", seed, 200) for seed in (1, 2, 3)]
     for which, grouper in (("old", old_grouping), ("new", new_grouping)):
-        print(row("CLINC150 40 intents + 200 OOS (mean of 3)", which,
-                  average([measure(s, grouper) for s in samples])))
+        print(
+            row(
+                "CLINC150 40 intents + 200 OOS (mean of 3)",
+                which,
+                average([measure(s, grouper) for s in samples]),
+            )
+        )
     if args.quick:
         return
     everything = clinc_all(rows)

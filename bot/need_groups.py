@@ -296,8 +296,7 @@ class Vectoriser:
                 or word in STOPWORDS
                 or word in PLACE_WORDS
                 or _DIGITS.match(word)
-                or "_" in word
-                and all(part in PLACE_WORDS for part in word.split("_"))
+                or ("_" in word and all(part in PLACE_WORDS for part in word.split("_")))
             ):
                 continue
             out.append(stem(word))
@@ -373,7 +372,8 @@ class Vectoriser:
             for word in words:
                 out[i] += self.weight(word) * self._word_vectors[word]
         norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return (out / np.maximum(norms, 1e-9)).astype(np.float32)
+        unit: Vectors = (out / np.maximum(norms, 1e-9)).astype(np.float32)
+        return unit
 
 
 @dataclass
