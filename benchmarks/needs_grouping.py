@@ -1,0 +1,308 @@
+"""Emerging-needs grouping: today's word-overlap grouping (bot.needs) against the centroid one
+(bot.need_groups), side by side, on labelled questions.
+
+    python benchmarks/needs_grouping.py [--quick] [--scale 100000] [--tune]
+
+Sets: tests/data/needs_labelled.jsonl (the "tune" and "heldout" halves reported apart; whole
+needs sit on one side), CLINC150 40-intent samples (40 random intents with their test
+questions plus 200 out-of-scope one-offs, seeds 1-3) and all 150 intents' test questions.
+`--tune` instead scans thresholds on the tune half and CLINC150's *validation* questions.
+Metrics are implemented here (no scikit-learn): adjusted Rand index (ARI), normalised mutual
+information (NMI, arithmetic mean, as scikit-learn's default), B-cubed F1, needs found vs true,
+and how many groups the largest true need's wordings landed in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import random
+import resource
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from scipy.special import comb
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot import need_groups, needs
+from bot.meaning import default_embedder
+
+LABELLED = ROOT / "tests" / "data" / "needs_labelled.jsonl"
+CLINC = ROOT.parent / "shared" / "benchmarks" / "clinc150.jsonl"
+if not CLINC.exists():
+    CLINC = Path("/work/shared/benchmarks/clinc150.jsonl")
+
+Labelled = list[tuple[str, str]]  # (text, true need)
+Grouper = Callable[[Sequence[str]], list[object]]
+
+
+# -- metrics -------------------------------------------------------------------------------
+def contingency(truth: Sequence[object], pred: Sequence[object]) -> np.ndarray:
+    """Counts of items per (true need, predicted need)."""
+    _, t = np.unique(np.array([str(x) for x in truth]), return_inverse=True)
+    _, p = np.unique(np.array([str(x) for x in pred]), return_inverse=True)
+    table = np.zeros((t.max() + 1, p.max() + 1))
+    np.add.at(table, (t, p), 1)
+    return table
+
+
+def ari(truth: Sequence[object], pred: Sequence[object]) -> float:
+    """Adjusted Rand index (Hubert and Arabie)."""
+    table = contingency(truth, pred)
+    pairs = comb(table, 2).sum()
+    rows, cols = comb(table.sum(1), 2).sum(), comb(table.sum(0), 2).sum()
+    expected = rows * cols / comb(table.sum(), 2)
+    top = (rows + cols) / 2
+    return 1.0 if top == expected else float((pairs - expected) / (top - expected))
+
+
+def nmi(truth: Sequence[object], pred: Sequence[object]) -> float:
+    """Normalised mutual information, arithmetic-mean normalisation."""
+    p = contingency(truth, pred)
+    p /= p.sum()
+    pt, pp = p.sum(1), p.sum(0)
+    nz = p > 0
+    mi = (p[nz] * np.log(p[nz] / np.outer(pt, pp)[nz])).sum()
+    ht, hp = -(pt * np.log(pt)).sum(), -(pp * np.log(pp)).sum()
+    return 1.0 if ht + hp == 0 else float(2 * mi / (ht + hp))
+
+
+def bcubed_f1(truth: Sequence[object], pred: Sequence[object]) -> float:
+    """B-cubed F1: per-item precision and recall of its group, averaged."""
+    table = contingency(truth, pred)
+    n = table.sum()
+    precision = ((table**2).sum(0) / table.sum(0)).sum() / n
+    recall = ((table**2).sum(1) / table.sum(1)).sum() / n
+    return float(2 * precision * recall / (precision + recall))
+
+
+def fragmentation(truth: Sequence[str], pred: Sequence[object]) -> tuple[int, int]:
+    """(size of the largest true need, the most groups one need of that size landed in)."""
+    sizes: dict[str, int] = {}
+    for t in truth:
+        sizes[t] = sizes.get(t, 0) + 1
+    top = max(sizes.values())
+    worst = max(
+        len({p for t, p in zip(truth, pred, strict=True) if t == need})
+        for need, size in sizes.items()
+        if size == top
+    )
+    return top, worst
+
+
+# -- data ----------------------------------------------------------------------------------
+def labelled(split: str) -> Labelled:
+    """One half of the project's labelled set."""
+    rows = [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines()]
+    return [(r["text"], r["need"]) for r in rows if r["split"] == split]
+
+
+def clinc_rows() -> list[dict[str, str | None]]:
+    """CLINC150, one dict per question."""
+    lines = CLINC.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def clinc_sample(rows: list[dict[str, str | None]], split: str, seed: int, oos: int) -> Labelled:
+    """40 random intents with their questions in `split`, plus `oos` out-of-scope one-offs."""
+    rng = random.Random(seed)
+    intents = sorted({str(r["label"]) for r in rows if r["label"]})
+    chosen = set(rng.sample(intents, 40))
+    out = [
+        (str(r["text"]), str(r["label"]))
+        for r in rows
+        if r["split"] == split and r["label"] in chosen
+    ]
+    pool = [str(r["text"]) for r in rows if r["split"] == split and r["label"] is None]
+    out += [(t, f"oos-{i}") for i, t in enumerate(rng.sample(pool, oos))]
+    rng.shuffle(out)
+    return out
+
+
+def clinc_all(rows: list[dict[str, str | None]]) -> Labelled:
+    """All 150 intents' test questions (4,500), no out-of-scope."""
+    return [(str(r["text"]), str(r["label"])) for r in rows if r["split"] == "test" and r["label"]]
+
+
+# -- the two groupings ---------------------------------------------------------------------
+def old_grouping(texts: Sequence[str]) -> list[object]:
+    """Today's bot.needs.assign, from scratch."""
+    now = datetime.now(UTC)
+    asked = [needs.Asked(i, t, now) for i, t in enumerate(texts)]
+    result = needs.assign(asked, [], needs.Signatures(), 1)
+    return [result.memberships.get(i, f"alone-{i}") for i in range(len(texts))]
+
+
+def new_grouping(
+    texts: Sequence[str],
+    *,
+    join: float = need_groups.JOIN,
+    merge: float = need_groups.MERGE,
+    meaning: float = need_groups.MEANING,
+) -> list[object]:
+    """bot.need_groups from scratch: learn words, vectorise, add, one merge pass."""
+    vectoriser = need_groups.Vectoriser(default_embedder(), meaning=meaning)
+    vectoriser.learn(texts)
+    groups = need_groups.NeedGroups(join=join, merge=merge)
+    placed = groups.add(vectoriser.vectors(texts)).needs
+    mapping = groups.merge()
+    return [
+        need_groups.resolve(mapping, n) if n is not None else f"alone-{i}"
+        for i, n in enumerate(placed)
+    ]
+
+
+def measure(data: Labelled, grouper: Grouper) -> dict[str, float]:
+    """Every metric of one grouping on one set."""
+    texts = [t for t, _ in data]
+    truth = [n for _, n in data]
+    start = time.perf_counter()
+    pred = grouper(texts)
+    seconds = time.perf_counter() - start
+    size, groups = fragmentation(truth, pred)
+    return {
+        "ari": ari(truth, pred),
+        "nmi": nmi(truth, pred),
+        "b3": bcubed_f1(truth, pred),
+        "found": len(set(pred)),
+        "true": len(set(truth)),
+        "largest": size,
+        "split_into": groups,
+        "seconds": seconds,
+    }
+
+
+def row(name: str, which: str, m: dict[str, float]) -> str:
+    """One line of the table."""
+    ratio = m["found"] / m["true"]
+    return (
+        f"| {name} | {which} | {m['ari']:.3f} | {m['nmi']:.3f} | {m['b3']:.3f} | "
+        f"{m['found']:.0f} / {m['true']:.0f} ({ratio:.2f}x) | "
+        f"{m['split_into']:.0f} of {m['largest']:.0f} | {m['seconds']:.2f} s |"
+    )
+
+
+def average(results: list[dict[str, float]]) -> dict[str, float]:
+    """Mean of each metric over samples."""
+    return {k: float(np.mean([r[k] for r in results])) for k in results[0]}
+
+
+def typo(text: str, rng: random.Random) -> str:
+    """Swap two neighbouring letters in one longer word, as thumbs do."""
+    words = text.split()
+    long = [i for i, w in enumerate(words) if len(w) > 4]
+    if not long:
+        return text
+    i = rng.choice(long)
+    w = words[i]
+    j = rng.randrange(1, len(w) - 2)
+    words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2 :]
+    return " ".join(words)
+
+
+def scale(count: int, rows: list[dict[str, str | None]]) -> None:
+    """Time grouping `count` questions (every CLINC150 line, then typo'd copies), then adding
+    1,000 new ones to the existing needs; peak memory of the process."""
+    rng = random.Random(5)
+    base = [str(r["text"]) for r in rows]
+    texts = list(base[:count])
+    while len(texts) < count:
+        texts.append(typo(rng.choice(base), rng))
+    extra = [typo(rng.choice(base), rng) for _ in range(1000)]
+    embedder = default_embedder()
+    start = time.perf_counter()
+    vectoriser = need_groups.Vectoriser(embedder)
+    vectoriser.learn(texts)
+    vectors = vectoriser.vectors(texts)
+    words = time.perf_counter() - start
+    groups = need_groups.NeedGroups()
+    groups.add(vectors)
+    groups.merge()
+    total = time.perf_counter() - start
+    state = len(groups) * (need_groups.DIM * 4 * 2 + 8)
+    start = time.perf_counter()
+    vectoriser.learn(extra)
+    groups.add(vectoriser.vectors(extra))
+    groups.merge()
+    added = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"\nScale: {count:,} questions grouped in {total:.2f} s (words and vectors "
+        f"{words:.2f} s of it), "
+        f"{len(groups):,} needs; 1,000 more added in {added:.3f} s; centroid state "
+        f"{state / 1e6:.1f} MB (needs x {need_groups.DIM} float32 x 2); "
+        f"peak process memory {peak:.0f} MB."
+    )
+
+
+def tune(rows: list[dict[str, str | None]]) -> None:
+    """Scan thresholds on the tune half and CLINC150 validation samples (never test)."""
+    sets = {
+        "tune": labelled("tune"),
+        "val-1": clinc_sample(rows, "val", 1, 100),
+        "val-2": clinc_sample(rows, "val", 2, 100),
+    }
+    for meaning in (0.5, 0.65, 0.8, 1.0):
+        for join in (0.3, 0.35, 0.4):
+            for merge in (0.4, 0.45, 0.5):
+                grouper = functools.partial(new_grouping, join=join, merge=merge, meaning=meaning)
+                scores = [measure(data, grouper) for data in sets.values()]
+                mean_ari = np.mean([s["ari"] for s in scores])
+                worst = max(s["found"] / s["true"] for s in scores)
+                print(
+                    f"meaning {meaning} join {join} merge {merge}: mean ARI {mean_ari:.3f}, "
+                    f"worst needs ratio {worst:.2f} | "
+                    + " ".join(f"{s['ari']:.3f}" for s in scores)
+                )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="skip the 150-intent set and scale")
+    parser.add_argument("--scale", type=int, default=100_000, help="questions for the scale line")
+    parser.add_argument("--tune", action="store_true", help="scan thresholds on tune data")
+    args = parser.parse_args()
+    rows = clinc_rows()
+    if args.tune:
+        tune(rows)
+        return
+    default_embedder()  # load once, outside the timings
+    print(
+        f"New grouping: join {need_groups.JOIN}, merge {need_groups.MERGE}, "
+        f"meaning {need_groups.MEANING}\n"
+    )
+    print(
+        "| set | grouping | ARI | NMI | B-cubed F1 | needs found / true | largest need split "
+        "into | time |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for split in ("tune", "heldout"):
+        data = labelled(split)
+        for which, grouper in (("old", old_grouping), ("new", new_grouping)):
+            print(row(f"Durham {split} ({len(data)})", which, measure(data, grouper)))
+    samples = [clinc_sample(rows, "test", seed, 200) for seed in (1, 2, 3)]
+    for which, grouper in (("old", old_grouping), ("new", new_grouping)):
+        print(
+            row(
+                "CLINC150 40 intents + 200 OOS (mean of 3)",
+                which,
+                average([measure(s, grouper) for s in samples]),
+            )
+        )
+    if args.quick:
+        return
+    everything = clinc_all(rows)
+    for which, grouper in (("old", old_grouping), ("new", new_grouping)):
+        print(row("CLINC150 all 150 intents (4,500)", which, measure(everything, grouper)))
+    scale(args.scale, rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,688 @@
+"""Group unanswered questions into needs by meaning: online, stable, linear in time and memory.
+
+Pure module (no storage, no Telegram, no SQL). A question becomes a unit vector built from its
+content words: place names, filler words and numbers are dropped, a few common French words are
+read in English, and a word outside the vocabulary is repaired to a close, commoner word seen
+before ("crikcet" -> "cricket"). Each word contributes its rarity (IDF) times a word vector that
+mixes WordLlama's meaning (so "soccer" sits near "football") with a fixed random identity (so two
+different rare words never look alike by accident).
+
+Each need keeps a running centroid, the sum of its members' vectors and their count
+(`Centroid`), which storage can save and restore. A new question joins the nearest need whose
+centroid is at least `join` similar, otherwise it starts a new need; ids never change as
+questions arrive. `NeedGroups.merge` joins needs whose centroids drifted close and keeps the
+older (lower) id, returning the mapping so storage can move members, status, note and assignee.
+Nearest needs are found with one matrix product against the centroid matrix; no question-pair
+matrix is ever built.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+from scipy.stats import poisson
+
+from bot.text import normalise
+
+Vectors = npt.NDArray[np.float32]
+WordEmbedder = Callable[[Sequence[str]], Vectors]
+
+DIM = 256
+
+# Thresholds, chosen on the "tune" half of tests/data/needs_labelled.jsonl and CLINC150's
+# validation questions (benchmarks/needs_grouping.py --tune); never on the reported sets.
+JOIN = 0.35
+MERGE = 0.45
+# Share of a word's vector that is meaning (WordLlama); the rest is the word's own identity.
+MEANING = 0.8
+# A need is near an FAQ when its centroid is this similar to one of the FAQ's questions.
+NEAR_FAQ = 0.6
+
+# Words that say nothing about the need itself ("how can I find ... please"), in English and
+# French (accents removed, as `normalise` leaves them).
+STOPWORDS = frozenset(
+    """
+    a about an and any anyone are as at be been can could do does for from get getting go
+    going have help hello hi how i im in is it its know like looking me my near need needs
+    of on or our please there thanks thank the their them this to want we what when where
+    which who whom why will with would you your find some someone something got tell us
+    buy good best place places nearby around area close closest nearest local available
+    does did doing am was were being if so that these those here then than into by also
+    just really very much many more most should shall may might must other out up over
+    anybody anywhere somewhere ok okay hey dear sir madam thx pls plz u ur r im ive id
+    town city region durham ontario canada township lake north south east west
+    le la les un une des du de d l j je est et ou pour comment quel quelle quels quelles
+    mon ma mes votre vos il elle on nous vous y a au aux en dans avec sur svp merci bonjour
+    trouver besoin puis peux cherche est-ce qu que qui ce cet cette ces se sa son ses leur
+    leurs ils elles moi toi lui suis es sommes etes sont ai as avons avez ont faire fait
+    faut peut peuvent veux voudrais aimerais savoir ici pres chez acheter quelqu quelque
+    ya t s n ne pas plus tres bien bon bonne meilleur meilleure endroit quoi ou-est salut
+    aller vais va ville region proche autour
+    """.split()
+)
+
+# Where a question names a place, the place says where, not what: it is removed before
+# comparing (otherwise "Oshawa" and "Ajax" would dominate short questions).
+PLACE_WORDS = frozenset(
+    """
+    ajax pickering whitby brooklin oshawa clarington bowmanville courtice newcastle orono
+    scugog port perry uxbridge brock beaverton cannington sunderland durham
+    """.split()
+)
+
+# Common French words read in English, so the French and English wordings of one need meet.
+# General newcomer vocabulary (days, people, places, activities, shops), not a list of needs.
+FRENCH = {
+    "cours": "class",
+    "classe": "class",
+    "classes": "class",
+    "lecon": "lesson",
+    "lecons": "lesson",
+    "ecole": "school",
+    "ecoles": "school",
+    "enfant": "kid",
+    "enfants": "kid",
+    "fille": "girl",
+    "filles": "girl",
+    "garcon": "boy",
+    "garcons": "boy",
+    "femme": "woman",
+    "femmes": "woman",
+    "homme": "man",
+    "hommes": "man",
+    "adulte": "adult",
+    "adultes": "adult",
+    "aine": "senior",
+    "aines": "senior",
+    "famille": "family",
+    "samedi": "saturday",
+    "dimanche": "sunday",
+    "vendredi": "friday",
+    "semaine": "week",
+    "soir": "evening",
+    "hiver": "winter",
+    "ete": "summer",
+    "equipe": "team",
+    "jouer": "play",
+    "jeu": "game",
+    "ligue": "league",
+    "sport": "sport",
+    "salle": "hall",
+    "magasin": "store",
+    "boutique": "shop",
+    "epicerie": "grocery",
+    "boucherie": "butcher",
+    "boucher": "butcher",
+    "viande": "meat",
+    "poulet": "chicken",
+    "nourriture": "food",
+    "manger": "eat",
+    "restaurant": "restaurant",
+    "eglise": "church",
+    "messe": "mass",
+    "priere": "prayer",
+    "prieres": "prayer",
+    "mosquee": "mosque",
+    "temple": "temple",
+    "langue": "language",
+    "anglais": "english",
+    "francais": "french",
+    "espagnol": "spanish",
+    "arabe": "arabic",
+    "professeur": "teacher",
+    "prof": "teacher",
+    "enseignant": "teacher",
+    "moniteur": "instructor",
+    "monitrice": "instructor",
+    "natation": "swimming",
+    "nager": "swim",
+    "piscine": "pool",
+    "patinage": "skating",
+    "patin": "skate",
+    "patins": "skate",
+    "velo": "bike",
+    "velos": "bike",
+    "voiture": "car",
+    "auto": "car",
+    "pneu": "tire",
+    "pneus": "tire",
+    "conduite": "driving",
+    "conduire": "drive",
+    "examen": "test",
+    "meuble": "furniture",
+    "meubles": "furniture",
+    "usage": "used",
+    "usages": "used",
+    "occasion": "used",
+    "gratuit": "free",
+    "gratuits": "free",
+    "gratuite": "free",
+    "cher": "expensive",
+    "louer": "rent",
+    "location": "rental",
+    "jardin": "garden",
+    "potager": "vegetable",
+    "legumes": "vegetable",
+    "peche": "fishing",
+    "permis": "licence",
+    "traduction": "translation",
+    "traduire": "translate",
+    "traducteur": "translator",
+    "certifiee": "certified",
+    "notaire": "notary",
+    "argent": "money",
+    "envoyer": "send",
+    "transfert": "transfer",
+    "forfait": "plan",
+    "cellulaire": "cell",
+    "telephone": "phone",
+    "carte": "card",
+    "cinema": "cinema",
+    "film": "movie",
+    "films": "movie",
+    "danse": "dance",
+    "musique": "music",
+    "coiffure": "hair",
+    "coiffeur": "hairdresser",
+    "cheveux": "hair",
+    "tresses": "braid",
+    "couturiere": "tailor",
+    "couturier": "tailor",
+    "retouches": "alteration",
+    "vetements": "clothes",
+    "veterinaire": "vet",
+    "chien": "dog",
+    "chat": "cat",
+    "demenageurs": "mover",
+    "demenagement": "moving",
+    "photo": "photo",
+    "passeport": "passport",
+    "identite": "id",
+    "communautaire": "community",
+    "echecs": "chess",
+    "travail": "work",
+    "emploi": "job",
+    "logement": "housing",
+    "medecin": "doctor",
+    "dentiste": "dentist",
+    "reparer": "repair",
+    "reparation": "repair",
+    "reception": "party",
+    "mariage": "wedding",
+    "africaine": "african",
+    "africain": "african",
+    "indien": "indian",
+    "indienne": "indian",
+    "hindou": "hindu",
+    "tamoule": "tamil",
+    "tamoul": "tamil",
+    "pendjabi": "punjabi",
+    "sikh": "sikh",
+    "coran": "quran",
+    "debutant": "beginner",
+    "debutants": "beginner",
+    "glace": "ice",
+    "obligatoire": "mandatory",
+    "obligatoires": "mandatory",
+}
+
+_TAG = re.compile(r"\[(phone|email|number|postal code)\]")
+_DIGITS = re.compile(r"^\d+$")
+
+
+def stem(word: str) -> str:
+    """A light plural stem: "clubs" -> "club", "classes" -> "class", "tennis" stays."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "xes", "zes", "ches", "shes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def _identity(word: str) -> npt.NDArray[np.float64]:
+    """A fixed random unit vector for a word (the same on every machine and run)."""
+    seed = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+    vector = np.random.default_rng(seed).standard_normal(DIM)
+    return vector / np.linalg.norm(vector)
+
+
+class Vectoriser:
+    """Turns question text into unit vectors; remembers words and how often they are used.
+
+    `embed_words` gives one meaning vector per word (WordLlama; None for words alone).
+    `vocabulary` holds known-good spellings (the knowledge base's words, for example): a word
+    in it, or seen at least `trusted` times, is never "repaired".
+    """
+
+    def __init__(
+        self,
+        embed_words: WordEmbedder | None,
+        prepare: Callable[[str], str] = normalise,
+        *,
+        vocabulary: Iterable[str] = (),
+        meaning: float = MEANING,
+        trusted: int = 3,
+    ) -> None:
+        self._embed = embed_words
+        self._prepare = prepare
+        self._vocabulary = {stem(w) for w in vocabulary}
+        self._meaning = meaning if embed_words is not None else 0.0
+        self._trusted = trusted
+        self._word_vectors: dict[str, npt.NDArray[np.float64]] = {}
+        self._repairs: dict[str, str] = {}
+        self.documents = 0
+        self.document_counts: Counter[str] = Counter()
+
+    # -- words ---------------------------------------------------------------------------
+    def raw_words(self, text: str) -> list[str]:
+        """Content words of a text before typo repair."""
+        prepared = self._prepare(_TAG.sub(" ", text))
+        out = []
+        for token in prepared.split():
+            word = FRENCH.get(token, token)
+            if (
+                len(word) < 2
+                or word in STOPWORDS
+                or word in PLACE_WORDS
+                or _DIGITS.match(word)
+                or ("_" in word and all(part in PLACE_WORDS for part in word.split("_")))
+            ):
+                continue
+            out.append(stem(word))
+        return out
+
+    def words(self, text: str) -> list[str]:
+        """Content words of a text, with typos repaired, each once, in order."""
+        seen: dict[str, None] = {}
+        for word in self.raw_words(text):
+            seen.setdefault(self._repairs.get(word, word), None)
+        return list(seen)
+
+    def _known(self, word: str) -> bool:
+        return word in self._vocabulary or self.document_counts[word] >= self._trusted
+
+    def learn(self, texts: Iterable[str]) -> None:
+        """Count the words of new questions (for rarity) and learn repairs for misspellings."""
+        batch: list[list[str]] = []
+        for text in texts:
+            words = set(self.raw_words(text))
+            batch.append(sorted(words))
+            self.document_counts.update(words)
+            self.documents += 1
+        new_words = {w for words in batch for w in words}
+        self._learn_repairs(new_words)
+
+    def _learn_repairs(self, candidates: Iterable[str]) -> None:
+        # A word outside the vocabulary, used rarely, one edit (two for 8+ letters) from a
+        # known word used at least twice as often, is read as that word.
+        by_first: dict[str, list[str]] = defaultdict(list)
+        for word, count in self.document_counts.items():
+            if len(word) >= 4 and (self._known(word) or count >= 2):
+                by_first[word[0]].append(word)
+        for word in sorted(candidates):
+            if len(word) < 4 or self._known(word):
+                self._repairs.pop(word, None)
+                continue
+            edits = 2 if len(word) >= 8 else 1
+            pool = [w for w in by_first.get(word[0], ()) if w != word]
+            count = self.document_counts[word]
+            best = process.extractOne(word, pool, scorer=OSA.distance, score_cutoff=edits)
+            if best is not None:
+                target = str(best[0])
+                if self.document_counts[target] >= 2 * count or target in self._vocabulary:
+                    self._repairs[word] = self._repairs.get(target, target)
+
+    def weight(self, word: str) -> float:
+        """Rarity (smoothed IDF): a word in every question weighs little, a rare word a lot."""
+        return math.log((1 + self.documents) / (1 + self.document_counts[word])) + 1.0
+
+    # -- vectors -------------------------------------------------------------------------
+    def _vectors_of(self, words: Iterable[str]) -> None:
+        missing = sorted({w for w in words if w not in self._word_vectors})
+        if not missing:
+            return
+        if self._embed is not None and self._meaning > 0:
+            dense = np.asarray(self._embed(missing), dtype=np.float64)
+            dense /= np.maximum(np.linalg.norm(dense, axis=1, keepdims=True), 1e-9)
+        else:
+            dense = np.zeros((len(missing), DIM))
+        a = math.sqrt(self._meaning)
+        b = math.sqrt(1.0 - self._meaning)
+        for word, meaning in zip(missing, dense, strict=True):
+            vector = a * meaning[:DIM] + b * _identity(word)
+            self._word_vectors[word] = vector / np.linalg.norm(vector)
+
+    def vectors(self, texts: Sequence[str]) -> Vectors:
+        """One unit row per text (all zeros for a text with no content words)."""
+        word_lists = [self.words(t) for t in texts]
+        self._vectors_of(w for words in word_lists for w in words)
+        out = np.zeros((len(texts), DIM), dtype=np.float64)
+        for i, words in enumerate(word_lists):
+            for word in words:
+                out[i] += self.weight(word) * self._word_vectors[word]
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        unit: Vectors = (out / np.maximum(norms, 1e-9)).astype(np.float32)
+        return unit
+
+
+@dataclass
+class Centroid:
+    """What storage keeps per need to place new questions: sum of member vectors and count."""
+
+    need_id: int
+    total: Vectors
+    count: int
+
+    @property
+    def direction(self) -> Vectors:
+        """The unit vector of the need's mean."""
+        norm = float(np.linalg.norm(self.total))
+        return (self.total / norm if norm > 0 else self.total).astype(np.float32)
+
+
+@dataclass
+class Grouping:
+    """The need each question joined (None: no content words) and the needs it created."""
+
+    needs: list[int | None]
+    created: list[int] = field(default_factory=list)
+
+
+class NeedGroups:
+    """Needs as running centroids; questions join the nearest one or start a new one."""
+
+    def __init__(
+        self,
+        centroids: Iterable[Centroid] = (),
+        *,
+        join: float = JOIN,
+        merge: float = MERGE,
+        next_id: int = 1,
+        chunk: int = 256,
+    ) -> None:
+        self.join = join
+        self.merge_at = merge
+        self._chunk = chunk
+        self._ids: list[int] = []
+        self._totals = np.zeros((0, DIM), dtype=np.float32)
+        self._counts = np.zeros(0, dtype=np.int64)
+        self._units = np.zeros((0, DIM), dtype=np.float32)
+        self._row: dict[int, int] = {}
+        self._dirty: set[int] = set()
+        self.next_id = next_id
+        restored = list(centroids)
+        if restored:
+            self._grow(len(restored))
+            for c in restored:
+                row = self._new_row(c.need_id)
+                self._totals[row] = c.total
+                self._counts[row] = c.count
+                self._units[row] = c.direction
+            self.next_id = max(next_id, max(self._ids) + 1)
+
+    # -- state ---------------------------------------------------------------------------
+    def _grow(self, extra: int) -> None:
+        need = len(self._ids) + extra
+        if need <= self._totals.shape[0]:
+            return
+        size = max(need, 2 * self._totals.shape[0], 64)
+        for name in ("_totals", "_units"):
+            old = getattr(self, name)
+            new = np.zeros((size, DIM), dtype=np.float32)
+            new[: old.shape[0]] = old
+            setattr(self, name, new)
+        counts = np.zeros(size, dtype=np.int64)
+        counts[: self._counts.shape[0]] = self._counts
+        self._counts = counts
+
+    def _new_row(self, need_id: int) -> int:
+        row = len(self._ids)
+        self._ids.append(need_id)
+        self._row[need_id] = row
+        return row
+
+    def centroids(self) -> list[Centroid]:
+        """Every need's centroid, to store."""
+        return [
+            Centroid(nid, self._totals[r].copy(), int(self._counts[r]))
+            for nid, r in self._row.items()
+        ]
+
+    def centroid(self, need_id: int) -> Centroid:
+        """One need's centroid."""
+        r = self._row[need_id]
+        return Centroid(need_id, self._totals[r].copy(), int(self._counts[r]))
+
+    def __len__(self) -> int:
+        return len(self._row)
+
+    # -- grouping ------------------------------------------------------------------------
+    def add(self, vectors: Vectors) -> Grouping:
+        """Place each question (a unit row; zero rows join nothing) in a need, in order."""
+        result = Grouping([])
+        n = vectors.shape[0]
+        for start in range(0, n, self._chunk):
+            block = vectors[start : start + self._chunk]
+            known = len(self._ids)
+            scores = block @ self._units[:known].T if known else None
+            self._grow(block.shape[0])
+            for i, vector in enumerate(block):
+                if not vector.any():
+                    result.needs.append(None)
+                    continue
+                best_row, best = -1, -1.0
+                if scores is not None:
+                    j = int(np.argmax(scores[i]))
+                    best_row, best = j, float(scores[i, j])
+                fresh = len(self._ids) - known
+                if fresh:
+                    local = self._units[known : known + fresh] @ vector
+                    j = int(np.argmax(local))
+                    if float(local[j]) > best:
+                        best_row, best = known + j, float(local[j])
+                if best >= self.join:
+                    row = best_row
+                else:
+                    row = self._new_row(self.next_id)
+                    result.created.append(self.next_id)
+                    self.next_id += 1
+                self._totals[row] += vector
+                self._counts[row] += 1
+                total = self._totals[row]
+                self._units[row] = total / max(float(np.linalg.norm(total)), 1e-9)
+                self._dirty.add(row)
+                result.needs.append(self._ids[row])
+        return result
+
+    def merge(self) -> dict[int, int]:
+        """Join needs whose centroids came within `merge`; returns {absorbed id: kept id}.
+
+        The kept id is always the older (lower) one. Only needs that changed since the last
+        pass are compared (each against all needs), so a pass costs changed x all, not all^2.
+        """
+        n = len(self._ids)
+        parent = list(range(n))
+
+        def find(r: int) -> int:
+            while parent[r] != r:
+                parent[r] = parent[parent[r]]
+                r = parent[r]
+            return r
+
+        dirty = sorted(self._dirty)
+        units = self._units[:n]
+        for start in range(0, len(dirty), self._chunk):
+            rows = dirty[start : start + self._chunk]
+            scores = units[rows] @ units.T
+            for i, r in enumerate(rows):
+                scores[i, r] = -1.0
+                for other in np.flatnonzero(scores[i] >= self.merge_at):
+                    a, b = find(r), find(int(other))
+                    if a != b:
+                        keep, drop = (a, b) if self._ids[a] < self._ids[b] else (b, a)
+                        parent[drop] = keep
+        self._dirty.clear()
+        mapping: dict[int, int] = {}
+        groups: dict[int, list[int]] = defaultdict(list)
+        for r in range(n):
+            groups[find(r)].append(r)
+        if all(len(g) == 1 for g in groups.values()):
+            return mapping
+        keep_rows = sorted(groups)
+        totals = np.stack([self._totals[groups[k]].sum(axis=0) for k in keep_rows])
+        counts = np.array([self._counts[groups[k]].sum() for k in keep_rows])
+        for k in keep_rows:
+            for r in groups[k]:
+                if r != k:
+                    mapping[self._ids[r]] = self._ids[k]
+        ids = [self._ids[k] for k in keep_rows]
+        self._ids = []
+        self._row = {}
+        self._totals = np.zeros((0, DIM), dtype=np.float32)
+        self._counts = np.zeros(0, dtype=np.int64)
+        self._units = np.zeros((0, DIM), dtype=np.float32)
+        self._grow(len(ids))
+        for nid, total, count in zip(ids, totals, counts, strict=True):
+            row = self._new_row(nid)
+            self._totals[row] = total
+            self._counts[row] = count
+            self._units[row] = total / max(float(np.linalg.norm(total)), 1e-9)
+            if nid in mapping.values():
+                self._dirty.add(row)
+        return mapping
+
+
+def resolve(mapping: Mapping[int, int], need_id: int) -> int:
+    """Follow merges to the need that holds a question now."""
+    while need_id in mapping:
+        need_id = mapping[need_id]
+    return need_id
+
+
+# -- names -------------------------------------------------------------------------------
+def label(
+    member_words: Sequence[Sequence[str]],
+    weight: Callable[[str], float],
+    *,
+    most: int = 3,
+) -> str:
+    """A short name from the need's most distinctive words, in the order people use them.
+
+    A word qualifies when at least a third of the members use it (two at least); words are
+    ranked by how many members use them times their rarity.
+    """
+    if not member_words:
+        return ""
+    used: Counter[str] = Counter()
+    position: dict[str, list[float]] = defaultdict(list)
+    for words in member_words:
+        for i, w in enumerate(dict.fromkeys(words)):
+            used[w] += 1
+            position[w].append(i / max(len(words) - 1, 1))
+    floor = max(2, math.ceil(len(member_words) / 3)) if len(member_words) > 1 else 1
+    ranked = sorted(
+        (w for w, c in used.items() if c >= floor), key=lambda w: (-used[w] * weight(w), w)
+    )
+    if not ranked:
+        ranked = sorted(used, key=lambda w: (-used[w] * weight(w), w))[:1]
+    chosen = ranked[:most]
+    top = used[chosen[0]] * weight(chosen[0])
+    chosen = [w for w in chosen if used[w] * weight(w) >= top / 3]
+    chosen.sort(key=lambda w: sum(position[w]) / len(position[w]))
+    return " ".join(chosen)
+
+
+def typical(vectors: Vectors, centroid: Vectors, texts: Sequence[str], count: int = 3) -> list[str]:
+    """The `count` distinct wordings closest to the need's centroid."""
+    order = np.argsort(-(vectors @ centroid), kind="stable")
+    out: list[str] = []
+    seen: set[str] = set()
+    for i in order:
+        key = " ".join(texts[int(i)].lower().split())
+        if key not in seen:
+            seen.add(key)
+            out.append(texts[int(i)])
+        if len(out) == count:
+            break
+    return out
+
+
+# -- near an existing answer -------------------------------------------------------------
+@dataclass(frozen=True)
+class NearAnswer:
+    """A need whose questions an existing FAQ probably answers."""
+
+    need_id: int
+    entry_id: str
+    similarity: float
+
+
+def near_answers(
+    centroids: Sequence[Centroid],
+    faq_vectors: Vectors,
+    faq_entries: Sequence[str],
+    *,
+    threshold: float = NEAR_FAQ,
+) -> list[NearAnswer]:
+    """For each need close to an FAQ question, the closest FAQ entry (one row per FAQ question;
+    `faq_entries[i]` names the entry of row i). Vectors come from the same `Vectoriser`."""
+    if not centroids or faq_vectors.shape[0] == 0:
+        return []
+    units = np.stack([c.direction for c in centroids])
+    scores = units @ faq_vectors.T
+    out = []
+    for i, c in enumerate(centroids):
+        j = int(np.argmax(scores[i]))
+        if float(scores[i, j]) >= threshold:
+            out.append(NearAnswer(c.need_id, faq_entries[j], round(float(scores[i, j]), 3)))
+    return out
+
+
+# -- trends ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Trend:
+    """This week's count against the usual rate of the previous weeks."""
+
+    this_week: int
+    expected: float
+    p_value: float
+    rising: bool
+
+
+def trend(
+    this_week: int,
+    previous_weeks: Sequence[int],
+    *,
+    alpha: float = 0.01,
+    minimum: int = 3,
+    floor_rate: float = 0.5,
+) -> Trend:
+    """Is a need growing fast? A Poisson upper-tail test of this week's askers against the mean
+    of the previous weeks (4 by default; a rate of at least `floor_rate` a week, so a need
+    that was silent does not flag on its first two askers). Rising when P(X >= this week)
+    under the usual rate is below `alpha` and at least `minimum` people asked this week."""
+    weeks = max(len(previous_weeks), 1)
+    expected = max(sum(previous_weeks) / weeks, floor_rate)
+    p_value = float(poisson.sf(this_week - 1, expected)) if this_week > 0 else 1.0
+    return Trend(this_week, expected, p_value, this_week >= minimum and p_value < alpha)
+
+
+def weekly_counts(ages_in_days: Iterable[float], weeks: int = 5) -> list[int]:
+    """Counts per week, most recent week first, from how many days ago each ask was."""
+    counts = [0] * weeks
+    for age in ages_in_days:
+        week = int(age // 7)
+        if 0 <= week < weeks:
+            counts[week] += 1
+    return counts
