@@ -1,5 +1,5 @@
 """Emerging-needs grouping: today's word-overlap grouping (bot.needs) against the centroid one
-(bot.need_groups), side by side, on labelled questions.
+(bot.needs.groups), side by side, on labelled questions.
 
     python benchmarks/needs_grouping.py [--quick] [--scale 100000] [--tune]
 
@@ -31,8 +31,9 @@ from scipy.special import comb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import need_groups, needs
-from bot.meaning import default_embedder
+from bot.matching.meaning import default_embedder
+from bot.needs import grouping as needs
+from bot.needs import groups as need_groups
 
 LABELLED = ROOT / "tests" / "data" / "needs_labelled.jsonl"
 CLINC = ROOT.parent / "shared" / "benchmarks" / "clinc150.jsonl"
@@ -147,7 +148,7 @@ def new_grouping(
     merge: float = need_groups.MERGE,
     meaning: float = need_groups.MEANING,
 ) -> list[object]:
-    """bot.need_groups from scratch: learn words, vectorise, add, one merge pass."""
+    """bot.needs.groups from scratch: learn words, vectorise, add, one merge pass."""
     vectoriser = need_groups.Vectoriser(default_embedder(), meaning=meaning)
     vectoriser.learn(texts)
     groups = need_groups.NeedGroups(join=join, merge=merge)

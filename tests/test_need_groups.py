@@ -1,4 +1,4 @@
-"""Grouping needs by meaning (bot.need_groups): floors on the held-out labelled set, stable ids,
+"""Grouping needs by meaning (bot.needs.groups): floors on the held-out labelled set, stable ids,
 merges that keep the older id, readable labels, and the trend test.
 
 Floors sit a little below what `python benchmarks/needs_grouping.py` measured when the
@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot import need_groups as ng
-from bot.meaning import default_embedder
+from bot.matching.meaning import default_embedder
+from bot.needs import groups as ng
 
 PROJECT = Path(__file__).resolve().parent.parent
 
