@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.insights import overview as insights
-from bot.storage.database import LoggedQuestion, Storage
+from bot.storage import LoggedQuestion, Storage
 
 # Needs newcomers really voice that a starter knowledge base will not cover.
 NEEDS = [
@@ -134,19 +134,19 @@ async def main(count: int, db: Path) -> None:
     try:
         started = time.perf_counter()
         questions = generate(count)
-        await storage.log_questions(questions[: int(count * 0.99)])
+        await storage.questions.log_many(questions[: int(count * 0.99)])
         print(f"wrote {int(count * 0.99):,} questions in {time.perf_counter() - started:.1f} s")
 
         started = time.perf_counter()
         grouped = await insights.refresh_needs(storage)
         first = time.perf_counter() - started
-        needs = await storage.needs.needs(with_members=False)
+        needs = await storage.needs.all(with_members=False)
         print(
             f"grouped {grouped:,} questions into {len(needs)} needs in {first:.2f} s "
             f"({first / max(grouped, 1) * 1e6:.0f} µs per question)"
         )
 
-        await storage.log_questions(questions[int(count * 0.99) :])
+        await storage.questions.log_many(questions[int(count * 0.99) :])
         started = time.perf_counter()
         added = await insights.refresh_needs(storage)
         print(

@@ -13,11 +13,12 @@ from pathlib import Path
 from bot.insights.overview import referrals_for
 from bot.knowledge.model import KnowledgeBase
 from bot.matching.matcher import Match, Matcher, MatchSettings, Outcome
-from bot.matching.text import script_language
 from bot.privacy import redact
 from bot.replies.cards import PLAIN, CardOptions, Cards, Markup
 from bot.replies.messages import Catalogue
-from bot.storage.database import LoggedQuestion, Storage
+from bot.replies.screens import Screens
+from bot.storage import LoggedQuestion, Storage
+from bot.text import script_language
 
 # Logged text is cut here: enough to understand a need, not a whole pasted document.
 MAX_LOGGED_CHARS = 500
@@ -30,6 +31,7 @@ class Brain:
     knowledge: KnowledgeBase
     matcher: Matcher
     cards: Cards
+    screens: Screens
 
     @classmethod
     def build(
@@ -42,10 +44,12 @@ class Brain:
         cache_dir: Path | None = None,
     ) -> Brain:
         """Index a knowledge base (the slow part) and prepare its cards."""
+        cards = Cards(knowledge, catalogue, options, today=today)
         return cls(
             knowledge,
             Matcher(knowledge, settings, cache_dir),
-            Cards(knowledge, catalogue, options, today=today),
+            cards,
+            Screens(knowledge, cards, catalogue),
         )
 
 
@@ -94,7 +98,7 @@ class Assistant:
         match = brain.matcher.match(text, language)
         question_id = None
         if log and self.storage is not None:
-            question_id = await self.storage.log_question(
+            question_id = await self.storage.questions.log(
                 self.to_log(match, text, channel, user_hash)
             )
             if match.outcome is Outcome.ANSWERED and match.entry_id:
@@ -109,7 +113,7 @@ class Assistant:
         """Count the partner contacts an answer gave out (partners report this to funders)."""
         if self.storage is not None:
             services = referrals_for(self.brain.knowledge, entry_id)
-            await self.storage.needs.add_referrals(question_id, entry_id, services)
+            await self.storage.usage.add_referrals(question_id, entry_id, services)
 
     @staticmethod
     def to_log(match: Match, text: str, channel: str, user_hash: str | None) -> LoggedQuestion:

@@ -1,15 +1,17 @@
-"""Opening the resources a running bot needs: the database and the user-id hasher."""
+"""The one place that builds the bot's parts from settings: knowledge base, brain, database,
+hasher. Every front end (Telegram, the terminal chat, the command line) calls these."""
 
 from __future__ import annotations
 
 from bot.assistant import Brain
 from bot.config import Settings
+from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import KnowledgeBase
 from bot.matching.matcher import MatchSettings
 from bot.privacy import ChatTokens, UserHasher, load_or_create_secret
 from bot.replies.cards import CardOptions
 from bot.replies.messages import Catalogue
-from bot.storage.database import Storage
+from bot.storage import Storage
 
 
 async def open_storage(settings: Settings) -> Storage:
@@ -48,3 +50,8 @@ def build_brain(knowledge: KnowledgeBase, settings: Settings, catalogue: Catalog
         CardOptions(stale_after_days=settings.stale_after_days),
         cache_dir=settings.model_cache,
     )
+
+
+def load_brain(settings: Settings, catalogue: Catalogue) -> Brain:
+    """Load and index the configured knowledge base; KnowledgeError lists every problem."""
+    return build_brain(load_knowledge(settings.kb_dir), settings, catalogue)

@@ -10,7 +10,7 @@ import pytest
 from bot.insights import overview as insights
 from bot.knowledge.loader import load_knowledge
 from bot.privacy import ChatTokens
-from bot.storage.database import LoggedQuestion, Storage
+from bot.storage import LoggedQuestion, Storage
 
 NOW = datetime.now(UTC)
 
@@ -34,7 +34,7 @@ async def storage(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 async def test_needs_are_grouped_counted_and_sorted(storage: Storage) -> None:
-    await storage.log_questions(
+    await storage.questions.log_many(
         [
             unanswered("is there a cricket club in Ajax", "a"),
             unanswered("cricket clubs?", "b"),
@@ -54,7 +54,7 @@ async def test_needs_are_grouped_counted_and_sorted(storage: Storage) -> None:
 
 
 async def test_triage_sticks_when_new_questions_join(storage: Storage) -> None:
-    await storage.log_questions([unanswered("cricket club", "a")])
+    await storage.questions.log_many([unanswered("cricket club", "a")])
     since, until = insights.period(None, None)
     (need,) = await insights.list_needs(storage, since, until)
     await insights.set_need(
@@ -64,7 +64,7 @@ async def test_triage_sticks_when_new_questions_join(storage: Storage) -> None:
         note="asked CDCD",
         assignee="Community Development Council Durham",
     )
-    await storage.log_questions([unanswered("any cricket clubs in whitby", "b")])
+    await storage.questions.log_many([unanswered("any cricket clubs in whitby", "b")])
     (again,) = await insights.list_needs(storage, *insights.period(None, None))
     assert again.id == need.id
     assert again.askers == 2
@@ -87,13 +87,13 @@ async def test_answering_a_need_gives_variants_and_reaches_opted_in_askers(
     storage: Storage, small_kb: Path
 ) -> None:
     knowledge = load_knowledge(small_kb)
-    first = await storage.log_question(unanswered("where do I get an ontario health card", "a"))
-    second = await storage.log_question(unanswered("ontario health card where??", "b"))
-    await storage.log_question(unanswered("ontario health card where??", "c"))
+    first = await storage.questions.log(unanswered("where do I get an ontario health card", "a"))
+    second = await storage.questions.log(unanswered("ontario health card where??", "b"))
+    await storage.questions.log(unanswered("ontario health card where??", "c"))
     tokens = ChatTokens(b"k" * 32)
     assert first is not None and second is not None
-    await storage.needs.add_follow_up(first, "a", tokens.seal(1001), "en")
-    await storage.needs.add_follow_up(second, "b", tokens.seal(1002), "fr")
+    await storage.follow_ups.add(first, "a", tokens.seal(1001), "en")
+    await storage.follow_ups.add(second, "b", tokens.seal(1002), "fr")
     (need,) = await insights.list_needs(storage, *insights.period(None, None))
 
     answered = await insights.answer_need(storage, need.id, "health-card", knowledge)
@@ -119,19 +119,19 @@ async def test_answer_with_unknown_entry(storage: Storage, small_kb: Path) -> No
 
 
 async def test_forget_removes_follow_ups(storage: Storage) -> None:
-    qid = await storage.log_question(unanswered("cricket", "a"))
+    qid = await storage.questions.log(unanswered("cricket", "a"))
     assert qid is not None
-    await storage.needs.add_follow_up(qid, "a", "token", "en")
-    erased = await storage.erase_user("a")
+    await storage.follow_ups.add(qid, "a", "token", "en")
+    erased = await storage.users.erase("a")
     assert erased.follow_ups == 1
 
 
 async def test_purge_keeps_counts_but_not_old_text(storage: Storage) -> None:
-    await storage.log_questions(
+    await storage.questions.log_many(
         [unanswered("old question", "a", days_ago=400), unanswered("new question", "b", days_ago=1)]
     )
     assert await insights.purge(storage, 365) == 1
-    texts = [q.text for q in await storage.questions()]
+    texts = [q.text for q in await storage.questions.find()]
     assert texts == [None, "new question"]
     with pytest.raises(insights.InsightError):
         await insights.purge(storage, 0)
@@ -149,11 +149,11 @@ async def test_overview_counts(storage: Storage, small_kb: Path) -> None:
         score=90,
         asked_at=NOW - timedelta(days=1),
     )
-    qid = await storage.log_question(answered)
-    await storage.log_question(unanswered("cricket club", "b", lang="fr"))
-    await storage.needs.add_referrals(qid, "health-card", [("serviceontario", "Province")])
-    await storage.record_feedback("a", "health-card", helpful=False)
-    await storage.touch_user("a", source="poster-ajax")
+    qid = await storage.questions.log(answered)
+    await storage.questions.log(unanswered("cricket club", "b", lang="fr"))
+    await storage.usage.add_referrals(qid, "health-card", [("serviceontario", "Province")])
+    await storage.feedback.record("a", "health-card", helpful=False)
+    await storage.users.touch("a", source="poster-ajax")
     view = await insights.overview(storage, *insights.period(None, None), knowledge)
     assert (view.total, view.answered, view.answer_rate) == (2, 1, 0.5)
     assert view.usage.languages == {"en": 1, "fr": 1}

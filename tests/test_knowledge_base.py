@@ -31,8 +31,8 @@ from bot.knowledge.model import (
     phone_digits,
 )
 from bot.matching.safety import Tripwire
-from bot.matching.text import normalise
 from bot.replies.glossary import Glossary
+from bot.text import normalise
 
 PROJECT = Path(__file__).resolve().parents[1]
 KNOWLEDGE = PROJECT / "knowledge"

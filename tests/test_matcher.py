@@ -12,7 +12,7 @@ from bot.knowledge.loader import load_knowledge
 from bot.matching import matcher as matcher_module
 from bot.matching.engine import Document, Evidence, Index
 from bot.matching.matcher import Candidate, Matcher, MatchSettings, Outcome
-from bot.matching.text import prepare, sentences
+from bot.text import prepare, sentences
 from tests.conftest import BUS_KB
 
 MakeKb = Callable[[dict[str, str]], Path]

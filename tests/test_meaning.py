@@ -9,7 +9,7 @@ import numpy as np
 from bot.matching import engine as scoring
 from bot.matching.engine import Document, Index
 from bot.matching.meaning import Vectors, default_embedder
-from bot.matching.text import prepare
+from bot.text import prepare
 
 
 def test_the_bundled_model_loads_without_internet_and_knows_paraphrases() -> None:

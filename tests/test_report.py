@@ -13,7 +13,7 @@ import pytest
 from bot.insights import overview as insights
 from bot.insights import report
 from bot.knowledge.loader import load_knowledge
-from bot.storage.database import LoggedQuestion, Storage
+from bot.storage import LoggedQuestion, Storage
 
 PROJECT = Path(__file__).resolve().parent.parent
 ARTIFACTS = PROJECT / "test-artifacts"
@@ -62,9 +62,9 @@ async def _filled_report(tmp_path: Path, small_kb: Path) -> str:
                     asked_at=now - timedelta(days=day),
                 )
             )
-        await storage.log_questions(rows)
-        await storage.record_feedback("a", "health-card", helpful=True)
-        await storage.needs.add_referrals(1, "health-card", [("serviceontario", "Province")])
+        await storage.questions.log_many(rows)
+        await storage.feedback.record("a", "health-card", helpful=True)
+        await storage.usage.add_referrals(1, "health-card", [("serviceontario", "Province")])
         view = await insights.overview(
             storage, now - timedelta(days=28), now + timedelta(seconds=1), load_knowledge(small_kb)
         )

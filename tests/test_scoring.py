@@ -10,7 +10,7 @@ import pytest
 
 from bot.matching import engine as scoring
 from bot.matching.engine import Document, Index
-from bot.matching.text import Synonyms, prepare
+from bot.text import Synonyms, prepare
 
 DOCS = [
     Document(

@@ -6,7 +6,7 @@ from functools import partial
 
 from bot.matching.engine import Document, Index
 from bot.matching.spelling import Speller
-from bot.matching.text import Synonyms, prepare
+from bot.text import Synonyms, prepare
 
 VOCABULARY = (
     "health card application family doctor registration daughter interview emergency "

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage.database import MIGRATIONS, LoggedQuestion, Storage, StorageError
+from bot.storage import LoggedQuestion, Storage, StorageError
+from bot.storage.schema import MIGRATIONS
 
 
 def question(text: str = "where can I buy a cricket bat", **kw: object) -> LoggedQuestion:
@@ -38,8 +39,8 @@ async def test_open_creates_migrates_and_uses_wal(tmp_path: Path) -> None:
 async def test_questions_survive_reopen(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     storage = await Storage.open(path)
-    first = await storage.log_question(question(candidates=(("a", 50.0), ("b", 40.0))))
-    await storage.log_question(
+    first = await storage.questions.log(question(candidates=(("a", 50.0), ("b", 40.0))))
+    await storage.questions.log(
         question(
             "how do I get a health card", outcome="answered", entry_id="health-card", score=88.5
         )
@@ -48,12 +49,12 @@ async def test_questions_survive_reopen(tmp_path: Path) -> None:
 
     storage = await Storage.open(path)
     try:
-        rows = await storage.questions()
+        rows = await storage.questions.find()
         assert [r.id for r in rows][0] == first
         assert rows[0].candidates == (("a", 50.0), ("b", 40.0))
         assert rows[1].entry_id == "health-card"
         assert rows[1].score == 88.5
-        unanswered = await storage.questions(outcome="unanswered")
+        unanswered = await storage.questions.find(outcome="unanswered")
         assert [r.text for r in unanswered] == ["where can I buy a cricket bat"]
     finally:
         await storage.close()
@@ -64,10 +65,10 @@ async def test_time_filters(tmp_path: Path) -> None:
     now = datetime(2026, 11, 24, 12, tzinfo=UTC)
     try:
         for days in (0, 3, 10):
-            await storage.log_question(question(f"q{days}", asked_at=now - timedelta(days=days)))
-        recent = await storage.questions(since=now - timedelta(days=5))
+            await storage.questions.log(question(f"q{days}", asked_at=now - timedelta(days=days)))
+        recent = await storage.questions.find(since=now - timedelta(days=5))
         assert [q.text for q in recent] == ["q3", "q0"]
-        older = await storage.questions(until=now - timedelta(days=5))
+        older = await storage.questions.find(until=now - timedelta(days=5))
         assert [q.text for q in older] == ["q10"]
     finally:
         await storage.close()
@@ -76,20 +77,20 @@ async def test_time_filters(tmp_path: Path) -> None:
 async def test_erase_user_removes_everything_about_them(tmp_path: Path) -> None:
     storage = await Storage.open(tmp_path / "bot.sqlite3")
     try:
-        qid = await storage.log_question(question())
-        await storage.log_question(question(user_hash="someone-else"))
-        await storage.record_feedback("u1", "health-card", helpful=True, question_id=qid)
-        await storage.set_language("u1", "fr")
-        await storage.touch_user("u1", source="poster-ajax")
-        assert await storage.get_language("u1") == "fr"
-        assert await storage.user_source("u1") == "poster-ajax"
+        qid = await storage.questions.log(question())
+        await storage.questions.log(question(user_hash="someone-else"))
+        await storage.feedback.record("u1", "health-card", helpful=True, question_id=qid)
+        await storage.users.set_language("u1", "fr")
+        await storage.users.touch("u1", source="poster-ajax")
+        assert await storage.users.language("u1") == "fr"
+        assert await storage.users.source("u1") == "poster-ajax"
 
-        erased = await storage.erase_user("u1")
+        erased = await storage.users.erase("u1")
         assert (erased.questions, erased.feedback, erased.settings) == (1, 1, 1)
-        assert await storage.count_questions("u1") == 0
-        assert await storage.count_questions() == 1
-        assert await storage.get_language("u1") is None
-        assert await storage.feedback_counts() == {}
+        assert await storage.questions.count("u1") == 0
+        assert await storage.questions.count() == 1
+        assert await storage.users.language("u1") is None
+        assert await storage.feedback.counts() == {}
     finally:
         await storage.close()
 
@@ -97,10 +98,10 @@ async def test_erase_user_removes_everything_about_them(tmp_path: Path) -> None:
 async def test_feedback_counts(tmp_path: Path) -> None:
     storage = await Storage.open(tmp_path / "bot.sqlite3")
     try:
-        await storage.record_feedback("u1", "a", helpful=True)
-        await storage.record_feedback("u2", "a", helpful=False)
-        await storage.record_feedback("u3", "a", helpful=True)
-        assert await storage.feedback_counts() == {"a": (2, 1)}
+        await storage.feedback.record("u1", "a", helpful=True)
+        await storage.feedback.record("u2", "a", helpful=False)
+        await storage.feedback.record("u3", "a", helpful=True)
+        assert await storage.feedback.counts() == {"a": (2, 1)}
     finally:
         await storage.close()
 
@@ -108,10 +109,10 @@ async def test_feedback_counts(tmp_path: Path) -> None:
 async def test_first_deep_link_source_is_kept(tmp_path: Path) -> None:
     storage = await Storage.open(tmp_path / "bot.sqlite3")
     try:
-        await storage.touch_user("u1", source="library-poster")
-        await storage.touch_user("u1", source="other")
-        await storage.touch_user("u1")
-        assert await storage.user_source("u1") == "library-poster"
+        await storage.users.touch("u1", source="library-poster")
+        await storage.users.touch("u1", source="other")
+        await storage.users.touch("u1")
+        assert await storage.users.source("u1") == "library-poster"
     finally:
         await storage.close()
 
@@ -122,20 +123,20 @@ async def test_locked_database_spools_and_replays(
     path = tmp_path / "bot.sqlite3"
     storage = await Storage.open(path)
     monkeypatch.setattr("bot.storage.database.BUSY_TIMEOUT_MS", 50)
-    await storage._db.execute("PRAGMA busy_timeout = 50")
+    await storage.db.fetch_one("PRAGMA busy_timeout = 50")
     blocker = sqlite3.connect(path, timeout=0.05)
     blocker.execute("BEGIN EXCLUSIVE")
     try:
-        assert await storage.log_question(question("asked while locked")) is None
-        assert storage.spool_path.exists()
+        assert await storage.questions.log(question("asked while locked")) is None
+        assert storage.questions.spool_path.exists()
     finally:
         blocker.rollback()
         blocker.close()
         await storage.close()
     storage = await Storage.open(path)
     try:
-        assert [q.text for q in await storage.questions()] == ["asked while locked"]
-        assert not storage.spool_path.exists()
+        assert [q.text for q in await storage.questions.find()] == ["asked while locked"]
+        assert not storage.questions.spool_path.exists()
     finally:
         await storage.close()
 

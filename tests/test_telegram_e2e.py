@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.insights import overview as insights
 from bot.knowledge.loader import load_knowledge
 from bot.telegram import app as telegram_app
-from bot.telegram import handlers
+from bot.telegram import jobs
 from tests.conftest import BUS_KB, SMALL_KB, write_kb
 from tests.fakebotapi import FakeBotApi, SentMessage
 
@@ -181,12 +181,12 @@ async def test_unanswered_is_logged_and_follow_up_reaches_the_asker(
     await bot.press(7, reply, reply.data_for("Tell me"))
     assert bot.rows("SELECT COUNT(*) FROM follow_ups") == [(1,)]
 
-    svc = bot.app.bot_data["services"]
+    svc = bot.app.bot_data.services
     since, until = insights.period(None, None)
     (need,) = await insights.list_needs(svc.storage, since, until)
     knowledge = load_knowledge(tmp_path / "kb")
     await insights.answer_need(svc.storage, need.id, "english-classes", knowledge)
-    bot.app.job_queue.run_once(handlers.deliver_follow_ups, 0)
+    bot.app.job_queue.run_once(jobs.deliver_follow_ups, 0)
     messages = await bot.server.wait_for_messages(7, 2)
     assert "Good news" in messages[-1].text
     assert "Free English classes" in messages[-1].text
@@ -357,7 +357,7 @@ async def test_errors_are_logged_with_traceback_and_the_user_is_told(
     bot: Bot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    svc = bot.app.bot_data["services"]
+    svc = bot.app.bot_data.services
 
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("database exploded at /secret/path")
@@ -494,7 +494,7 @@ async def test_live_reload_serves_valid_edits_and_refuses_broken_ones(
         "    answer: The Ajax Cricket Club welcomes newcomers.\n",
         encoding="utf-8",
     )
-    svc = bot.app.bot_data["services"]
+    svc = bot.app.bot_data.services
     await bot.server.wait_for(
         lambda: svc.assistant.brain.knowledge.faqs.get("cricket-club") is not None, timeout=15
     )

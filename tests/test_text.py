@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.matching.text import Synonyms, guess_language, normalise, prepare, script_language
 from bot.replies.messages import Catalogue
+from bot.text import Synonyms, guess_language, normalise, prepare, script_language
 
 
 def test_normalise_case_accents_punctuation_spaces() -> None:

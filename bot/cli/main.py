@@ -13,15 +13,16 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from bot.assistant import Assistant, Brain
-from bot.cli import staff
+from bot.cli import spreadsheet, staff
 from bot.config import ConfigError, Settings, load_settings, validate
-from bot.knowledge import freshness, spreadsheet, validation
-from bot.knowledge.loader import KnowledgeError, LoadResult, load_directory
+from bot.knowledge import freshness, validation
+from bot.knowledge.loader import KnowledgeError, LoadResult, load_directory, load_knowledge
+from bot.knowledge.spreadsheet import SpreadsheetError
 from bot.matching import engine as scoring
 from bot.matching.matcher import Match
-from bot.matching.text import normalise
 from bot.replies.messages import Catalogue
-from bot.storage.database import StorageError
+from bot.storage import StorageError
+from bot.text import normalise
 
 log = logging.getLogger(__name__)
 
@@ -138,16 +139,6 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def load_brain(settings: Settings, catalogue: Catalogue) -> Brain:
-    """Load and index the configured knowledge base; KnowledgeError lists every problem."""
-    from bot.wiring import build_brain  # noqa: PLC0415 - storage libraries only when needed
-
-    result = load_directory(settings.kb_dir)
-    if result.knowledge is None:
-        raise KnowledgeError(result.errors)
-    return build_brain(result.knowledge, settings, catalogue)
-
-
 def match_json(match: Match, text: str) -> dict[str, Any]:
     """The `ask --json` object for one answered question."""
     return {
@@ -169,6 +160,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError("give either a question or --jsonl, not both")
     if not args.jsonl and not args.question:
         raise UsageError('give a question, like: ask "how do I get a health card"')
+    from bot.wiring import load_brain  # noqa: PLC0415 - the matching engine only when needed
+
     catalogue = Catalogue.load()
     brain = load_brain(settings, catalogue)
     return asyncio.run(_ask(args, settings, brain, catalogue, sys.stdin, sys.stdout))
@@ -301,6 +294,7 @@ def validation_json(result: LoadResult) -> dict[str, Any]:
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """A conversation in the terminal."""
     from bot.cli.chat import run_chat  # noqa: PLC0415 - keeps `validate` fast to start
+    from bot.wiring import load_brain  # noqa: PLC0415 - the matching engine only when needed
 
     catalogue = Catalogue.load()
     brain = load_brain(settings, catalogue)
@@ -333,12 +327,9 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_freshness(args: argparse.Namespace, settings: Settings) -> int:
     """List the entries each owner should re-verify."""
-    result = load_directory(settings.kb_dir)
-    if result.knowledge is None:
-        raise KnowledgeError(result.errors)
     if args.older_than < 0:
         raise UsageError("--older-than must be 0 or more days")
-    entries = freshness.due(result.knowledge, date.today(), args.older_than)
+    entries = freshness.due(load_knowledge(settings.kb_dir), date.today(), args.older_than)
     sys.stdout.write(
         freshness.as_csv(entries) if args.format == "csv" else freshness.as_table(entries)
     )
@@ -375,7 +366,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Parse again as the chosen command, so its own options get their defaults.
             args = parser.parse_args([*(sys.argv[1:] if argv is None else argv), command])
         return COMMANDS[command](args, settings)
-    except (UsageError, staff.InsightError, spreadsheet.SpreadsheetError) as exc:
+    except (UsageError, staff.InsightError, SpreadsheetError) as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2
     except ConfigError as exc:

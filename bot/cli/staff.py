@@ -17,10 +17,10 @@ from bot.config import Settings
 from bot.insights import overview as insights
 from bot.insights import report
 from bot.insights.overview import InsightError, Overview
-from bot.knowledge.loader import KnowledgeError, load_directory
-from bot.matching.text import Synonyms, prepare
+from bot.knowledge.loader import load_directory, load_knowledge
 from bot.needs.grouping import NeedSummary
-from bot.storage.database import Storage
+from bot.storage import Storage
+from bot.text import Synonyms, prepare
 from bot.wiring import open_storage
 
 T = TypeVar("T")
@@ -117,10 +117,7 @@ def cmd_needs(args: argparse.Namespace, settings: Settings) -> int:
         print(f"need {args.id} updated")
         return 0
     if action == "answer":
-        result = load_directory(settings.kb_dir)
-        if result.knowledge is None:
-            raise KnowledgeError(result.errors)
-        knowledge = result.knowledge
+        knowledge = load_knowledge(settings.kb_dir)
         answered = asyncio.run(
             _with_storage(
                 settings, lambda s: insights.answer_need(s, args.id, args.entry, knowledge)

@@ -14,7 +14,7 @@ import yaml
 
 from bot.knowledge.model import Faq, KnowledgeBase, Service
 from bot.needs.grouping import NeedSummary, Signatures, assign, summarise
-from bot.storage.database import Storage, Usage
+from bot.storage import Storage, Usage
 
 STATUSES = ("new", "assigned", "answered", "not_in_scope")
 
@@ -29,7 +29,7 @@ async def refresh_needs(storage: Storage, prepare: Callable[[str], str] | None =
     new = await store.unassigned()
     if not new:
         return 0
-    existing = await store.needs(with_members=False)
+    existing = await store.all(with_members=False)
     result = assign(
         new, existing, Signatures(prepare) if prepare else Signatures(), await store.next_id()
     )
@@ -60,7 +60,7 @@ async def list_needs(
     """Needs with activity up to `until`, biggest in the period first."""
     await refresh_needs(storage, prepare)
     summaries = []
-    for need in await storage.needs.needs():
+    for need in await storage.needs.all():
         if status is not None and need.status != status:
             continue
         need.members = [m for m in need.members if m.asked_at < until]
@@ -127,7 +127,7 @@ async def answer_need(
     where = knowledge.locations.get(entry_id)
     header = f"# Add these to the questions of {entry_id}" + (f" ({where})" if where else "")
     body = yaml.safe_dump(variants, allow_unicode=True, default_flow_style=False, width=1000)
-    waiting = len(await storage.needs.pending_follow_ups(need_id))
+    waiting = len(await storage.follow_ups.pending(need_id))
     return Answered(summary, entry_id, f"{header}\n{body}", waiting)
 
 
@@ -146,16 +146,16 @@ async def deliver_follow_ups(
 ) -> int:
     """Message everyone waiting on a need that is now answered; each person gets one message."""
     delivered = 0
-    for need in await storage.needs.needs(with_members=False):
+    for need in await storage.needs.all(with_members=False):
         if need.status != "answered" or not need.entry_id:
             continue
-        for follow_up in await storage.needs.pending_follow_ups(need.id):
+        for follow_up in await storage.follow_ups.pending(need.id):
             chat_id = open_token(follow_up.chat_token)
             if chat_id is not None and await send(chat_id, need.entry_id, follow_up.language):
                 delivered += 1
             # Sent or undeliverable (blocked the bot, token from an old secret): never retry
             # forever, and drop the sealed chat id either way.
-            await storage.needs.follow_ups_sent(follow_up.user_hash, need.id)
+            await storage.follow_ups.mark_sent(follow_up.user_hash, need.id)
     return delivered
 
 
@@ -215,7 +215,7 @@ async def overview(
     prepare: Callable[[str], str] | None = None,
 ) -> Overview:
     """Everything the stats command, the report and /stats show."""
-    usage = await storage.needs.usage(since, until)
+    usage = await storage.usage.between(since, until)
     needs = await list_needs(storage, since, until, prepare=prepare)
     topics: dict[str, int] = {}
     if knowledge is not None:
@@ -238,4 +238,4 @@ async def purge(storage: Storage, retention_days: int, now: datetime | None = No
     if retention_days < 1:
         raise InsightError("retention must be at least one day")
     moment = (now or datetime.now(UTC)) - timedelta(days=retention_days)
-    return await storage.needs.purge_text(moment)
+    return await storage.questions.purge_text(moment)

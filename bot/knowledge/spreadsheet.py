@@ -8,14 +8,12 @@ writes only when asked. Export then import changes nothing.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import re
 import shutil
-import sys
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -24,8 +22,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from bot.config import Settings
-from bot.knowledge.loader import KnowledgeError, load_directory
+from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import Event, Faq, KnowledgeBase, Phone, Provenance, Service
 
 KINDS: dict[str, tuple[str, type[BaseModel]]] = {
@@ -327,65 +324,8 @@ def apply(knowledge: KnowledgeBase, change: Plan) -> list[Path]:
             target = copy / path.relative_to(root)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(_dump(data), encoding="utf-8")
-        result = load_directory(copy)
-        if result.knowledge is None:
-            raise KnowledgeError(result.errors)
+        load_knowledge(copy)  # raises KnowledgeError listing every problem
     for path, data in touched.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(_dump(data), encoding="utf-8")
     return sorted(touched)
-
-
-# -- commands ----------------------------------------------------------------------------------
-
-
-def configure(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Add `export` and `import` to the command line."""
-    out = sub.add_parser("export", parents=[common], help="write services, FAQs and events as CSV")
-    out.add_argument("folder", type=Path, help="where to write the CSV files")
-    out.add_argument("--format", choices=("csv",), default="csv")
-    back = sub.add_parser(
-        "import", parents=[common], help="read the CSV files back into the YAML knowledge base"
-    )
-    back.add_argument("folder", type=Path, help="the folder with the CSV files")
-    back.add_argument("--yes", action="store_true", help="write without asking")
-
-
-def _knowledge(settings: Settings) -> KnowledgeBase:
-    result = load_directory(settings.kb_dir)
-    if result.knowledge is None:
-        raise KnowledgeError(result.errors)
-    return result.knowledge
-
-
-def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    """Write the CSV files."""
-    for path in export(_knowledge(settings), args.folder):
-        print(f"wrote {path}")
-    return 0
-
-
-def cmd_import(
-    args: argparse.Namespace, settings: Settings, ask: Callable[[str], str] = input
-) -> int:
-    """Show the changes in the CSV files, then write them to YAML if confirmed."""
-    knowledge = _knowledge(settings)
-    if not args.folder.is_dir():
-        raise SpreadsheetError(f"{args.folder} is not a folder")
-    change = plan(knowledge, args.folder)
-    print(change.summary())
-    if change.empty:
-        return 0
-    if not args.yes:
-        if not sys.stdin.isatty():
-            print("nothing written: add --yes to write the changes")
-            return 1
-        if ask("Write these changes? [y/N] ").strip().lower() not in ("y", "yes"):
-            print("nothing written")
-            return 1
-    for path in apply(knowledge, change):
-        print(f"wrote {path}")
-    return 0
-
-
-COMMANDS = {"export": cmd_export, "import": cmd_import}

@@ -42,7 +42,7 @@ from scipy import sparse
 
 from bot.matching.meaning import Embedder
 from bot.matching.spelling import Speller
-from bot.matching.text import FUNCTION_WORDS, normalise
+from bot.text import FUNCTION_WORDS, normalise
 
 log = logging.getLogger(__name__)
 

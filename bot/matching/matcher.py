@@ -24,7 +24,7 @@ from bot.matching import engine as scoring
 from bot.matching.engine import Document, Evidence, Hit, Index
 from bot.matching.meaning import default_embedder
 from bot.matching.safety import Tripwire
-from bot.matching.text import Synonyms, guess_language, prepare, sentences
+from bot.text import Synonyms, guess_language, prepare, sentences
 
 # Matching looks at the start of very long messages only: a question is in the first lines.
 MAX_QUESTION_CHARS = 1000

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from rapidfuzz.distance import OSA
 
 from bot.knowledge.model import CrisisLine, all_texts
-from bot.matching.text import normalise
+from bot.text import normalise
 
 
 @dataclass(frozen=True)

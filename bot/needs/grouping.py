@@ -18,7 +18,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.knowledge.places import PLACES, places_in
-from bot.matching.text import normalise
+from bot.text import normalise
 
 # Words that say nothing about the need itself ("how can I find ... please").
 STOPWORDS = frozenset(

@@ -31,7 +31,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from scipy.stats import poisson
 
-from bot.matching.text import normalise
+from bot.text import normalise
 
 Vectors = npt.NDArray[np.float32]
 WordEmbedder = Callable[[Sequence[str]], Vectors]

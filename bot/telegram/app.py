@@ -5,16 +5,13 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import time as clock_time
-from typing import Any
+from typing import cast
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.ext import (
     AIORateLimiter,
-    Application,
     ApplicationBuilder,
-    CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
@@ -22,18 +19,17 @@ from telegram.ext import (
 from bot.assistant import Assistant, Brain
 from bot.config import Settings
 from bot.replies.messages import Catalogue
-from bot.telegram import handlers
+from bot.telegram import buttons, commands, jobs, questions, staff
+from bot.telegram.context import CONTEXT_TYPES, BotApp, BotContext, Services
 from bot.telegram.flood import FloodGuard
 from bot.watcher import KnowledgeWatcher
-from bot.wiring import build_brain, make_chat_tokens, make_hasher, open_storage
+from bot.wiring import build_brain, load_brain, make_chat_tokens, make_hasher, open_storage
 
 log = logging.getLogger(__name__)
 
 COMMANDS = ("start", "topics", "events", "language", "help", "privacy", "forget")
 FOLLOW_UP_SECONDS = 30.0
 RELOAD_SECONDS = 2.0
-
-BotApp = Application[Any, Any, Any, Any, Any, Any]
 
 
 class TokenFilter(logging.Filter):
@@ -64,11 +60,13 @@ def build_application(
     settings: Settings, brain: Brain | None = None, catalogue: Catalogue | None = None
 ) -> BotApp:
     """Build the Application; resources open in post_init and close in post_shutdown."""
-    assert settings.telegram_token, "TELEGRAM_BOT_TOKEN is not set"
+    if not settings.telegram_token:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     guard_logs(settings.telegram_token)
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_token)
+        .context_types(CONTEXT_TYPES)
         .rate_limiter(AIORateLimiter(max_retries=2))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
@@ -76,78 +74,93 @@ def build_application(
     if settings.api_base_url:
         base = settings.api_base_url.rstrip("/")
         builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
-    app = builder.build()
-    app.bot_data["settings"] = settings
-    app.bot_data["catalogue"] = catalogue or Catalogue.load()
-    app.bot_data["brain"] = brain
+    # The builder's generic types cannot follow context_types() into the job queue's type.
+    app = cast(BotApp, builder.build())
+    app.bot_data.settings = settings
+    app.bot_data.catalogue = catalogue or Catalogue.load()
+    app.bot_data.brain = brain
 
     # Order matters: commands first, staff commands before the catch-all for unknown
     # commands, then text questions, then everything else that is not text.
-    app.add_handler(CommandHandler("start", handlers.start))
-    app.add_handler(CommandHandler("help", handlers.help_command))
-    app.add_handler(CommandHandler("privacy", handlers.privacy))
-    app.add_handler(CommandHandler("topics", handlers.topics))
-    app.add_handler(CommandHandler("events", handlers.events))
-    app.add_handler(CommandHandler("language", handlers.language))
-    app.add_handler(CommandHandler("forget", handlers.forget))
-    app.add_handler(CommandHandler("needs", handlers.needs))
-    app.add_handler(CommandHandler("stats", handlers.stats))
-    app.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.question))
-    app.add_handler(CallbackQueryHandler(handlers.button_pressed))
-    app.add_handler(MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.not_text))
-    app.add_error_handler(handlers.error_handler)
+    app.add_handler(CommandHandler("start", commands.start))
+    app.add_handler(CommandHandler("help", commands.help_command))
+    app.add_handler(CommandHandler("privacy", commands.privacy))
+    app.add_handler(CommandHandler("topics", commands.topics))
+    app.add_handler(CommandHandler("events", commands.events))
+    app.add_handler(CommandHandler("language", commands.language))
+    app.add_handler(CommandHandler("forget", commands.forget))
+    app.add_handler(CommandHandler("needs", staff.needs))
+    app.add_handler(CommandHandler("stats", staff.stats))
+    app.add_handler(MessageHandler(filters.COMMAND, commands.unknown_command))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, questions.question))
+    buttons.register(app)
+    app.add_handler(MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL, questions.not_text))
+    app.add_error_handler(error_handler)
     return app
 
 
 async def _post_init(app: BotApp) -> None:
     """Open the database, load the knowledge base, register the command menu, start jobs."""
-    settings: Settings = app.bot_data["settings"]
-    catalogue: Catalogue = app.bot_data["catalogue"]
-    brain: Brain | None = app.bot_data.get("brain")
-    if brain is None:
-        from bot.cli.main import load_brain  # noqa: PLC0415 - the CLI owns settings -> Brain
-
-        brain = load_brain(settings, catalogue)
+    data = app.bot_data
+    assert data.settings is not None and data.catalogue is not None  # set by build_application
+    settings, catalogue = data.settings, data.catalogue
+    brain = data.brain or load_brain(settings, catalogue)
+    hasher, chat_tokens = make_hasher(settings), make_chat_tokens(settings)
     storage = await open_storage(settings)
-    app.bot_data["watcher"] = KnowledgeWatcher(
-        settings.kb_dir, lambda knowledge: build_brain(knowledge, settings, catalogue)
-    )
-    app.bot_data["services"] = handlers.Services(
+    data.services = Services(
         settings=settings,
         assistant=Assistant(brain, catalogue, storage),
         storage=storage,
         catalogue=catalogue,
-        hasher=make_hasher(settings),
-        chat_tokens=make_chat_tokens(settings),
+        hasher=hasher,
+        chat_tokens=chat_tokens,
         flood=FloodGuard(),
+        watcher=KnowledgeWatcher(
+            settings.kb_dir, lambda knowledge: build_brain(knowledge, settings, catalogue)
+        ),
     )
     for language in catalogue.languages:
-        commands = [BotCommand(c, catalogue.get(f"command.{c}", language)) for c in COMMANDS]
+        menu = [BotCommand(c, catalogue.get(f"command.{c}", language)) for c in COMMANDS]
         await app.bot.set_my_commands(
-            commands,
+            menu,
             scope=BotCommandScopeDefault(),
             language_code=None if language == "en" else language,
         )
     if app.job_queue is not None:
         app.job_queue.run_repeating(
-            handlers.deliver_follow_ups,
-            FOLLOW_UP_SECONDS,
-            first=FOLLOW_UP_SECONDS,
-            name="follow-ups",
+            jobs.deliver_follow_ups, FOLLOW_UP_SECONDS, first=FOLLOW_UP_SECONDS, name="follow-ups"
         )
-        app.job_queue.run_daily(handlers.purge_old_questions, clock_time(3, 30), name="retention")
+        app.job_queue.run_daily(jobs.purge_old_questions, clock_time(3, 30), name="retention")
         app.job_queue.run_repeating(
-            handlers.reload_knowledge, RELOAD_SECONDS, first=RELOAD_SECONDS, name="reload"
+            jobs.reload_knowledge, RELOAD_SECONDS, first=RELOAD_SECONDS, name="reload"
         )
     log.info("bot ready: %d entries, database %s", len(brain.knowledge), settings.db_path)
 
 
 async def _post_shutdown(app: BotApp) -> None:
     """Close the database; every question was already committed."""
-    found = app.bot_data.get("services")
-    if isinstance(found, handlers.Services):
-        await found.storage.close()
+    if app.bot_data.services is not None:
+        await app.bot_data.services.storage.close()
+
+
+async def error_handler(update: object, context: BotContext) -> None:
+    """Log the traceback, tell the user something went wrong, never show internals."""
+    log.error("an update could not be handled", exc_info=context.error)
+    catalogue = context.bot_data.catalogue
+    if not isinstance(update, Update) or catalogue is None:
+        return
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer()
+        except Exception:  # the spinner must stop, but answering may fail too
+            log.debug("could not answer the callback query", exc_info=True)
+    if update.effective_message is not None:
+        try:
+            user = update.effective_user
+            lang = catalogue.resolve(user.language_code if user else None)
+            await update.effective_message.reply_text(catalogue.get("error.generic", lang))
+        except Exception:  # the error reply itself must never raise
+            log.warning("could not tell the user about the error", exc_info=True)
 
 
 async def start_polling(app: BotApp, timeout: int = 10, poll_interval: float = 0.0) -> None:
@@ -196,4 +209,4 @@ def run(settings: Settings) -> int:
     return 0
 
 
-__all__ = ["ContextTypes", "build_application", "run", "start_polling", "stop"]
+__all__ = ["build_application", "run", "start_polling", "stop"]

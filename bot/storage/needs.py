@@ -1,0 +1,130 @@
+"""Emerging needs: groups of unanswered questions with their triage (status, note, assignee)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import aiosqlite
+
+from bot.needs.grouping import Asked, Need
+from bot.storage.database import Database, Row
+from bot.storage.records import from_iso, iso, utc_now
+
+_MEMBERS = (
+    "SELECT n.need_id, q.id, COALESCE(q.text, ''), q.asked_at, q.user_hash, q.language"
+    " FROM need_questions n JOIN questions q ON q.id = n.question_id"
+)
+
+
+class NeedStore:
+    """Needs and which questions belong to them."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def unassigned(self) -> list[Asked]:
+        """Unanswered questions (with text) not yet in any need."""
+        rows = await self._db.fetch_all(
+            "SELECT q.id, q.text, q.asked_at, q.user_hash, q.language FROM questions q"
+            " LEFT JOIN need_questions n ON n.question_id = q.id"
+            " WHERE q.outcome = 'unanswered' AND q.text IS NOT NULL AND n.need_id IS NULL"
+            " ORDER BY q.id"
+        )
+        return [_asked(row) for row in rows]
+
+    async def all(self, with_members: bool = True) -> list[Need]:
+        """Every stored need, oldest first, with its member questions when asked."""
+        needs = {int(r["id"]): _need(r) for r in await self._db.fetch_all("SELECT * FROM needs")}
+        if with_members and needs:
+            for row in await self._db.fetch_all(_MEMBERS + " ORDER BY q.id"):
+                needs[int(row[0])].members.append(_asked(row[1:]))
+        return [needs[i] for i in sorted(needs)]
+
+    async def need(self, need_id: int) -> Need | None:
+        """One need with its members."""
+        row = await self._db.fetch_one("SELECT * FROM needs WHERE id = ?", (need_id,))
+        if row is None:
+            return None
+        need = _need(row)
+        members = await self._db.fetch_all(
+            _MEMBERS + " WHERE n.need_id = ? ORDER BY q.id", (need_id,)
+        )
+        need.members.extend(_asked(m[1:]) for m in members)
+        return need
+
+    async def next_id(self) -> int:
+        """The id the next new need gets."""
+        row = await self._db.fetch_one("SELECT COALESCE(MAX(id), 0) + 1 FROM needs")
+        return int(row[0]) if row else 1
+
+    async def save(self, memberships: dict[int, int], created: list[Need]) -> None:
+        """Store new needs and memberships in one transaction."""
+        now = iso(utc_now())
+
+        async def run(connection: aiosqlite.Connection) -> None:
+            await connection.executemany(
+                "INSERT INTO needs (id, terms, representative, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(n.id, " ".join(sorted(n.terms)), n.representative, now, now) for n in created],
+            )
+            await connection.executemany(
+                "INSERT OR REPLACE INTO need_questions (question_id, need_id) VALUES (?, ?)",
+                sorted(memberships.items()),
+            )
+
+        await self._db.transaction(run)
+
+    async def update(
+        self,
+        need_id: int,
+        *,
+        status: str | None = None,
+        note: str | None = None,
+        assignee: str | None = None,
+        entry_id: str | None = None,
+    ) -> bool:
+        """Change a need's triage fields; False when there is no such need."""
+        changes: dict[str, Any] = {
+            k: v
+            for k, v in {
+                "status": status,
+                "note": note,
+                "assignee": assignee,
+                "entry_id": entry_id,
+            }.items()
+            if v is not None
+        }
+        if not changes:
+            return await self._exists(need_id)
+        sets = ", ".join(f"{k} = ?" for k in changes)  # keys: the fixed names above
+        _, changed = await self._db.write(
+            f"UPDATE needs SET {sets}, updated_at = ? WHERE id = ?",
+            [*changes.values(), iso(utc_now()), need_id],
+        )
+        return changed > 0
+
+    async def _exists(self, need_id: int) -> bool:
+        return await self._db.fetch_one("SELECT 1 FROM needs WHERE id = ?", (need_id,)) is not None
+
+
+def _need(row: Row) -> Need:
+    return Need(
+        id=int(row["id"]),
+        terms=frozenset(str(row["terms"]).split()),
+        representative=str(row["representative"]),
+        status=str(row["status"]),
+        note=str(row["note"]),
+        assignee=str(row["assignee"]),
+        entry_id=row["entry_id"],
+    )
+
+
+def _asked(row: Sequence[Any]) -> Asked:
+    return Asked(
+        question_id=int(row[0]),
+        text=str(row[1] or ""),
+        asked_at=from_iso(row[2]),
+        user_hash=row[3],
+        language=str(row[4]),
+    )

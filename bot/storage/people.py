@@ -1,0 +1,90 @@
+"""What is kept per person (a keyed hash, never a Telegram id): settings, feedback, erasure."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from bot.storage.database import Database
+from bot.storage.records import Erased, iso, utc_now
+
+# The tables holding rows about one person, erased together by /forget.
+PERSONAL_TABLES = ("follow_ups", "questions", "feedback", "users")
+
+
+class Users:
+    """Per-user settings: chosen language, the deep link that brought them."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def touch(self, user_hash: str, source: str | None = None) -> None:
+        """Note that a user was seen; keep the first deep-link source that brought them."""
+        now = iso(utc_now())
+        await self._db.write(
+            "INSERT INTO users (user_hash, source, first_seen, last_seen) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (user_hash) DO UPDATE SET last_seen = excluded.last_seen,"
+            " source = COALESCE(users.source, excluded.source)",
+            (user_hash, source, now, now),
+        )
+
+    async def set_language(self, user_hash: str, language: str) -> None:
+        """Remember a user's chosen reply language."""
+        now = iso(utc_now())
+        await self._db.write(
+            "INSERT INTO users (user_hash, language, first_seen, last_seen) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (user_hash) DO UPDATE SET language = excluded.language,"
+            " last_seen = excluded.last_seen",
+            (user_hash, language, now, now),
+        )
+
+    async def language(self, user_hash: str) -> str | None:
+        """A user's chosen language, if they chose one."""
+        row = await self._db.fetch_one(
+            "SELECT language FROM users WHERE user_hash = ?", (user_hash,)
+        )
+        return str(row[0]) if row and row[0] else None
+
+    async def source(self, user_hash: str) -> str | None:
+        """The deep-link source that first brought a user, if any."""
+        row = await self._db.fetch_one("SELECT source FROM users WHERE user_hash = ?", (user_hash,))
+        return str(row[0]) if row and row[0] else None
+
+    async def erase(self, user_hash: str) -> Erased:
+        """Delete everything stored about one user, in one transaction."""
+
+        async def run(connection: aiosqlite.Connection) -> list[int]:
+            counts = []
+            for table in PERSONAL_TABLES:
+                cursor = await connection.execute(
+                    f"DELETE FROM {table} WHERE user_hash = ?", (user_hash,)
+                )
+                counts.append(cursor.rowcount)
+            return counts
+
+        follow_ups, questions, feedback, settings = await self._db.transaction(run)
+        return Erased(questions, feedback, settings, follow_ups)
+
+
+class Feedback:
+    """Answers to "was this helpful?"."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def record(
+        self, user_hash: str | None, entry_id: str, helpful: bool, question_id: int | None = None
+    ) -> int:
+        """Store a "was this helpful?" answer."""
+        row_id, _ = await self._db.write(
+            "INSERT INTO feedback (given_at, user_hash, question_id, entry_id, helpful)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (iso(utc_now()), user_hash, question_id, entry_id, int(helpful)),
+        )
+        return row_id
+
+    async def counts(self) -> dict[str, tuple[int, int]]:
+        """Per entry: (helpful, not helpful)."""
+        rows = await self._db.fetch_all(
+            "SELECT entry_id, SUM(helpful), SUM(1 - helpful) FROM feedback GROUP BY entry_id"
+        )
+        return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}

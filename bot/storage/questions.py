@@ -1,0 +1,167 @@
+"""The question log: every question asked, with its outcome, and a spool for locked moments."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bot.storage.database import Database, Row
+from bot.storage.records import LoggedQuestion, StorageError, from_iso, iso
+
+log = logging.getLogger(__name__)
+
+_INSERT = (
+    "INSERT INTO questions (asked_at, user_hash, channel, language, text, outcome,"
+    " entry_id, score, crisis_category, candidates) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+class QuestionLog:
+    """Logged questions. The text is already redacted (and absent for a crisis)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    @property
+    def spool_path(self) -> Path:
+        """Where questions wait when the database cannot be written, until the next start."""
+        return self._db.path.with_name(self._db.path.name + ".spool.jsonl")
+
+    async def log(self, question: LoggedQuestion) -> int | None:
+        """Store a question and commit it; if the database cannot be written, spool it.
+
+        Returns the new row id, or None when the question was spooled.
+        """
+        try:
+            row_id, _ = await self._db.write(_INSERT, _params(question))
+        except StorageError as exc:
+            log.warning("%s: question kept in %s until the next start", exc, self.spool_path)
+            self._spool(question)
+            return None
+        return row_id
+
+    async def log_many(self, questions: Sequence[LoggedQuestion]) -> None:
+        """Store many questions in one transaction (imports and benchmarks)."""
+        await self._db.write_many(_INSERT, [_params(q) for q in questions])
+
+    def _spool(self, question: LoggedQuestion) -> None:
+        record = asdict(question)
+        record["asked_at"] = iso(question.asked_at)
+        with self.spool_path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+            handle.flush()
+
+    async def replay_spool(self) -> None:
+        """Write the questions spooled while the database could not be written."""
+        if not self.spool_path.exists():
+            return
+        lines = self.spool_path.read_text(encoding="utf-8").splitlines()
+        for line in lines:
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut short by a crash: nothing more can be recovered from it
+            record["asked_at"] = from_iso(record["asked_at"])
+            record["candidates"] = tuple(tuple(c) for c in record.get("candidates", ()))
+            await self.log(LoggedQuestion(**{**record, "id": None}))
+        self.spool_path.unlink()
+        log.info("replayed %d spooled question(s)", len(lines))
+
+    async def find(
+        self,
+        *,
+        outcome: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[LoggedQuestion]:
+        """Logged questions, oldest first, optionally filtered."""
+        where: list[str] = []
+        params: list[Any] = []
+        if outcome is not None:
+            where.append("outcome = ?")
+            params.append(outcome)
+        if since is not None:
+            where.append("asked_at >= ?")
+            params.append(iso(since))
+        if until is not None:
+            where.append("asked_at < ?")
+            params.append(iso(until))
+        sql = "SELECT * FROM questions"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY asked_at, id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [_from_row(row) for row in await self._db.fetch_all(sql, params)]
+
+    async def choose_entry(self, question_id: int, entry_id: str) -> None:
+        """Record which "did you mean" choice answered an ambiguous question."""
+        await self._db.write(
+            "UPDATE questions SET entry_id = ? WHERE id = ? AND outcome = 'ambiguous'",
+            (entry_id, question_id),
+        )
+
+    async def mark_unanswered(self, question_id: int) -> None:
+        """None of the choices fitted: the question joins the unanswered (emerging needs)."""
+        await self._db.write(
+            "UPDATE questions SET outcome = 'unanswered', entry_id = NULL"
+            " WHERE id = ? AND outcome = 'ambiguous'",
+            (question_id,),
+        )
+
+    async def count(self, user_hash: str | None = None) -> int:
+        """How many questions are stored (for one user, if given)."""
+        if user_hash is None:
+            row = await self._db.fetch_one("SELECT COUNT(*) FROM questions")
+        else:
+            row = await self._db.fetch_one(
+                "SELECT COUNT(*) FROM questions WHERE user_hash = ?", (user_hash,)
+            )
+        return int(row[0]) if row else 0
+
+    async def purge_text(self, before: datetime) -> int:
+        """Blank the text of questions asked before a date, keeping the counts."""
+        _, changed = await self._db.write(
+            "UPDATE questions SET text = NULL WHERE asked_at < ? AND text IS NOT NULL",
+            (iso(before),),
+        )
+        return changed
+
+
+def _params(question: LoggedQuestion) -> tuple[Any, ...]:
+    return (
+        iso(question.asked_at),
+        question.user_hash,
+        question.channel,
+        question.language,
+        question.text,
+        question.outcome,
+        question.entry_id,
+        question.score,
+        question.crisis_category,
+        json.dumps([[e, s] for e, s in question.candidates]),
+    )
+
+
+def _from_row(row: Row) -> LoggedQuestion:
+    candidates = tuple((str(e), float(s)) for e, s in json.loads(row["candidates"] or "[]"))
+    return LoggedQuestion(
+        id=int(row["id"]),
+        asked_at=from_iso(row["asked_at"]),
+        user_hash=row["user_hash"],
+        channel=row["channel"],
+        language=row["language"],
+        text=row["text"],
+        outcome=row["outcome"],
+        entry_id=row["entry_id"],
+        score=float(row["score"]),
+        crisis_category=row["crisis_category"],
+        candidates=candidates,
+    )

@@ -1,0 +1,86 @@
+"""What the storage layer stores and returns, and its one timestamp format."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+# Every timestamp is stored as UTC text in this format: it sorts as text and reads plainly.
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def utc_now() -> datetime:
+    """The current time in UTC."""
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """A moment as stored text, in UTC."""
+    return moment.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
+
+
+def from_iso(text: str) -> datetime:
+    """Stored text back into an aware UTC moment."""
+    return datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+
+
+class StorageError(Exception):
+    """The database could not be used; the message names the cause in plain words."""
+
+
+@dataclass(frozen=True)
+class LoggedQuestion:
+    """One question as stored: never a raw user id, and no text for crisis messages."""
+
+    channel: str
+    language: str
+    outcome: str
+    text: str | None
+    user_hash: str | None = None
+    entry_id: str | None = None
+    score: float = 0.0
+    crisis_category: str | None = None
+    candidates: tuple[tuple[str, float], ...] = ()
+    asked_at: datetime = field(default_factory=utc_now)
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class Erased:
+    """How many rows /forget removed, per kind."""
+
+    questions: int
+    feedback: int
+    settings: int
+    follow_ups: int = 0
+
+    @property
+    def total(self) -> int:
+        """Everything removed."""
+        return self.questions + self.feedback + self.settings + self.follow_ups
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A user's request to be told when their unanswered question gets an answer."""
+
+    question_id: int
+    user_hash: str
+    chat_token: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Counts behind the usage overview, for one period."""
+
+    by_day: list[tuple[str, int, int]]  # day, questions, answered
+    outcomes: dict[str, int]
+    languages: dict[str, int]
+    channels: dict[str, int]
+    top_entries: list[tuple[str, int]]
+    feedback: dict[str, tuple[int, int]]  # entry -> (helpful, not helpful)
+    sources: dict[str, int]  # deep-link source -> users
+    referrals: dict[str, int]  # partner organisation -> times its contacts were given
+    crisis: dict[str, int]
+    users: int

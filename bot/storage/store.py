@@ -1,0 +1,49 @@
+"""`Storage`: the one object the rest of the bot uses, with a repository per kind of record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.storage.database import Database
+from bot.storage.follow_ups import FollowUps
+from bot.storage.needs import NeedStore
+from bot.storage.people import Feedback, Users
+from bot.storage.questions import QuestionLog
+from bot.storage.usage import UsageCounts
+
+
+class Storage:
+    """An open database and its repositories. Create with `await Storage.open(path)`."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.questions = QuestionLog(db)
+        self.users = Users(db)
+        self.feedback = Feedback(db)
+        self.needs = NeedStore(db)
+        self.follow_ups = FollowUps(db)
+        self.usage = UsageCounts(db)
+
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        return self.db.path
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Storage:
+        """Open (creating if needed) and migrate the database; replay spooled questions."""
+        storage = cls(await Database.open(path))
+        try:
+            await storage.questions.replay_spool()
+        except BaseException:
+            await storage.db.close()
+            raise
+        return storage
+
+    async def close(self) -> None:
+        """Close the database; every write was already committed."""
+        await self.db.close()
+
+    async def schema_version(self) -> int:
+        """The number of migrations applied."""
+        return await self.db.schema_version()

@@ -1,0 +1,196 @@
+"""Button presses: one handler per kind of button, routed by python-telegram-bot.
+
+`register` adds a `CallbackQueryHandler(pattern=...)` for every `Action`; a press whose data
+matches no pattern is answered by `unknown_button` so the spinner always stops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.ext import CallbackQueryHandler
+
+from bot.replies.cards import HTML
+from bot.replies.screens import Action
+from bot.storage import StorageError
+from bot.telegram.context import BotApp, BotContext
+from bot.telegram.keyboards import Callback, button, decode, for_screen, markup, pattern
+from bot.telegram.sending import answer_keyboard, edit_html, language_of, user_key
+
+Pressed = Callable[[Update, BotContext, Message, Callback, str], Awaitable[str | None]]
+
+
+def _press(handler: Pressed) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
+    """Wrap a button handler: decode the data, find the language, always answer the query."""
+
+    async def run(update: Update, context: BotContext) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        notice: str | None = None
+        try:
+            if isinstance(query.message, Message):
+                lang = await language_of(update, context)
+                notice = await handler(update, context, query.message, decode(query.data), lang)
+        finally:
+            await query.answer(notice)
+
+    run.__doc__ = handler.__doc__
+    run.__name__ = handler.__name__
+    return run
+
+
+async def topic(
+    update: Update, context: BotContext, message: Message, callback: Callback, lang: str
+) -> str | None:
+    """A topic's entries, or all topics when the topic is empty."""
+    screens = context.services.assistant.brain.screens
+    topic_id = callback.arg(0)
+    screen = (
+        screens.topic(topic_id, lang, HTML, datetime.now(UTC))
+        if topic_id
+        else screens.topics(lang, HTML)
+    )
+    await edit_html(message, screen.text, for_screen(screen))
+    return None
+
+
+async def entry(
+    update: Update, context: BotContext, message: Message, callback: Callback, lang: str
+) -> str | None:
+    """An entry chosen while browsing a topic, shown in place."""
+    svc = context.services
+    entry_id = callback.arg(0)
+    text = svc.assistant.brain.cards.entry(entry_id, lang, HTML)
+    await svc.assistant.record_referrals(None, entry_id)
+    await edit_html(message, text, answer_keyboard(svc, entry_id, None, lang))
+    return None
+
+
+async def choice(
+    update: Update, context: BotContext, message: Message, callback: Callback, lang: str
+) -> str | None:
+    """A "did you mean" choice: the entry is shown and recorded for that question."""
+    svc = context.services
+    entry_id, qid = callback.arg(0), callback.number(1)
+    await svc.storage.questions.choose_entry(qid, entry_id)
+    await svc.assistant.record_referrals(qid or None, entry_id)
+    text = svc.assistant.brain.cards.entry(entry_id, lang, HTML)
+    await edit_html(message, text, answer_keyboard(svc, entry_id, qid, lang))
+    return None
+
+
+async def none_of_these(
+    update: Update, context: BotContext, message: Message, callback: Callback, lang: str
+) -> str | None:
+    """None of the choices fits: the question is unanswered (an emerging need)."""
+    svc = context.services
+    qid = callback.number(0)
+    await svc.storage.questions.mark_unanswered(qid)
+    t = svc.catalogue.get
+    notify = markup([button(t("button.notify", lang), Action.NOTIFY, qid)]) if qid else None
+    await edit_html(message, svc.assistant.brain.cards.unanswered(lang, HTML), notify)
+    return None
+
+
+async def feedback(
+    update: Update, context: BotContext, message: Message, callback: Callback, lang: str
+) -> str | None:
+    """Was this helpful? The vote is stored and the feedback buttons removed."""
+    svc = context.services
+    helpful, qid, entry_id = callback.arg(0) == "1", callback.number(1), callback.arg(2)
+    await svc.storage.feedback.record(user_key(update, context), entry_id, helpful, qid or None)
+    prefix = f"{Action.FEEDBACK.value}:"
+    kept = [
+        r
+        for r in (message.reply_markup.inline_keyboard if message.reply_markup else ())
+        if not any(str(b.callback_data or "").startswith(prefix) for b in r)
+    ]
+    await message.edit_reply_markup(InlineKeyboardMarkup(kept) if kept else None)
+    return svc.catalogue.get("feedback.thanks", lang)
+
+
+async def notify(
+    update: Update, context: BotContext, message: Message, callback: Callback, lang: str
+) -> str | None:
+    """Tell me when you know: a follow-up is saved for this question."""
+    svc = context.services
+    chat = update.effective_chat
+    t = svc.catalogue.get
+    if chat is None:
+        return t("notify.failed", lang)
+    try:
+        await svc.storage.follow_ups.add(
+            callback.number(0), user_key(update, context), svc.chat_tokens.seal(chat.id), lang
+        )
+    except StorageError:
+        return t("notify.failed", lang)
+    await message.edit_reply_markup(None)
+    return t("notify.saved", lang)
+
+
+async def events(
+    update: Update, context: BotContext, message: Message, callback: Callback, lang: str
+) -> str | None:
+    """Upcoming events in one municipality ("" for all)."""
+    screens = context.services.assistant.brain.screens
+    screen = screens.events(lang, HTML, datetime.now(UTC), callback.arg(0))
+    await edit_html(message, screen.text, for_screen(screen))
+    return None
+
+
+async def language(
+    update: Update, context: BotContext, message: Message, callback: Callback, lang: str
+) -> str | None:
+    """A reply language chosen from /language: stored, and it always wins afterwards."""
+    svc = context.services
+    chosen = svc.catalogue.resolve(callback.arg(0))
+    await svc.storage.users.set_language(user_key(update, context), chosen)
+    await edit_html(message, HTML.text(svc.catalogue.get("language.saved", chosen)))
+    return None
+
+
+async def forget(
+    update: Update, context: BotContext, message: Message, callback: Callback, lang: str
+) -> str | None:
+    """Erase everything about the user, or cancel."""
+    svc = context.services
+    t = svc.catalogue.get
+    if callback.arg(0) != "y":
+        await edit_html(message, HTML.text(t("forget.cancelled", lang)))
+        return None
+    user = user_key(update, context)
+    erased = await svc.storage.users.erase(user)
+    svc.flood.forget(user)
+    await edit_html(message, HTML.text(t("forget.done", lang, count=erased.total)))
+    return None
+
+
+async def unknown_button(
+    update: Update, context: BotContext, message: Message, callback: Callback, lang: str
+) -> str | None:
+    """Data that matches no button kind (an old or forged button): changes nothing."""
+    return context.services.catalogue.get("button.expired", lang)
+
+
+HANDLERS: dict[Action, Pressed] = {
+    Action.TOPIC: topic,
+    Action.ENTRY: entry,
+    Action.CHOICE: choice,
+    Action.NONE_OF_THESE: none_of_these,
+    Action.FEEDBACK: feedback,
+    Action.NOTIFY: notify,
+    Action.EVENTS: events,
+    Action.LANGUAGE: language,
+    Action.FORGET: forget,
+}
+
+
+def register(app: BotApp) -> None:
+    """One CallbackQueryHandler per button kind, then a catch-all that answers the rest."""
+    for kind, handler in HANDLERS.items():
+        app.add_handler(CallbackQueryHandler(_press(handler), pattern=pattern(kind)))
+    app.add_handler(CallbackQueryHandler(_press(unknown_button)))

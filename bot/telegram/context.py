@@ -1,0 +1,62 @@
+"""The custom context type: handlers reach the bot's dependencies as `context.services`.
+
+As in python-telegram-bot's `contexttypesbot` example, `bot_data` is our own class instead of
+a dict, so every dependency is typed and a missing one is a clear error, not a KeyError.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
+
+from bot.assistant import Assistant, Brain
+from bot.config import Settings
+from bot.privacy import ChatTokens, UserHasher
+from bot.replies.messages import Catalogue
+from bot.storage import Storage
+from bot.telegram.flood import FloodGuard
+from bot.watcher import KnowledgeWatcher
+
+
+@dataclass
+class Services:
+    """What the handlers need once the bot has started (made in post_init)."""
+
+    settings: Settings
+    assistant: Assistant
+    storage: Storage
+    catalogue: Catalogue
+    hasher: UserHasher
+    chat_tokens: ChatTokens
+    flood: FloodGuard
+    watcher: KnowledgeWatcher
+
+
+class BotData:
+    """The application's shared state: set at build time, completed in post_init."""
+
+    def __init__(self) -> None:
+        self.settings: Settings | None = None
+        self.catalogue: Catalogue | None = None
+        self.brain: Brain | None = None
+        self.services: Services | None = None
+
+
+class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):
+    """The context every handler, job and the error handler receive."""
+
+    @property
+    def services(self) -> Services:
+        """The running bot's services; RuntimeError before post_init has run."""
+        found = self.bot_data.services
+        if found is None:
+            raise RuntimeError("the bot's services are not ready: post_init has not run")
+        return found
+
+
+CONTEXT_TYPES = ContextTypes(context=BotContext, bot_data=BotData)
+BotApp = Application[
+    ExtBot[Any], BotContext, dict[Any, Any], dict[Any, Any], BotData, JobQueue[BotContext]
+]
