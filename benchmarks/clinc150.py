@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.knowledge.loader import load_directory
-from bot.matching import engine as scoring
+from bot.matching import thresholds
 from bot.matching.matcher import Matcher, MatchSettings
 
 PUBLISHED = [  # Larson et al. 2019, "Full" setting: in-scope accuracy / out-of-scope recall
@@ -107,7 +107,7 @@ def run(matcher: Matcher, rows: list[dict[str, str | None]], split: str) -> list
         match = matcher.match(str(row["text"]), "en")
         top = match.candidates[0].entry_id if match.candidates else None
         label = str(row["label"]).replace("_", "-") if row["label"] else None
-        out.append(Result(label, top, match.confidence, match.margin, match.score))
+        out.append(Result(label, top, match.score, match.margin, match.score))
     return out
 
 
@@ -188,8 +188,8 @@ def main() -> None:
         threshold, margin = choose(val)
         print(
             f"\nchosen on val: threshold {threshold:g}, ambiguity margin {margin:g} "
-            f"(shipped defaults: {scoring.DEFAULT_ANSWER_THRESHOLD:g} and "
-            f"{scoring.DEFAULT_AMBIGUITY_MARGIN:g})"
+            f"(shipped defaults: {thresholds.DEFAULT_ANSWER_THRESHOLD:g} and "
+            f"{thresholds.DEFAULT_AMBIGUITY_MARGIN:g})"
         )
         for name, results in (("val", val), ("test", test)):
             accuracy, recall, precision = metrics(results, threshold, margin)
@@ -197,7 +197,7 @@ def main() -> None:
                 f"{name}: in-scope accuracy {accuracy:.1%}, out-of-scope recall {recall:.1%}, "
                 f"out-of-scope precision {precision:.1%}"
             )
-        shipped = (scoring.DEFAULT_ANSWER_THRESHOLD, scoring.DEFAULT_AMBIGUITY_MARGIN)
+        shipped = (thresholds.DEFAULT_ANSWER_THRESHOLD, thresholds.DEFAULT_AMBIGUITY_MARGIN)
         accuracy, recall, precision = metrics(test, *shipped)
         print(
             f"test at the shipped defaults ({shipped[0]:g}, {shipped[1]:g}%): in-scope accuracy "
@@ -208,7 +208,7 @@ def main() -> None:
         print(f"test top-1 without rejection: {top1_rate:.1%}")
 
         print("\ntrade-off on test (threshold: accuracy / OOS recall / OOS precision)")
-        points = {1.0, 2.5, 5.0, threshold, 10.0, 15.0, scoring.DEFAULT_ANSWER_THRESHOLD, 35.0}
+        points = {1.0, 2.5, 5.0, threshold, 10.0, 15.0, thresholds.DEFAULT_ANSWER_THRESHOLD, 35.0}
         for point in sorted(points):
             accuracy, recall, precision = metrics(test, point, margin)
             print(f"  {point:5.1f}: {accuracy:.1%} / {recall:.1%} / {precision:.1%}")

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.knowledge.loader import load_directory
-from bot.matching import engine as scoring
+from bot.matching import thresholds
 from bot.matching.matcher import Match, Matcher, MatchSettings, Outcome
 
 QUESTIONS = ROOT / "tests" / "data" / "questions.jsonl"
@@ -123,8 +123,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--kb", type=Path, default=ROOT / "knowledge")
     parser.add_argument("--questions", type=Path, default=QUESTIONS)
-    parser.add_argument("--threshold", type=float, default=scoring.DEFAULT_ANSWER_THRESHOLD)
-    parser.add_argument("--margin", type=float, default=scoring.DEFAULT_AMBIGUITY_MARGIN)
+    parser.add_argument("--threshold", type=float, default=thresholds.DEFAULT_ANSWER_THRESHOLD)
+    parser.add_argument("--margin", type=float, default=thresholds.DEFAULT_AMBIGUITY_MARGIN)
     parser.add_argument("--sweep", action="store_true", help="show thresholds 10 to 60")
     args = parser.parse_args()
     result = load_directory(args.kb)
@@ -178,7 +178,7 @@ def main() -> None:
         got = match.entry_id or match.outcome.value
         print(
             f"  [{question.kind}] {question.text!r}: wanted {wanted}, got {got} "
-            f"({match.outcome.value}, confidence {match.confidence:g})"
+            f"({match.outcome.value}, confidence {match.score:g})"
         )
 
 

@@ -6,12 +6,13 @@ so they answer and log alike.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from bot.insights.overview import referrals_for
 from bot.knowledge.model import KnowledgeBase
+from bot.knowledge.places import services_shown
 from bot.matching.matcher import Match, Matcher, MatchSettings, Outcome
 from bot.privacy import redact
 from bot.replies.cards import PLAIN, CardOptions, Cards, Markup
@@ -102,17 +103,20 @@ class Assistant:
                 self.to_log(match, text, channel, user_hash)
             )
             if match.outcome is Outcome.ANSWERED and match.entry_id:
-                await self.record_referrals(question_id, match.entry_id)
+                await self.record_referrals(question_id, match.entry_id, match.places)
         reply = brain.cards.for_match(match, markup)
         if match.outcome is Outcome.UNANSWERED:
             note = self.catalogue.elsewhere(script_language(text) or user_language)
             reply = f"{markup.text(note)}\n\n{reply}" if note else reply
         return Answer(match, question_id, reply)
 
-    async def record_referrals(self, question_id: int | None, entry_id: str) -> None:
+    async def record_referrals(
+        self, question_id: int | None, entry_id: str, towns: Sequence[str] = ()
+    ) -> None:
         """Count the partner contacts an answer gave out (partners report this to funders)."""
         if self.storage is not None:
-            services = referrals_for(self.brain.knowledge, entry_id)
+            shown = services_shown(self.brain.knowledge, entry_id, towns)
+            services = [(s.id, s.owner or "") for s in shown]
             await self.storage.usage.add_referrals(question_id, entry_id, services)
 
     @staticmethod

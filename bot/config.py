@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from bot.matching import engine as scoring
+from bot.matching import thresholds
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_KNOWLEDGE = PROJECT_ROOT / "knowledge"
@@ -49,10 +49,10 @@ class Settings:
     kb_dir: Path = BUNDLED_KNOWLEDGE
     db_path: Path = Path("data/welcome-bot.sqlite3")
     hash_secret: str | None = field(default=None, repr=False)
-    answer_threshold: float = scoring.DEFAULT_ANSWER_THRESHOLD
-    ambiguity_margin: float = scoring.DEFAULT_AMBIGUITY_MARGIN
+    answer_threshold: float = thresholds.DEFAULT_ANSWER_THRESHOLD
+    ambiguity_margin: float = thresholds.DEFAULT_AMBIGUITY_MARGIN
     suggest_threshold: float | None = None
-    related_threshold: float = scoring.DEFAULT_RELATED_THRESHOLD
+    related_threshold: float = thresholds.DEFAULT_RELATED_THRESHOLD
     staff_ids: frozenset[int] = frozenset()
     stale_after_days: int = 365
     retention_days: int = 365

@@ -17,6 +17,8 @@ _ELISION = re.compile(r"(?<!\w)(l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)['\u2019]
 def _strip_latin_accents(decomposed: str) -> str:
     """Drop accents from Latin letters only ("santé" -> "sante"); in other scripts the marks
     are vowels or letters ("मैं", "أ") and must stay."""
+    if decomposed.isascii():  # most questions: nothing to strip (3x faster validate)
+        return decomposed
     out: list[str] = []
     latin = False
     for ch in decomposed:

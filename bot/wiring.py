@@ -3,15 +3,17 @@ hasher. Every front end (Telegram, the terminal chat, the command line) calls th
 
 from __future__ import annotations
 
-from bot.assistant import Brain
+from typing import TYPE_CHECKING
+
 from bot.config import Settings
 from bot.knowledge.loader import load_knowledge
-from bot.knowledge.model import KnowledgeBase
-from bot.matching.matcher import MatchSettings
 from bot.privacy import ChatTokens, UserHasher, load_or_create_secret
-from bot.replies.cards import CardOptions
-from bot.replies.messages import Catalogue
 from bot.storage import Storage
+
+if TYPE_CHECKING:  # the matching engine (numpy, scipy, embeddings) loads only to build a brain
+    from bot.assistant import Brain
+    from bot.knowledge.model import KnowledgeBase
+    from bot.replies.messages import Catalogue
 
 
 async def open_storage(settings: Settings) -> Storage:
@@ -38,6 +40,10 @@ def make_chat_tokens(settings: Settings) -> ChatTokens:
 
 def build_brain(knowledge: KnowledgeBase, settings: Settings, catalogue: Catalogue) -> Brain:
     """Index a knowledge base with the configured thresholds and card options."""
+    from bot.assistant import Brain  # noqa: PLC0415 - see TYPE_CHECKING above
+    from bot.matching.matcher import MatchSettings  # noqa: PLC0415
+    from bot.replies.cards import CardOptions  # noqa: PLC0415
+
     return Brain.build(
         knowledge,
         catalogue,

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from bot.matching import engine as scoring
+from bot.matching import thresholds
 from bot.matching.engine import Document, Index
 from bot.text import Synonyms, prepare
 
@@ -85,8 +86,8 @@ def test_clear_match_scores_above_an_unrelated_question(index: Index) -> None:
     clear = index.search("how much is the bus fare")[0]
     unrelated = index.search("what is the capital of australia")
     assert clear.entry_id == "bus-fares"
-    assert clear.score >= scoring.DEFAULT_ANSWER_THRESHOLD
-    assert not unrelated or unrelated[0].score < scoring.DEFAULT_ANSWER_THRESHOLD
+    assert clear.score >= thresholds.DEFAULT_ANSWER_THRESHOLD
+    assert not unrelated or unrelated[0].score < thresholds.DEFAULT_ANSWER_THRESHOLD
 
 
 def test_the_topic_word_counts_more_than_the_template(index: Index) -> None:
@@ -118,7 +119,7 @@ def test_empty_and_odd_queries() -> None:
     for text in ("", "   ", "???", "😀", "!!! ..."):
         assert index.search(text) == []
     gibberish = index.search("zzzzqqqq xxyyzz")
-    assert not gibberish or gibberish[0].score < scoring.DEFAULT_ANSWER_THRESHOLD
+    assert not gibberish or gibberish[0].score < thresholds.DEFAULT_ANSWER_THRESHOLD
     long = index.search("bus " * 2000)
     assert long[0].entry_id == "bus-fares"
 

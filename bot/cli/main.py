@@ -10,19 +10,20 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from bot.assistant import Assistant, Brain
 from bot.cli import spreadsheet, staff
 from bot.config import ConfigError, Settings, load_settings, validate
 from bot.knowledge import freshness, validation
 from bot.knowledge.loader import KnowledgeError, LoadResult, load_directory, load_knowledge
 from bot.knowledge.spreadsheet import SpreadsheetError
-from bot.matching import engine as scoring
-from bot.matching.matcher import Match
 from bot.replies.messages import Catalogue
 from bot.storage import StorageError
 from bot.text import normalise
+
+if TYPE_CHECKING:  # the engine loads numpy, scipy and embeddings: only for commands that match
+    from bot.assistant import Brain
+    from bot.matching.matcher import Match
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +146,6 @@ def match_json(match: Match, text: str) -> dict[str, Any]:
         "outcome": match.outcome.value,
         "entry_id": match.entry_id,
         "score": match.score,
-        "confidence": match.confidence,
         "language": match.language,
         "candidates": [{"entry_id": c.entry_id, "score": c.score} for c in match.candidates],
         "choices": [c.entry_id for c in match.choices],
@@ -178,6 +178,8 @@ async def _ask(
     from bot.wiring import open_storage  # noqa: PLC0415 - storage only when --log
 
     storage = await open_storage(settings) if args.log else None
+    from bot.assistant import Assistant  # noqa: PLC0415 - the engine only when needed
+
     assistant = Assistant(brain, catalogue, storage)
     try:
         if not args.jsonl:
@@ -213,14 +215,9 @@ async def _ask(
 
 def explain(brain: Brain, match: Match, question: str) -> str:
     """Why each candidate scored as it did, for staff and partners."""
-    bonus = (
-        f" = top score {match.score:g} + {scoring.MARGIN_WEIGHT:g} x lead {match.margin:g}"
-        if scoring.MARGIN_WEIGHT
-        else f", lead over the runner-up {match.margin:g}"
-    )
     lines = [
         f"outcome: {match.outcome.value}   language: {match.language}   "
-        f"confidence {match.confidence:g}{bonus}"
+        f"score {match.score:g}, lead over the runner-up {match.margin:g}"
     ]
     found = brain.matcher.synonyms.terms_in(normalise(question))
     if found:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import yaml
 
-from bot.knowledge.model import Faq, KnowledgeBase, Service
+from bot.knowledge.model import KnowledgeBase
 from bot.needs.grouping import NeedSummary, Signatures, assign, summarise
 from bot.storage import Storage, Usage
 
@@ -157,17 +157,6 @@ async def deliver_follow_ups(
             # forever, and drop the sealed chat id either way.
             await storage.follow_ups.mark_sent(follow_up.user_hash, need.id)
     return delivered
-
-
-def referrals_for(knowledge: KnowledgeBase, entry_id: str) -> list[tuple[str, str]]:
-    """The services whose contacts an answer gives out, with their owners."""
-    entry = knowledge.entry(entry_id)
-    services: list[Service] = []
-    if isinstance(entry, Faq):
-        services = [knowledge.services[s] for s in entry.services if s in knowledge.services]
-    elif isinstance(entry, Service):
-        services = [entry]
-    return [(s.id, s.owner or "") for s in services]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.knowledge.model import ALL_DURHAM, Service
+from bot.knowledge.model import ALL_DURHAM, Faq, KnowledgeBase, Service
 
 # Where a question mentions a place, the need is tagged with the municipality.
 PLACES: dict[str, str] = {
@@ -61,3 +61,17 @@ def for_places(services: Sequence[Service], places: Sequence[str]) -> list[Servi
 def places_of(question: str) -> tuple[str, ...]:
     """The Durham municipalities a question names ("Bowmanville" is Clarington)."""
     return tuple(places_in(question))
+
+
+def services_shown(
+    knowledge: KnowledgeBase, entry_id: str, towns: Sequence[str] = ()
+) -> list[Service]:
+    """The services whose contacts an answer shows: the one place that decides it, so the
+    referral counts partners give funders are exactly what people saw on their cards."""
+    entry = knowledge.entry(entry_id)
+    if isinstance(entry, Faq):
+        linked = [knowledge.services[s] for s in entry.services if s in knowledge.services]
+        return for_places(linked, towns)
+    if isinstance(entry, Service):
+        return [entry]
+    return []

@@ -20,7 +20,7 @@ from bot.knowledge.model import (
     localise,
 )
 from bot.knowledge.places import places_of
-from bot.matching import engine as scoring
+from bot.matching import thresholds
 from bot.matching.engine import Document, Evidence, Hit, Index
 from bot.matching.meaning import default_embedder
 from bot.matching.safety import Tripwire
@@ -53,13 +53,13 @@ class MatchSettings:
     without offering "did you mean" choices.
     """
 
-    answer_threshold: float = scoring.DEFAULT_ANSWER_THRESHOLD
-    ambiguity_margin: float = scoring.DEFAULT_AMBIGUITY_MARGIN
+    answer_threshold: float = thresholds.DEFAULT_ANSWER_THRESHOLD
+    ambiguity_margin: float = thresholds.DEFAULT_AMBIGUITY_MARGIN
     # Below the answer threshold but above this, the bot offers "did you mean" choices.
     suggest_threshold: float | None = None
     # Below the suggestion floor but at or above this, the bot says it does not know (the
     # question becomes an emerging need) and lists the closest entries as "might help".
-    related_threshold: float = scoring.DEFAULT_RELATED_THRESHOLD
+    related_threshold: float = thresholds.DEFAULT_RELATED_THRESHOLD
     max_choices: int = 3
 
     @property
@@ -117,11 +117,6 @@ class Match:
             return 0.0
         runner_up = self.candidates[1].score if len(self.candidates) > 1 else 0.0
         return self.candidates[0].score - runner_up
-
-    @property
-    def confidence(self) -> float:
-        """The decision score (0-100): the top score plus a bonus for a clear lead."""
-        return round(min(100.0, self.score + scoring.MARGIN_WEIGHT * self.margin), 1)
 
 
 def documents(knowledge: KnowledgeBase) -> list[Document]:
@@ -250,7 +245,7 @@ class Matcher:
         if not hits:
             return Outcome.UNANSWERED
         probe = Match(Outcome.UNANSWERED, "", tuple(hits))
-        if probe.confidence >= settings.answer_threshold:
+        if probe.score >= settings.answer_threshold:
             runner_up = hits[1].score if len(hits) > 1 else 0.0
             return Outcome.ANSWERED if self._leads(hits[0].score, runner_up) else Outcome.AMBIGUOUS
         if hits[0].score >= settings.suggest_floor:

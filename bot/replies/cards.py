@@ -161,10 +161,7 @@ class Cards:
             return self.unanswered(lang, markup)
         if isinstance(entry, Faq):
             parts = [markup.text(self.glossary.explain(localise(entry.answer, lang), lang))]
-            linked = [
-                self.knowledge.services[s] for s in entry.services if s in self.knowledge.services
-            ]
-            for service in places.for_places(linked, towns):
+            for service in places.services_shown(self.knowledge, entry_id, towns):
                 parts.append(self.service(service, lang, markup))
         elif isinstance(entry, Service):
             parts = [self.service(entry, lang, markup, with_description=True)]
