@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from bot.knowledge.freshness import STALE_AFTER_DAYS
 from bot.matching import thresholds
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +55,7 @@ class Settings:
     suggest_threshold: float | None = None
     related_threshold: float = thresholds.DEFAULT_RELATED_THRESHOLD
     staff_ids: frozenset[int] = frozenset()
-    stale_after_days: int = 365
+    stale_after_days: int = STALE_AFTER_DAYS
     retention_days: int = 365
     webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1"

@@ -14,7 +14,7 @@ from enum import Enum
 from pathlib import Path
 
 from bot.assistant import Brain
-from bot.knowledge.loader import Problem, load_directory
+from bot.knowledge.loader import Problem, load_directory, yaml_files
 from bot.knowledge.model import KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -24,12 +24,8 @@ Fingerprint = frozenset[tuple[str, int, int]]
 
 def fingerprint(root: Path) -> Fingerprint:
     """Every YAML file's path, modification time and size: cheap to take every few seconds."""
-    if root.is_file():
-        files = [root]
-    else:
-        files = [p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()]
     out = set()
-    for path in files:
+    for path in yaml_files(root):
         try:
             stat = path.stat()
         except OSError:

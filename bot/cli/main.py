@@ -107,7 +107,9 @@ def build_parser(commands: dict[str, Command] | None = None) -> argparse.Argumen
     fresh = sub.add_parser(
         "freshness", parents=[common], help="per owner, the entries due for re-verification"
     )
-    fresh.add_argument("--older-than", type=int, default=365, metavar="DAYS")
+    fresh.add_argument(
+        "--older-than", type=int, metavar="DAYS", help="default: the stale_after_days setting"
+    )
     fresh.add_argument("--format", choices=("table", "csv"), default="table")
     spreadsheet.configure(sub, common)
     staff.configure(sub, common)
@@ -254,9 +256,10 @@ def explain(brain: Brain, match: Match, question: str) -> str:
 def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     """Check a knowledge base and print every problem as file:line:column: message."""
     directory = args.directory or settings.kb_dir
-    result = load_directory(directory)
+    days = settings.stale_after_days
+    result = load_directory(directory, stale_after_days=days)
     if result.knowledge is not None:
-        result.warnings.extend(validation.check(result.knowledge, date.today()))
+        result.warnings.extend(validation.check(result.knowledge, date.today(), days))
     if args.format == "json":
         print(json.dumps(validation_json(result), indent=2, ensure_ascii=False))
         return 0 if result.ok else 1
@@ -324,9 +327,10 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_freshness(args: argparse.Namespace, settings: Settings) -> int:
     """List the entries each owner should re-verify."""
-    if args.older_than < 0:
+    older_than = settings.stale_after_days if args.older_than is None else args.older_than
+    if older_than < 0:
         raise UsageError("--older-than must be 0 or more days")
-    entries = freshness.due(load_knowledge(settings.kb_dir), date.today(), args.older_than)
+    entries = freshness.due(load_knowledge(settings.kb_dir), date.today(), older_than)
     sys.stdout.write(
         freshness.as_csv(entries) if args.format == "csv" else freshness.as_table(entries)
     )

@@ -5,10 +5,26 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from bot.knowledge.figures import expiry_reason
-from bot.knowledge.model import CrisisLine, Event, Faq, KnowledgeBase, Service
+from bot.knowledge.model import CrisisLine, Event, Faq, KnowledgeBase, Provenance, Service
+
+# An entry not verified for this long is shown with "please confirm" and listed for its owner:
+# a year, so every partner checks their entries once per funding cycle. `BOT_STALE_AFTER_DAYS`
+# (settings.stale_after_days) changes it everywhere: cards, validate, freshness.
+STALE_AFTER_DAYS = 365
+
+
+def stale_period(days: int) -> str:
+    """The staleness limit in words, for warnings: "a year", or "90 days"."""
+    return "a year" if days == STALE_AFTER_DAYS else f"{days} days"
+
+
+def is_stale(entry: Provenance, today: date, after_days: int = STALE_AFTER_DAYS) -> bool:
+    """True when an entry was last verified more than `after_days` days before `today`."""
+    verified = entry.last_verified
+    return verified is not None and (today - verified).days > after_days
 
 
 @dataclass(frozen=True)
@@ -28,15 +44,16 @@ def _kind(entry: Faq | Service | Event | CrisisLine) -> str:
     return {Faq: "faq", Service: "service", Event: "event", CrisisLine: "crisis"}[type(entry)]
 
 
-def due(knowledge: KnowledgeBase, today: date, older_than_days: int = 365) -> list[DueEntry]:
+def due(
+    knowledge: KnowledgeBase, today: date, older_than_days: int = STALE_AFTER_DAYS
+) -> list[DueEntry]:
     """Entries never verified, verified too long ago, or flagged unverified; by owner."""
-    limit = today - timedelta(days=older_than_days)
     out: list[DueEntry] = []
     for entry in [*knowledge.entries(), *knowledge.crisis]:
         reasons = []
         if entry.last_verified is None:
             reasons.append("never verified")
-        elif entry.last_verified < limit:
+        elif is_stale(entry, today, older_than_days):
             reasons.append(f"last verified {(today - entry.last_verified).days} days ago")
         if entry.unverified:
             reasons.append("flagged unverified")

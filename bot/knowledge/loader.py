@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal, cast
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from bot.knowledge.freshness import STALE_AFTER_DAYS, is_stale, stale_period
 from bot.knowledge.model import (
     TORONTO,
     CrisisLine,
@@ -36,7 +37,6 @@ SECTIONS: dict[str, type[BaseModel]] = {
 }
 ALL_SECTIONS = (*SECTIONS, "synonyms", "glossary")
 AnyEntry = Topic | Service | Faq | Event | CrisisLine
-STALE_AFTER = timedelta(days=365)
 
 Path_ = tuple[str | int, ...]
 
@@ -413,14 +413,20 @@ class _FileReader:
         return out
 
 
-def _yaml_files(root: Path) -> list[Path]:
+def yaml_files(root: Path) -> list[Path]:
+    """The knowledge base's files: `root` itself, or every .yaml/.yml file below it, sorted.
+    The loader, the reload watcher and the spreadsheet import all walk the folder with this."""
     if root.is_file():
         return [root]
     return sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
 def load_directory(
-    root: str | Path, *, today: date | None = None, now: datetime | None = None
+    root: str | Path,
+    *,
+    today: date | None = None,
+    now: datetime | None = None,
+    stale_after_days: int = STALE_AFTER_DAYS,
 ) -> LoadResult:
     """Load every YAML file under `root` (or one file), check links, and report all problems."""
     base = Path(root)
@@ -431,7 +437,7 @@ def load_directory(
     if not base.exists():
         problem = Problem(str(base), 1, 1, "this knowledge-base folder does not exist")
         return LoadResult(None, [problem], [], [])
-    files = _yaml_files(base)
+    files = yaml_files(base)
     if not files:
         problem = Problem(str(base), 1, 1, "this folder has no .yaml files")
         return LoadResult(None, [problem], [], [])
@@ -537,11 +543,12 @@ def load_directory(
             entry_id = entry.id
             if entry.last_verified and entry.last_verified > today:
                 link_error(entry_id, "last_verified", "last_verified is a date in the future")
-            elif entry.last_verified and today - entry.last_verified > STALE_AFTER:
+            elif is_stale(entry, today, stale_after_days):
                 warn(
                     entry_id,
                     "last_verified",
-                    f"not verified for over a year (last on {entry.last_verified}); "
+                    f"not verified for over {stale_period(stale_after_days)} "
+                    f"(last on {entry.last_verified}); "
                     "please check it with the provider",
                 )
 

@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from bot.knowledge.loader import load_knowledge
+from bot.knowledge.loader import load_knowledge, yaml_files
 from bot.knowledge.model import Event, Faq, KnowledgeBase, Phone, Provenance, Service
 
 KINDS: dict[str, tuple[str, type[BaseModel]]] = {
@@ -279,7 +279,7 @@ def apply(knowledge: KnowledgeBase, change: Plan) -> list[Path]:
     rewritten file loses its comments; files without changes are not touched.
     """
     root = Path(knowledge.root)
-    files = sorted({*root.rglob("*.yaml"), *root.rglob("*.yml")})
+    files = yaml_files(root)
     current = {p: yaml.safe_load(p.read_text(encoding="utf-8")) or {} for p in files}
     # Unchanged entries keep their YAML exactly as the partner wrote it.
     original = {

@@ -11,11 +11,12 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from rapidfuzz import fuzz
 
 from bot.knowledge.figures import expiry_reason
+from bot.knowledge.freshness import STALE_AFTER_DAYS, is_stale, stale_period
 from bot.knowledge.loader import Problem
 from bot.knowledge.model import KnowledgeBase, Service, all_texts
 from bot.text import FUNCTION_WORDS, normalise
@@ -24,7 +25,6 @@ from bot.text import FUNCTION_WORDS, normalise
 DUPLICATE_SCORE = 92.0
 # Candidate pairs share at least this share of the smaller question's content words.
 MIN_SHARED_WORDS = 0.6
-STALE_AFTER = timedelta(days=365)
 
 
 @dataclass(frozen=True)
@@ -139,11 +139,13 @@ def empty_topics(knowledge: KnowledgeBase) -> list[Problem]:
     ]
 
 
-def stale_by_owner(knowledge: KnowledgeBase, today: date) -> dict[str, list[str]]:
-    """Per owner, the entries not verified for over a year (or never)."""
+def stale_by_owner(
+    knowledge: KnowledgeBase, today: date, after_days: int = STALE_AFTER_DAYS
+) -> dict[str, list[str]]:
+    """Per owner, the entries not verified for `after_days` (or never)."""
     owners: dict[str, list[str]] = defaultdict(list)
     for entry in [*knowledge.entries(), *knowledge.crisis]:
-        if entry.last_verified is None or today - entry.last_verified > STALE_AFTER:
+        if entry.last_verified is None or is_stale(entry, today, after_days):
             owners[entry.owner or "(no owner)"].append(entry.id)
     return dict(sorted(owners.items()))
 
@@ -165,19 +167,21 @@ def expired_figures(knowledge: KnowledgeBase, today: date) -> list[Problem]:
     return problems
 
 
-def check(knowledge: KnowledgeBase, today: date) -> list[Problem]:
+def check(
+    knowledge: KnowledgeBase, today: date, stale_after_days: int = STALE_AFTER_DAYS
+) -> list[Problem]:
     """Every extra warning, sorted by file and line."""
     problems = near_duplicates(knowledge) + unlinked_services(knowledge) + empty_topics(knowledge)
     problems += expired_figures(knowledge, today)
-    for owner, ids in stale_by_owner(knowledge, today).items():
+    for owner, ids in stale_by_owner(knowledge, today, stale_after_days).items():
         problems.append(
             Problem(
                 knowledge.root,
                 1,
                 1,
                 f"{owner}: {len(ids)} entr{'y' if len(ids) == 1 else 'ies'} to re-verify "
-                f"(over a year old or never verified): {', '.join(ids[:10])}"
-                + (" ..." if len(ids) > 10 else ""),
+                f"(not verified for over {stale_period(stale_after_days)}, or never): "
+                f"{', '.join(ids[:10])}" + (" ..." if len(ids) > 10 else ""),
                 severity="warning",
             )
         )

@@ -40,6 +40,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
+from bot.matching.cache import ModelCache
 from bot.matching.meaning import Embedder
 from bot.matching.spelling import Speller
 from bot.text import FUNCTION_WORDS, normalise
@@ -397,21 +398,42 @@ def _best_in_spans(spans: Sequence[tuple[int, int]], values: Floats) -> tuple[In
 
 
 class Index:
-    """All entries' question variants, learned once; `search` ranks entries for a question."""
+    """All entries' question variants and what was learned from them.
+
+    As in bm25s, the constructor is cheap and the steps are explicit: `read` prepares and
+    vectorises the documents, `fit` learns the weights (pure: no file is touched), `save` and
+    `load` keep what was learned; `learn` is `read` then `fit`, and `build` does it all with a
+    `ModelCache`. `search` ranks entries for a question.
+    """
 
     def __init__(
         self,
-        documents: Sequence[Document],
         prepare: Callable[[str], str],
-        cache_dir: Path | None = None,
         spelling: bool = True,
         embedder: Embedder | None = None,
     ) -> None:
         self.prepare = prepare
+        self.spelling = spelling
         self.embedder = embedder
-        self.entry_ids = [d.entry_id for d in documents]
+        self.entry_ids: list[str] = []
         self.raw_questions: list[str] = []
         self.prepared: list[str] = []
+        self.is_question = np.zeros(0, dtype=bool)
+        self.owner = np.zeros(0, dtype=np.int64)
+        self.spans: list[tuple[int, int]] = []
+        self.entry_words: list[frozenset[str]] = []
+        self.class_entry = np.zeros(0, dtype=np.int64)
+        self.calibration: Calibration = PRIOR_CALIBRATION
+        self.speller: Speller | None = None
+        self.vec: _Vectoriser | None = None
+        self.meaning = np.zeros((0, 1), dtype=np.float32)
+        self.centroids = np.zeros((0, 1), dtype=np.float32)
+        self._row_class = np.zeros(0, dtype=np.int64)
+
+    def read(self, documents: Sequence[Document]) -> Index:
+        """Prepare and vectorise the documents' questions (deterministic, nothing learned)."""
+        self.entry_ids = [d.entry_id for d in documents]
+        self.raw_questions, self.prepared = [], []
         is_question: list[bool] = []
         owner: list[int] = []
         for position, document in enumerate(documents):
@@ -419,7 +441,7 @@ class Index:
             if document.keywords:
                 texts.append((", ".join(document.keywords), False))
             for text, real in texts:
-                cleaned = prepare(text)
+                cleaned = self.prepare(text)
                 if cleaned:
                     self.raw_questions.append(text)
                     self.prepared.append(cleaned)
@@ -435,11 +457,11 @@ class Index:
         ]
         # Entries without usable text take no part: model classes are the others, in order.
         self.class_entry = np.flatnonzero([b > a for a, b in self.spans]).astype(np.int64)
-        self.calibration: Calibration = PRIOR_CALIBRATION
-        self.speller = Speller(w for p in self.prepared for w in p.split()) if spelling else None
-        self.vec: _Vectoriser | None = None
+        words = (w for p in self.prepared for w in p.split())
+        self.speller = Speller(words) if self.spelling else None
+        self.vec = None
         if not self.prepared:
-            return
+            return self
         self.vec = vec = _Vectoriser([p.split() for p in self.prepared], self.owner)
         # Both halves have unit length, so a row's dot product with a query is in [0, 1].
         self.rows = sparse.csr_matrix(
@@ -447,41 +469,57 @@ class Index:
             dtype=np.float32,
         )
         dense_class = np.cumsum([b > a for a, b in self.spans]) - 1
-        row_class = dense_class[self.owner]
+        self._row_class = dense_class[self.owner]
         # Each stored question's meaning vector (without an embedder, zeros: the meaning
-        # feature then says nothing). Kept in the cache with the learned weights.
+        # feature then says nothing).
         self.meaning = np.zeros((len(self.raw_questions), 1), dtype=np.float32)
-        if not self._load(cache_dir):
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                # Embedding (the tokenizer) and learning (numpy) both release the GIL: on
-                # two cores the embeddings come almost for free.
-                meaning = pool.submit(embedder, self.raw_questions) if embedder else None
-                self.term_weights, self.gram_weights, loo_scores = _learn(
-                    vec, row_class, len(self.class_entry)
-                )
-                if meaning is not None:
-                    self.meaning = meaning.result()
-            self.calibration = self._calibrate(loo_scores, row_class)
-            self._save(cache_dir)
-        self.centroids = self._centroids(row_class)
-        # Only what queries need is kept.
-        del vec.term_rows, vec.gram_rows, vec.word_counts, vec.gram_weights
+        return self
 
-    def _cache_path(self, cache_dir: Path | None) -> Path | None:
-        """Where this exact knowledge base's learned weights are kept, if anywhere."""
-        if cache_dir is None:
-            return None
+    @property
+    def key(self) -> str:
+        """What identifies this exact knowledge base and engine: the cache file's name."""
         digest = hashlib.sha256(
             f"{ENGINE_VERSION}:{self.embedder is not None}:{MEANING_WEIGHT}".encode()
         )
         for position, text, real in zip(self.owner, self.prepared, self.is_question, strict=True):
             digest.update(f"{self.entry_ids[position]}\x1f{int(real)}\x1f{text}\x1e".encode())
-        return cache_dir / f"model-{digest.hexdigest()[:32]}.npz"
+        return digest.hexdigest()[:32]
 
-    def _load(self, cache_dir: Path | None) -> bool:
-        """Take the learned weights from the cache; False when they are not there."""
-        path = self._cache_path(cache_dir)
-        if path is None or not path.exists():
+    def fit(self) -> Index:
+        """Learn the weights, the questions' meaning and the calibration from what was read."""
+        vec = self.vec
+        if vec is None:
+            return self
+        row_class = self._row_class
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # Embedding (the tokenizer) and learning (numpy) both release the GIL: on
+            # two cores the embeddings come almost for free.
+            embedder = self.embedder
+            meaning = pool.submit(embedder, self.raw_questions) if embedder else None
+            self.term_weights, self.gram_weights, loo_scores = _learn(
+                vec, row_class, len(self.class_entry)
+            )
+            if meaning is not None:
+                self.meaning = meaning.result()
+        self.calibration = self._calibrate(loo_scores, row_class)
+        self._finish()
+        return self
+
+    def learn(self, documents: Sequence[Document]) -> Index:
+        """`read` the documents, then `fit`."""
+        return self.read(documents).fit()
+
+    def _finish(self) -> None:
+        self.centroids = self._centroids(self._row_class)
+        if self.vec is not None:  # only what queries need is kept
+            del self.vec.term_rows, self.vec.gram_rows, self.vec.word_counts
+            del self.vec.gram_weights
+
+    def load(self, path: Path) -> bool:
+        """Take what was learned from a file saved for the same documents; False when the
+        file is missing, damaged or for other documents (then `fit` instead)."""
+        vec = self.vec
+        if vec is None or not path.exists():
             return False
         try:
             with np.load(path) as saved:
@@ -491,11 +529,10 @@ class Index:
         except (OSError, ValueError, KeyError):
             log.warning("the cached model %s is damaged; learning again", path)
             return False
-        assert self.vec is not None
         expected = (len(self.class_entry),)
         if (
-            term_weights.shape != (len(self.vec.terms), *expected)
-            or gram_weights.shape != (len(self.vec.grams), *expected)
+            term_weights.shape != (len(vec.terms), *expected)
+            or gram_weights.shape != (len(vec.grams), *expected)
             or len(calibration) != len(PRIOR_CALIBRATION)
             or len(meaning) != len(self.raw_questions)
         ):
@@ -503,26 +540,23 @@ class Index:
         self.meaning = meaning
         self.term_weights, self.gram_weights = term_weights, gram_weights
         self.calibration = (calibration[0], calibration[1], calibration[2], calibration[3])
+        self._finish()
         return True
 
-    def _save(self, cache_dir: Path | None) -> None:
-        """Keep the learned weights, so an unchanged knowledge base loads faster next time."""
-        path = self._cache_path(cache_dir)
-        if path is None:
+    def save(self, path: Path) -> None:
+        """Write what was learned to a file, atomically (a crash never leaves half a file)."""
+        if self.vec is None:
             return
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_name(path.stem + ".tmp.npz")
-            np.savez(
-                temporary,
-                term_weights=self.term_weights,
-                gram_weights=self.gram_weights,
-                calibration=np.asarray(self.calibration),
-                meaning=self.meaning,
-            )
-            temporary.replace(path)  # atomic: a crash never leaves half a file
-        except OSError:
-            log.warning("could not cache the model in %s", cache_dir, exc_info=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(path.stem + ".tmp.npz")
+        np.savez(
+            temporary,
+            term_weights=self.term_weights,
+            gram_weights=self.gram_weights,
+            calibration=np.asarray(self.calibration),
+            meaning=self.meaning,
+        )
+        temporary.replace(path)
 
     @classmethod
     def build(
@@ -533,12 +567,15 @@ class Index:
         spelling: bool = True,
         embedder: Embedder | None = None,
     ) -> Index:
-        """Learn an index from the documents' questions; `cache_dir` keeps what was learned.
+        """Read and learn the documents, through the model cache in `cache_dir` if given.
 
         `spelling` repairs misspelt words of a question against the documents' words;
-        `embedder` adds closeness in meaning (bot.meaning) to the score.
+        `embedder` adds closeness in meaning (bot.matching.meaning) to the score.
         """
-        return cls(documents, prepare, cache_dir, spelling, embedder)
+        index = cls(prepare, spelling, embedder)
+        if cache_dir is None:
+            return index.learn(documents)
+        return ModelCache(cache_dir).learn_or_load(index.read(documents))
 
     def __len__(self) -> int:
         return len(self.entry_ids)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Protocol
 from urllib.parse import quote_plus
 
 from bot.knowledge import figures, places
+from bot.knowledge.freshness import STALE_AFTER_DAYS, is_stale
 from bot.knowledge.model import (
     TORONTO,
     CrisisLine,
@@ -102,7 +103,7 @@ class CardOptions:
     """Choices about what a card shows."""
 
     # Entries not verified within this many days get a "please confirm" line.
-    stale_after_days: int = 365
+    stale_after_days: int = STALE_AFTER_DAYS
     show_sources: bool = True
 
 
@@ -176,10 +177,7 @@ class Cards:
         """True when an entry is flagged unverified or was last checked too long ago."""
         if entry.unverified:
             return True
-        if entry.last_verified is None:
-            return False
-        age = self.today - entry.last_verified
-        return age > timedelta(days=self.options.stale_after_days)
+        return is_stale(entry, self.today, self.options.stale_after_days)
 
     def _footer(self, entry: Provenance, lang: str, markup: Markup) -> str:
         lines: list[str] = []
