@@ -329,3 +329,16 @@ def test_validate_as_a_subprocess(tmp_path: Path, make_kb: MakeKb) -> None:
     result = _subprocess("validate", str(kb), cwd=tmp_path)
     assert result.returncode == 1
     assert "kb/bad.yaml:3:1: this line has a tab character" in result.stdout
+
+
+def test_chat_browses_the_same_screens_as_telegram(tmp_path: Path) -> None:
+    """/topics lists topics; a number opens one, and another number shows an entry's card."""
+    result = _subprocess(
+        "chat", "--no-log", "--db", str(tmp_path / "log.db"), stdin="/topics\n5\n1\n", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Choose a topic:" in out and "5. 🩺 Health" in out
+    assert "🩺 Health: choose a question" in out
+    assert "1. how do I get a health card" in out
+    assert "ServiceOntario" in out  # the entry's card, with its contacts
