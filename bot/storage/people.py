@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import aiosqlite
 
 from bot.storage.database import Database
@@ -39,14 +41,17 @@ class Users:
 
     async def language(self, user_hash: str) -> str | None:
         """A user's chosen language, if they chose one."""
-        row = await self._db.fetch_one(
-            "SELECT language FROM users WHERE user_hash = ?", (user_hash,)
-        )
-        return str(row[0]) if row and row[0] else None
+        return await self._setting(user_hash, "language")
 
     async def source(self, user_hash: str) -> str | None:
         """The deep-link source that first brought a user, if any."""
-        row = await self._db.fetch_one("SELECT source FROM users WHERE user_hash = ?", (user_hash,))
+        return await self._setting(user_hash, "source")
+
+    async def _setting(self, user_hash: str, column: Literal["language", "source"]) -> str | None:
+        row = await self._db.fetch_one(
+            f"SELECT {column} FROM users WHERE user_hash = ?",  # column: one of two fixed names
+            (user_hash,),
+        )
         return str(row[0]) if row and row[0] else None
 
     async def erase(self, user_hash: str) -> Erased:
