@@ -111,7 +111,6 @@ async def _post_init(app: BotApp) -> None:
         settings=settings,
         assistant=Assistant(brain, catalogue, storage),
         storage=storage,
-        catalogue=catalogue,
         hasher=hasher,
         chat_tokens=chat_tokens,
         flood=FloodGuard(),
@@ -134,7 +133,7 @@ async def _post_init(app: BotApp) -> None:
         app.job_queue.run_repeating(
             jobs.reload_knowledge, RELOAD_SECONDS, first=RELOAD_SECONDS, name="reload"
         )
-    log.info("bot ready: %d entries, database %s", len(brain.knowledge), settings.db_path)
+    log.info("bot ready: %d entries, database %s", len(brain.knowledge), settings.database)
 
 
 async def _post_shutdown(app: BotApp) -> None:

@@ -27,11 +27,15 @@ class Services:
     settings: Settings
     assistant: Assistant
     storage: Storage
-    catalogue: Catalogue
     hasher: UserHasher
     chat_tokens: ChatTokens
     flood: FloodGuard
     watcher: KnowledgeWatcher
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The messages, speaking of the current knowledge base's region (follows reloads)."""
+        return self.assistant.brain.cards.catalogue
 
 
 class BotData:
