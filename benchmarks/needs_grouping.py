@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import random
 import resource
 import sys
@@ -41,9 +42,10 @@ _REGION = load_directory(ROOT / "knowledge" / "region.yaml").knowledge
 PLACE_WORDS = _REGION.region.place_words if _REGION is not None else frozenset()
 
 LABELLED = ROOT / "tests" / "data" / "needs_labelled.jsonl"
-CLINC = ROOT.parent / "shared" / "benchmarks" / "clinc150.jsonl"
-if not CLINC.exists():
-    CLINC = Path("/work/shared/benchmarks/clinc150.jsonl")
+# Beside the clone (../shared), or wherever CLINC150 points.
+CLINC = Path(
+    os.environ.get("CLINC150") or ROOT.parent / "shared" / "benchmarks" / "clinc150.jsonl"
+)
 
 Labelled = list[tuple[str, str]]  # (text, true need)
 Grouper = Callable[[Sequence[str]], list[object]]
