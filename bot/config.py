@@ -65,6 +65,8 @@ ENVIRONMENT: dict[str, str] = {
     "webhook_listen": "BOT_WEBHOOK_LISTEN",
     "webhook_port": "BOT_WEBHOOK_PORT",
     "webhook_secret": "BOT_WEBHOOK_SECRET",
+    "health_port": "BOT_HEALTH_PORT",
+    "health_listen": "BOT_HEALTH_LISTEN",
     "log_level": "BOT_LOG_LEVEL",
 }
 
@@ -96,6 +98,9 @@ class Settings:
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     webhook_secret: str | None = field(default=None, repr=False)
+    # GET /healthz and /metrics (bot/telegram/health.py); None: not served. 0 picks a free port.
+    health_port: int | None = None
+    health_listen: str = "127.0.0.1"
     # None: INFO for the Telegram bot, WARNING for terminal commands.
     log_level: str | None = None
 

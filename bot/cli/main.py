@@ -111,6 +111,7 @@ def build_parser(commands: dict[str, Command] | None = None) -> argparse.Argumen
     run.add_argument("--webhook-url", help="public HTTPS address Telegram posts updates to")
     run.add_argument("--listen", help="webhook listen address (default 127.0.0.1)")
     run.add_argument("--port", type=int, help="webhook listen port (default 8443)")
+    run.add_argument("--health-port", type=int, help="serve GET /healthz and /metrics on this port")
     schema = sub.add_parser(
         "schema", parents=[common], help="write the JSON Schema of the knowledge-base format"
     )
@@ -149,6 +150,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         webhook_url=getattr(args, "webhook_url", None),
         webhook_listen=getattr(args, "listen", None),
         webhook_port=getattr(args, "port", None),
+        health_port=getattr(args, "health_port", None),
     )
     validate(settings)
     return settings
