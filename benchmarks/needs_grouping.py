@@ -43,9 +43,7 @@ PLACE_WORDS = _REGION.region.place_words if _REGION is not None else frozenset()
 
 LABELLED = ROOT / "tests" / "data" / "needs_labelled.jsonl"
 # Beside the clone (../shared), or wherever CLINC150 points.
-CLINC = Path(
-    os.environ.get("CLINC150") or ROOT.parent / "shared" / "benchmarks" / "clinc150.jsonl"
-)
+CLINC = Path(os.environ.get("CLINC150") or ROOT.parent / "shared" / "benchmarks" / "clinc150.jsonl")
 
 Labelled = list[tuple[str, str]]  # (text, true need)
 Grouper = Callable[[Sequence[str]], list[object]]
