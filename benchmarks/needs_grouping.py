@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import random
 import resource
 import sys
@@ -31,14 +32,18 @@ from scipy.special import comb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.knowledge.loader import load_directory
 from bot.matching.meaning import default_embedder
 from bot.needs import grouping as needs
 from bot.needs import groups as need_groups
 
+# The towns (dropped from questions before comparing) come from the region profile.
+_REGION = load_directory(ROOT / "knowledge" / "region.yaml").knowledge
+PLACE_WORDS = _REGION.region.place_words if _REGION is not None else frozenset()
+
 LABELLED = ROOT / "tests" / "data" / "needs_labelled.jsonl"
-CLINC = ROOT.parent / "shared" / "benchmarks" / "clinc150.jsonl"
-if not CLINC.exists():
-    CLINC = Path("/work/shared/benchmarks/clinc150.jsonl")
+# Beside the clone (../shared), or wherever CLINC150 points.
+CLINC = Path(os.environ.get("CLINC150") or ROOT.parent / "shared" / "benchmarks" / "clinc150.jsonl")
 
 Labelled = list[tuple[str, str]]  # (text, true need)
 Grouper = Callable[[Sequence[str]], list[object]]
@@ -137,7 +142,7 @@ def old_grouping(texts: Sequence[str]) -> list[object]:
     """Today's bot.needs.assign, from scratch."""
     now = datetime.now(UTC)
     asked = [needs.Asked(i, t, now) for i, t in enumerate(texts)]
-    result = needs.assign(asked, [], needs.Signatures(), 1)
+    result = needs.assign(asked, [], needs.Signatures(place_words=PLACE_WORDS), 1)
     return [result.memberships.get(i, f"alone-{i}") for i in range(len(texts))]
 
 
@@ -149,7 +154,9 @@ def new_grouping(
     meaning: float = need_groups.MEANING,
 ) -> list[object]:
     """bot.needs.groups from scratch: learn words, vectorise, add, one merge pass."""
-    vectoriser = need_groups.Vectoriser(default_embedder(), meaning=meaning)
+    vectoriser = need_groups.Vectoriser(
+        default_embedder(), meaning=meaning, place_words=PLACE_WORDS
+    )
     vectoriser.learn(texts)
     groups = need_groups.NeedGroups(join=join, merge=merge)
     placed = groups.add(vectoriser.vectors(texts)).needs
@@ -219,7 +226,7 @@ def scale(count: int, rows: list[dict[str, str | None]]) -> None:
     extra = [typo(rng.choice(base), rng) for _ in range(1000)]
     embedder = default_embedder()
     start = time.perf_counter()
-    vectoriser = need_groups.Vectoriser(embedder)
+    vectoriser = need_groups.Vectoriser(embedder, place_words=PLACE_WORDS)
     vectoriser.learn(texts)
     vectors = vectoriser.vectors(texts)
     words = time.perf_counter() - start

@@ -1,3 +1,3 @@
-"""The newcomer welcome bot for Durham Region: answers newcomers' questions from local knowledge."""
+"""The newcomer welcome bot: answers newcomers' questions from local knowledge."""
 
 __version__ = "0.1.0"

@@ -45,6 +45,7 @@ class Brain:
         cache_dir: Path | None = None,
     ) -> Brain:
         """Index a knowledge base (the slow part) and prepare its cards."""
+        catalogue = catalogue.for_region(knowledge.region)  # {region} is this base's region
         cards = Cards(knowledge, catalogue, options, today=today)
         return cls(
             knowledge,

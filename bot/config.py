@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import tomllib
 from collections.abc import Mapping
@@ -13,13 +14,44 @@ from bot.knowledge.freshness import STALE_AFTER_DAYS
 from bot.matching import thresholds
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BUNDLED_KNOWLEDGE = PROJECT_ROOT / "knowledge"
+# The knowledge base ships inside the wheel as this package (pyproject.toml maps knowledge/).
+KNOWLEDGE_PACKAGE = "welcome_bot_knowledge"
+DATABASE_NAME = "welcome-bot.sqlite3"
+
+
+def is_checkout(root: Path = PROJECT_ROOT) -> bool:
+    """True when running from a clone of the project (not an installed package)."""
+    return (root / "pyproject.toml").is_file() and (root / "knowledge").is_dir()
+
+
+def bundled_knowledge() -> Path:
+    """The shipped knowledge base: the checkout's knowledge/ folder, or the installed copy."""
+    if is_checkout():
+        return PROJECT_ROOT / "knowledge"
+    # A folder of data files is a namespace package: its one search location is the folder.
+    spec = importlib.util.find_spec(KNOWLEDGE_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return PROJECT_ROOT / "knowledge"  # missing: commands then say to use --kb
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where state goes by default: ./data in a checkout, the user's data folder otherwise."""
+    if is_checkout():
+        return PROJECT_ROOT / "data"
+    environ = os.environ if environ is None else environ
+    base = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "welcome-bot"
+
+
+BUNDLED_KNOWLEDGE = bundled_knowledge()
 
 # Environment variable for each setting; TELEGRAM_* keep the names people expect.
 ENVIRONMENT: dict[str, str] = {
     "telegram_token": "TELEGRAM_BOT_TOKEN",
     "api_base_url": "TELEGRAM_API_BASE_URL",
     "kb_dir": "BOT_KB",
+    "data_dir": "BOT_DATA_DIR",
     "db_path": "BOT_DB",
     "hash_secret": "BOT_HASH_SECRET",
     "answer_threshold": "BOT_ANSWER_THRESHOLD",
@@ -33,6 +65,8 @@ ENVIRONMENT: dict[str, str] = {
     "webhook_listen": "BOT_WEBHOOK_LISTEN",
     "webhook_port": "BOT_WEBHOOK_PORT",
     "webhook_secret": "BOT_WEBHOOK_SECRET",
+    "health_port": "BOT_HEALTH_PORT",
+    "health_listen": "BOT_HEALTH_LISTEN",
     "log_level": "BOT_LOG_LEVEL",
 }
 
@@ -48,7 +82,10 @@ class Settings:
     telegram_token: str | None = field(default=None, repr=False)
     api_base_url: str | None = None
     kb_dir: Path = BUNDLED_KNOWLEDGE
-    db_path: Path = Path("data/welcome-bot.sqlite3")
+    # Every file the bot writes (database, secret, spool, model cache) goes in here.
+    data_dir: Path = field(default_factory=default_data_dir)
+    # None: welcome-bot.sqlite3 inside data_dir.
+    db_path: Path | None = None
     hash_secret: str | None = field(default=None, repr=False)
     answer_threshold: float = thresholds.DEFAULT_ANSWER_THRESHOLD
     ambiguity_margin: float = thresholds.DEFAULT_AMBIGUITY_MARGIN
@@ -61,18 +98,26 @@ class Settings:
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     webhook_secret: str | None = field(default=None, repr=False)
+    # GET /healthz and /metrics (bot/telegram/health.py); None: not served. 0 picks a free port.
+    health_port: int | None = None
+    health_listen: str = "127.0.0.1"
     # None: INFO for the Telegram bot, WARNING for terminal commands.
     log_level: str | None = None
 
     @property
+    def database(self) -> Path:
+        """The question log: --db when given, else inside the data directory."""
+        return self.db_path or self.data_dir / DATABASE_NAME
+
+    @property
     def model_cache(self) -> Path:
         """Where trained matching models are kept, so an unchanged knowledge base loads fast."""
-        return self.db_path.parent / "model-cache"
+        return self.data_dir / "model-cache"
 
     @property
     def secret_path(self) -> Path:
-        """Where a generated hashing secret is kept: beside the database."""
-        return self.db_path.with_name(self.db_path.name + ".secret")
+        """Where a generated hashing secret is kept: beside the database (they go together)."""
+        return self.database.with_name(self.database.name + ".secret")
 
     def with_overrides(self, **values: Any) -> Settings:
         """A copy with the given (non-None) values converted and applied."""

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # the matching engine (numpy, scipy, embeddings) loads only t
 
 async def open_storage(settings: Settings) -> Storage:
     """Open the configured question log."""
-    return await Storage.open(settings.db_path)
+    return await Storage.open(settings.database)
 
 
 def secret_of(settings: Settings) -> bytes:

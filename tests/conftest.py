@@ -10,8 +10,11 @@ import pytest
 
 PROJECT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT.parent / "shared"
+# The shipped region profile (Durham's towns, Toronto time): small test bases use it too.
+REGION_YAML = (PROJECT / "knowledge" / "region.yaml").read_text(encoding="utf-8")
 
 SMALL_KB = {
+    "region.yaml": REGION_YAML,
     "topics.yaml": """
         topics:
           - id: health

@@ -34,7 +34,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
 def test_validate_ok(capsys: pytest.CaptureFixture[str], small_kb: Path) -> None:
     code, out, _ = run_cli(capsys, "validate", str(small_kb))
     assert code == 0
-    assert "OK: 4 file(s), 2 topics, 3 services, 3 FAQs" in out
+    assert "OK: 5 file(s), 2 topics, 3 services, 3 FAQs" in out
 
 
 def test_validate_reports_file_line_and_fails(

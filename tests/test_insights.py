@@ -11,6 +11,7 @@ from bot.insights import overview as insights
 from bot.knowledge.loader import load_knowledge
 from bot.privacy import ChatTokens
 from bot.storage import LoggedQuestion, Storage
+from tests.test_knowledge_base import KNOWLEDGE
 
 NOW = datetime.now(UTC)
 
@@ -44,7 +45,8 @@ async def test_needs_are_grouped_counted_and_sorted(storage: Storage) -> None:
         ]
     )
     since, until = insights.period(None, None)
-    needs = await insights.list_needs(storage, since, until)
+    region = load_knowledge(KNOWLEDGE / "region.yaml").region
+    needs = await insights.list_needs(storage, since, until, region=region)
     assert [(n.askers, n.questions) for n in needs] == [(3, 4), (1, 1)]
     cricket = needs[0]
     assert "cricket" in cricket.terms

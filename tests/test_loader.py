@@ -12,7 +12,7 @@ from bot.knowledge.loader import KnowledgeError, load_directory, load_knowledge
 from bot.knowledge.model import Event, Faq, check_phone, localise
 from bot.replies.cards import HTML, Cards
 from bot.replies.messages import Catalogue
-from tests.conftest import SITES_KB
+from tests.conftest import REGION_YAML, SITES_KB
 
 MakeKb = Callable[[dict[str, str]], Path]
 
@@ -126,14 +126,16 @@ def test_a_broken_service_does_not_also_break_links_to_it(make_kb: MakeKb) -> No
         ("email", "someone@", "is not an email address"),
         ("phones", '["905 668 77l1"]', "has the letter l where a digit should be"),
         ("phones", '["905-668-771"]', "has 9 digits"),
-        ("municipalities", "[Toronto]", "is not one of Durham's municipalities"),
+        ("municipalities", "[Toronto]", "is not one of the municipalities in region.yaml"),
         ("id", "Bad Id", "is not a usable id"),
     ],
 )
 def test_field_errors_are_explained(make_kb: MakeKb, field: str, value: str, expected: str) -> None:
     entry = {"id": "svc", "name": "Service", field: value}
     body = "\n".join(f"    {k}: {v}" for k, v in entry.items() if k != "id")
-    kb = make_kb({"s.yaml": f"services:\n  - id: {entry['id']}\n{body}\n"})
+    kb = make_kb(
+        {"s.yaml": f"services:\n  - id: {entry['id']}\n{body}\n", "region.yaml": REGION_YAML}
+    )
     (error,) = errors_of(kb)
     assert expected in error
     line = 2 if field == "id" else 4
@@ -161,7 +163,12 @@ def test_event_ending_before_it_starts(make_kb: MakeKb) -> None:
 
 def test_event_times_are_toronto_time(make_kb: MakeKb) -> None:
     kb = load_knowledge(
-        make_kb({"e.yaml": "events: [{id: e, title: E, start: '2026-12-05 18:00'}]"})
+        make_kb(
+            {
+                "e.yaml": "events: [{id: e, title: E, start: '2026-12-05 18:00'}]",
+                "region.yaml": REGION_YAML,
+            }
+        )
     )
     event = kb.events["e"]
     assert isinstance(event, Event)
@@ -206,7 +213,10 @@ def test_duplicate_keys_are_errors(make_kb: MakeKb) -> None:
 
 def test_stale_entries_are_warnings_not_errors(make_kb: MakeKb) -> None:
     kb = make_kb(
-        {"a.yaml": "faqs: [{id: a, questions: [q], answer: x, last_verified: 2024-01-01}]"}
+        {
+            "a.yaml": "faqs: [{id: a, questions: [q], answer: x, last_verified: 2024-01-01}]",
+            "region.yaml": REGION_YAML,
+        }
     )
     result = load_directory(kb, today=date(2026, 11, 24))
     assert result.ok
@@ -246,7 +256,7 @@ def test_a_service_can_have_several_sites(make_kb: MakeKb) -> None:
 
 def test_a_bad_site_is_reported_at_its_line(make_kb: MakeKb) -> None:
     broken = SITES_KB.replace('"905-420-4010"', '"call us"').replace("Pickering\n", "Pickring\n")
-    errors = errors_of(make_kb({"s.yaml": broken}))
+    errors = errors_of(make_kb({"s.yaml": broken, "region.yaml": REGION_YAML}))
     assert any(e.startswith("kb/s.yaml:9:") and "call us" in e for e in errors), errors
     assert any(e.startswith("kb/s.yaml:11:") and "Pickring" in e for e in errors), errors
 

@@ -13,10 +13,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.knowledge.loader import load_directory
 from bot.matching.meaning import default_embedder
 from bot.needs import groups as ng
 
 PROJECT = Path(__file__).resolve().parent.parent
+# Town names come from the shipped knowledge base's region profile.
+_KNOWLEDGE = load_directory(PROJECT / "knowledge" / "region.yaml").knowledge
+assert _KNOWLEDGE is not None
+PLACE_WORDS = _KNOWLEDGE.region.place_words
 
 
 def _benchmark():
@@ -60,7 +65,7 @@ def test_metrics_match_known_values(bench) -> None:
 
 
 def _vectoriser(texts: list[str]) -> ng.Vectoriser:
-    v = ng.Vectoriser(default_embedder())
+    v = ng.Vectoriser(default_embedder(), place_words=PLACE_WORDS)
     v.learn(texts)
     return v
 

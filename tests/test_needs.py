@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.needs.grouping import Asked, Need, Signatures, assign, places_in, similar, summarise
+from bot.knowledge.loader import load_directory
+from bot.needs.grouping import Asked, Need, Signatures, assign, similar, summarise
+from tests.test_knowledge_base import KNOWLEDGE
+
+_REGION = load_directory(KNOWLEDGE / "region.yaml").knowledge
+assert _REGION is not None
+REGION = _REGION.region
+places_in = REGION.places_in
+
+
+def _signatures() -> Signatures:
+    return Signatures(place_words=REGION.place_words)
+
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 
@@ -16,7 +28,12 @@ def asked(
 
 
 def grouped(questions: list[Asked], existing: list[Need] | None = None) -> dict[int, list[str]]:
-    result = assign(questions, existing or [], Signatures(), next_id=1 + len(existing or []))
+    result = assign(
+        questions,
+        existing or [],
+        _signatures(),
+        next_id=1 + len(existing or []),
+    )
     groups: dict[int, list[str]] = {}
     for q in questions:
         if q.question_id in result.memberships:
@@ -66,7 +83,12 @@ def test_grouping_is_deterministic_whatever_the_order() -> None:
 
 def test_new_questions_join_existing_needs_and_keep_their_id() -> None:
     existing = Need(7, frozenset({"cricket", "club"}), "cricket club", status="assigned")
-    result = assign([asked(1, "any cricket clubs in oshawa?")], [existing], Signatures(), 8)
+    result = assign(
+        [asked(1, "any cricket clubs in oshawa?")],
+        [existing],
+        _signatures(),
+        8,
+    )
     assert result.memberships == {1: 7}
     assert result.created == []
 
@@ -79,7 +101,7 @@ def test_repeats_by_one_person_count_once() -> None:
         asked(3, "cricket club", "same", 2),
         asked(4, "cricket club in Ajax", "other", 1, lang="fr"),
     ]
-    summary = summarise(need, NOW - timedelta(days=7), NOW)
+    summary = summarise(need, NOW - timedelta(days=7), NOW, places_in)
     assert summary.questions == 4
     assert summary.askers == 2
     assert summary.languages == {"en": 3, "fr": 1}
@@ -91,7 +113,7 @@ def test_trend_compares_with_the_period_before() -> None:
     need = Need(1, frozenset({"yoga"}), "yoga")
     need.members = [asked(i, "yoga", f"u{i}", days_ago=1) for i in range(5)]
     need.members += [asked(10, "yoga", "old", days_ago=10)]
-    summary = summarise(need, NOW - timedelta(days=7), NOW)
+    summary = summarise(need, NOW - timedelta(days=7), NOW, places_in)
     assert (summary.in_period, summary.previous, summary.trend) == (5, 1, "up")
     assert summary.first_seen == NOW - timedelta(days=10)
 

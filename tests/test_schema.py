@@ -53,4 +53,5 @@ def test_schema_command_writes_the_file(tmp_path: Path, capsys: pytest.CaptureFi
         "crisis",
         "synonyms",
         "glossary",
+        "region",
     }

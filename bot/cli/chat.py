@@ -30,6 +30,7 @@ async def run_chat(
     """Read questions line by line until end of input or /quit; answer each one."""
     reader = stdin or sys.stdin
     out = stdout or sys.stdout
+    catalogue = catalogue.for_region(brain.knowledge.region)
     storage = await open_storage(settings) if log else None
     user_hash = make_hasher(settings)("console", getpass.getuser()) if log else None
     assistant = Assistant(brain, catalogue, storage)

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from bot.cli import spreadsheet, staff
+from bot.cli import operations, spreadsheet, staff
 from bot.config import ConfigError, Settings, load_settings, validate
 from bot.knowledge import freshness, validation
 from bot.knowledge.loader import KnowledgeError, LoadResult, load_directory, load_knowledge
@@ -47,7 +47,18 @@ def _common_options() -> _Parser:
     common.add_argument(
         "--kb", type=Path, default=argparse.SUPPRESS, help="knowledge-base folder (or one file)"
     )
-    common.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="SQLite database file")
+    common.add_argument(
+        "--data-dir",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="folder for the database, secret and model cache (BOT_DATA_DIR)",
+    )
+    common.add_argument(
+        "--db",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="SQLite database file (default: in --data-dir)",
+    )
     common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="TOML settings file")
     return common
 
@@ -58,7 +69,7 @@ def build_parser(commands: dict[str, Command] | None = None) -> argparse.Argumen
     parser = _Parser(
         prog="run_bot.py",
         description=(
-            "The newcomer welcome bot for Durham Region. With no command: the Telegram bot "
+            "The newcomer welcome bot for a region's newcomers. With no command: the Telegram bot "
             "when TELEGRAM_BOT_TOKEN is set, otherwise a chat in this terminal."
         ),
         parents=[common],
@@ -100,6 +111,7 @@ def build_parser(commands: dict[str, Command] | None = None) -> argparse.Argumen
     run.add_argument("--webhook-url", help="public HTTPS address Telegram posts updates to")
     run.add_argument("--listen", help="webhook listen address (default 127.0.0.1)")
     run.add_argument("--port", type=int, help="webhook listen port (default 8443)")
+    run.add_argument("--health-port", type=int, help="serve GET /healthz and /metrics on this port")
     schema = sub.add_parser(
         "schema", parents=[common], help="write the JSON Schema of the knowledge-base format"
     )
@@ -113,6 +125,7 @@ def build_parser(commands: dict[str, Command] | None = None) -> argparse.Argumen
     fresh.add_argument("--format", choices=("table", "csv"), default="table")
     spreadsheet.configure(sub, common)
     staff.configure(sub, common)
+    operations.configure(sub, common)
     return parser
 
 
@@ -131,12 +144,14 @@ def settings_from(args: argparse.Namespace) -> Settings:
     settings = load_settings(getattr(args, "config", None))
     settings = settings.with_overrides(
         kb_dir=getattr(args, "kb", None),
+        data_dir=getattr(args, "data_dir", None),
         db_path=getattr(args, "db", None),
         answer_threshold=getattr(args, "threshold", None),
         ambiguity_margin=getattr(args, "margin", None),
         webhook_url=getattr(args, "webhook_url", None),
         webhook_listen=getattr(args, "listen", None),
         webhook_port=getattr(args, "port", None),
+        health_port=getattr(args, "health_port", None),
     )
     validate(settings)
     return settings
@@ -346,6 +361,7 @@ COMMANDS: dict[str, Command] = {
     "freshness": cmd_freshness,
     **spreadsheet.COMMANDS,
     **staff.COMMANDS,
+    **operations.COMMANDS,
 }
 
 
@@ -374,6 +390,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{parser.prog}: configuration error: {exc}", file=sys.stderr)
         return 2
     except KnowledgeError as exc:
+        missing = [p for p in exc.problems if p.message.endswith("folder does not exist")]
+        if missing and len(exc.problems) == 1:
+            print(
+                f"{parser.prog}: error: no knowledge base at {missing[0].file}; "
+                "give one with --kb FOLDER (or BOT_KB)",
+                file=sys.stderr,
+            )
+            return 2
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         print(

@@ -18,6 +18,7 @@ from bot.insights import overview as insights
 from bot.insights import report
 from bot.insights.overview import InsightError, Overview
 from bot.knowledge.loader import load_directory, load_knowledge
+from bot.knowledge.model import DEFAULT_REGION, Region
 from bot.needs.grouping import NeedSummary
 from bot.storage import Storage
 from bot.text import Synonyms, prepare
@@ -76,12 +77,18 @@ def configure(sub: Any, common: argparse.ArgumentParser) -> None:
     )
 
 
-def _prepare_for(settings: Settings) -> Callable[[str], str]:
-    """Normalisation with the knowledge base's synonyms, when it loads."""
+def _region_for(settings: Settings) -> Region:
+    """The knowledge base's region profile (the neutral one when it does not load)."""
+    return _language_of(settings)[1]
+
+
+def _language_of(settings: Settings) -> tuple[Callable[[str], str], Region]:
+    """Normalisation with the knowledge base's synonyms, and its towns, when it loads."""
     result = load_directory(settings.kb_dir)
     if result.knowledge is None:
-        return prepare
-    return partial(prepare, synonyms=Synonyms(result.knowledge.synonyms))
+        return prepare, DEFAULT_REGION
+    synonyms = Synonyms(result.knowledge.synonyms)
+    return partial(prepare, synonyms=synonyms), result.knowledge.region
 
 
 async def _with_storage(settings: Settings, work: Callable[[Storage], Awaitable[T]]) -> T:
@@ -100,8 +107,9 @@ def cmd_needs(args: argparse.Namespace, settings: Settings) -> int:
         args.until if action in (None, "show") else None,
     )
     if action == "show":
+        region = _region_for(settings)
         summary = asyncio.run(
-            _with_storage(settings, lambda s: insights.show_need(s, args.id, since, until))
+            _with_storage(settings, lambda s: insights.show_need(s, args.id, since, until, region))
         )
         print(describe(summary))
         return 0
@@ -131,11 +139,13 @@ def cmd_needs(args: argparse.Namespace, settings: Settings) -> int:
             )
         print(answered.variants_yaml)
         return 0
-    prep = _prepare_for(settings)
+    prep, region = _language_of(settings)
     summaries = asyncio.run(
         _with_storage(
             settings,
-            lambda s: insights.list_needs(s, since, until, status=args.status, prepare=prep),
+            lambda s: insights.list_needs(
+                s, since, until, status=args.status, prepare=prep, region=region
+            ),
         )
     )
     print(format_needs(summaries, args.format), end="")

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import yaml
 
-from bot.knowledge.model import KnowledgeBase
+from bot.knowledge.model import DEFAULT_REGION, KnowledgeBase, Region
 from bot.needs.grouping import NeedSummary, Signatures, assign, summarise
 from bot.storage import Storage, Usage
 
@@ -23,16 +23,23 @@ class InsightError(Exception):
     """A staff request that cannot be done (no such need, no such entry...)."""
 
 
-async def refresh_needs(storage: Storage, prepare: Callable[[str], str] | None = None) -> int:
+async def refresh_needs(
+    storage: Storage,
+    prepare: Callable[[str], str] | None = None,
+    region: Region = DEFAULT_REGION,
+) -> int:
     """Put every unanswered question not yet grouped into a need; return how many were added."""
     store = storage.needs
     new = await store.unassigned()
     if not new:
         return 0
     existing = await store.all(with_members=False)
-    result = assign(
-        new, existing, Signatures(prepare) if prepare else Signatures(), await store.next_id()
+    signatures = (
+        Signatures(prepare, region.place_words)
+        if prepare
+        else Signatures(place_words=region.place_words)
     )
+    result = assign(new, existing, signatures, await store.next_id())
     await store.save(result.memberships, result.created)
     return len(result.memberships)
 
@@ -56,9 +63,10 @@ async def list_needs(
     *,
     status: str | None = None,
     prepare: Callable[[str], str] | None = None,
+    region: Region = DEFAULT_REGION,
 ) -> list[NeedSummary]:
-    """Needs with activity up to `until`, biggest in the period first."""
-    await refresh_needs(storage, prepare)
+    """Needs with activity up to `until`, biggest in the period first (towns: `region`'s)."""
+    await refresh_needs(storage, prepare, region)
     summaries = []
     for need in await storage.needs.all():
         if status is not None and need.status != status:
@@ -66,19 +74,23 @@ async def list_needs(
         need.members = [m for m in need.members if m.asked_at < until]
         if not need.members:
             continue
-        summaries.append(summarise(need, since, until))
+        summaries.append(summarise(need, since, until, region.places_in))
     summaries.sort(key=lambda s: (-s.in_period, -s.askers, -s.change, s.id))
     return summaries
 
 
 async def show_need(
-    storage: Storage, need_id: int, since: datetime, until: datetime
+    storage: Storage,
+    need_id: int,
+    since: datetime,
+    until: datetime,
+    region: Region = DEFAULT_REGION,
 ) -> NeedSummary:
     """One need in detail."""
     need = await storage.needs.need(need_id)
     if need is None:
         raise InsightError(f"there is no need number {need_id}")
-    return summarise(need, since, until)
+    return summarise(need, since, until, region.places_in)
 
 
 async def set_need(
@@ -121,7 +133,7 @@ async def answer_need(
     await storage.needs.update(need_id, status="answered", entry_id=entry_id)
     need.status, need.entry_id = "answered", entry_id
     now = datetime.now(UTC)
-    summary = summarise(need, now - timedelta(days=7), now)
+    summary = summarise(need, now - timedelta(days=7), now, knowledge.region.places_in)
     known = {q.casefold() for q in _questions_of(entry)}
     variants = [w for w in summary.wordings if w.casefold() not in known and "[" not in w]
     where = knowledge.locations.get(entry_id)
@@ -169,6 +181,8 @@ class Overview:
     needs: list[NeedSummary]
     topics: dict[str, int]
     unhelpful: list[tuple[str, int, int]]  # entry, helpful, not helpful; most unhelpful first
+    # Whose report it is: the partnership's name heads the page.
+    region: Region = DEFAULT_REGION
 
     @property
     def total(self) -> int:
@@ -205,7 +219,8 @@ async def overview(
 ) -> Overview:
     """Everything the stats command, the report and /stats show."""
     usage = await storage.usage.between(since, until)
-    needs = await list_needs(storage, since, until, prepare=prepare)
+    region = knowledge.region if knowledge is not None else DEFAULT_REGION
+    needs = await list_needs(storage, since, until, prepare=prepare, region=region)
     topics: dict[str, int] = {}
     if knowledge is not None:
         for entry_id, count in usage.top_entries:
@@ -218,7 +233,13 @@ async def overview(
         key=lambda t: (-t[2], t[1], t[0]),
     )
     return Overview(
-        since, until, usage, needs, dict(sorted(topics.items(), key=lambda kv: -kv[1])), unhelpful
+        since,
+        until,
+        usage,
+        needs,
+        dict(sorted(topics.items(), key=lambda kv: -kv[1])),
+        unhelpful,
+        region,
     )
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from html import escape
 
 from bot.insights.overview import Overview
+from bot.knowledge.model import DEFAULT_LANGUAGE, localise
 from bot.needs.grouping import NeedSummary
 
 STATUS_LABELS = {
@@ -173,6 +174,7 @@ def _need_row(need: NeedSummary) -> list[object]:
 def render(overview: Overview, title: str = "Newcomer questions and emerging needs") -> str:
     """The whole report page."""
     usage = overview.usage
+    partnership = localise(overview.region.partnership.name, DEFAULT_LANGUAGE)
     period = f"{overview.since:%d %B %Y} to {overview.until:%d %B %Y}"
     top_needs = overview.needs[:15]
     languages = [(LANGUAGE_NAMES.get(k, k), v) for k, v in usage.languages.items()]
@@ -184,7 +186,7 @@ def render(overview: Overview, title: str = "Newcomer questions and emerging nee
     ]
     sections = [
         f"<h1>{escape(title)}</h1>",
-        f'<p class="lead">Durham Local Immigration Partnership · {escape(period)} · '
+        f'<p class="lead">{escape(partnership)} · {escape(period)} · '
         f"made {datetime.now():%Y-%m-%d %H:%M}. Question text is shown with phone numbers, "
         "emails and personal numbers removed. No one who asked can be identified.</p>",
         '<div class="cards">'

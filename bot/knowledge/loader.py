@@ -17,11 +17,12 @@ from pydantic import BaseModel, ValidationError
 
 from bot.knowledge.freshness import STALE_AFTER_DAYS, is_stale, stale_period
 from bot.knowledge.model import (
-    TORONTO,
+    DEFAULT_REGION,
     CrisisLine,
     Event,
     Faq,
     KnowledgeBase,
+    Region,
     Service,
     SourceLocation,
     Term,
@@ -35,7 +36,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "events": Event,
     "crisis": CrisisLine,
 }
-ALL_SECTIONS = (*SECTIONS, "synonyms", "glossary")
+ALL_SECTIONS = (*SECTIONS, "synonyms", "glossary", "region")
 AnyEntry = Topic | Service | Faq | Event | CrisisLine
 
 Path_ = tuple[str | int, ...]
@@ -252,9 +253,11 @@ def _clean_loc(loc: tuple[Any, ...]) -> Path_:
 class _FileReader:
     """Parses one YAML file and validates its sections, collecting every problem."""
 
-    def __init__(self, path: Path, display: str) -> None:
+    def __init__(self, path: Path, display: str, region: Region | None = None) -> None:
         self.path = path
         self.display = display
+        # Municipalities and local times are checked against the region profile.
+        self.region = region
         self.problems: list[Problem] = []
         self.marks: dict[Path_, yaml.Mark] = {}
         self.lines: list[str] = []
@@ -363,7 +366,7 @@ class _FileReader:
             if entry_id:
                 self.declared.setdefault(section, set()).add(entry_id)
             try:
-                out.append((model.model_validate(raw), index))
+                out.append((model.model_validate(raw, context={"region": self.region}), index))
             except ValidationError as exc:
                 reported: set[Path_] = set()
                 for err in exc.errors():
@@ -380,6 +383,29 @@ class _FileReader:
                         key=err["type"] == "extra_forbidden",
                     )
         return out
+
+    def region_profile(self, data: dict[str, Any]) -> Region | None:
+        """Validate the region profile, when this file has one."""
+        raw = data.get("region")
+        if raw is None:
+            return None
+        if not isinstance(raw, dict):
+            self.problem(("region",), "\"region\" should be a group of 'key: value' lines")
+            return None
+        try:
+            return Region.model_validate(raw)
+        except ValidationError as exc:
+            reported: set[Path_] = set()
+            for err in exc.errors():
+                loc = _clean_loc(err["loc"])
+                if loc not in reported:
+                    reported.add(loc)
+                    self.problem(
+                        ("region", *loc),
+                        _friendly(err, Region, loc),
+                        key=err["type"] == "extra_forbidden",
+                    )
+            return None
 
     def synonyms(self, data: dict[str, Any]) -> list[list[str]]:
         """Validate the synonym groups: each a list of two or more terms."""
@@ -430,8 +456,6 @@ def load_directory(
 ) -> LoadResult:
     """Load every YAML file under `root` (or one file), check links, and report all problems."""
     base = Path(root)
-    today = today or datetime.now(TORONTO).date()
-    now = now or datetime.now(TORONTO)
     errors: list[Problem] = []
     warnings: list[Problem] = []
     if not base.exists():
@@ -442,6 +466,41 @@ def load_directory(
         problem = Problem(str(base), 1, 1, "this folder has no .yaml files")
         return LoadResult(None, [problem], [], [])
 
+    # The region profile first: every other file's towns and local times are read against it.
+    parsed: list[tuple[_FileReader, dict[str, Any] | None]] = []
+    region: Region | None = None
+    region_file = ""
+    for path in files:
+        display = str(path.relative_to(base.parent)) if base.is_dir() else str(path)
+        reader = _FileReader(path, display)
+        data = reader.read()
+        parsed.append((reader, data))
+        if data is None or "region" not in data:
+            continue
+        if region_file:
+            reader.problem(
+                ("region",),
+                f"the region is already described in {region_file}; keep only one",
+                key=True,
+            )
+            continue
+        region_file = display
+        region = reader.region_profile(data)
+    if not region_file:
+        warnings.append(
+            Problem(
+                str(base),
+                1,
+                1,
+                'there is no region.yaml: the bot says "your area" for the region\'s name, '
+                "accepts any town name and tells time in UTC",
+                severity="warning",
+            )
+        )
+    profile = region or DEFAULT_REGION
+    today = today or datetime.now(profile.zone).date()
+    now = now or datetime.now(profile.zone)
+
     collected: dict[str, list[Any]] = {name: [] for name in SECTIONS}
     synonyms: list[list[str]] = []
     glossary: list[Term] = []
@@ -449,12 +508,10 @@ def load_directory(
     readers: dict[str, tuple[_FileReader, Path_]] = {}
     displays: list[str] = []
     all_readers: list[_FileReader] = []
-    for path in files:
-        display = str(path.relative_to(base.parent)) if base.is_dir() else str(path)
-        displays.append(display)
-        reader = _FileReader(path, display)
+    for reader, data in parsed:
+        reader.region = profile
+        displays.append(reader.display)
         all_readers.append(reader)
-        data = reader.read()
         if data is not None:
             for section in SECTIONS:
                 for entry, index in reader.entries(data, section):
@@ -470,7 +527,7 @@ def load_directory(
                         continue
                     mark = reader.marks.get(where)
                     locations[entry_id] = SourceLocation(
-                        display, mark.line + 1 if mark else 1, mark.column + 1 if mark else 1
+                        reader.display, mark.line + 1 if mark else 1, mark.column + 1 if mark else 1
                     )
                     readers[entry_id] = (reader, where)
                     collected[section].append(entry)
@@ -566,6 +623,7 @@ def load_directory(
         locations=locations,
         root=str(base),
         glossary=glossary,
+        region=profile,
     )
     return LoadResult(knowledge, errors, warnings, displays)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -16,24 +16,16 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
-TORONTO = ZoneInfo("America/Toronto")
 DEFAULT_LANGUAGE = "en"
-
-MUNICIPALITIES: tuple[str, ...] = (
-    "Ajax",
-    "Pickering",
-    "Whitby",
-    "Oshawa",
-    "Clarington",
-    "Scugog",
-    "Uxbridge",
-    "Brock",
-)
-ALL_DURHAM = "All of Durham"
+# A knowledge base without a region profile tells time in UTC: no place is assumed.
+DEFAULT_TIME_ZONE = "UTC"
+# Stored for "the whole region" in `municipalities`, whatever the profile calls it.
+EVERYWHERE = "*"
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _EMAIL = re.compile(r"^[^@\s<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -161,17 +153,18 @@ def _one_or_many(value: Any) -> Any:
     return [value] if isinstance(value, str | dict) else value
 
 
-def _municipality(value: str) -> str:
-    for name in (*MUNICIPALITIES, ALL_DURHAM):
-        if value.strip().casefold() == name.casefold():
-            return name
-    if value.strip().casefold() in {"durham", "durham region", "all"}:
-        return ALL_DURHAM
-    raise ValueError(
-        f'"{value}" is not one of Durham\'s municipalities: '
-        + ", ".join(MUNICIPALITIES)
-        + f' (or "{ALL_DURHAM}")'
-    )
+def _region_of(info: ValidationInfo) -> Region | None:
+    """The region profile the loader validates against (None outside the loader)."""
+    context = info.context if isinstance(info.context, dict) else {}
+    region = context.get("region")
+    return region if isinstance(region, Region) else None
+
+
+def _municipality(value: str, info: ValidationInfo) -> str:
+    region = _region_of(info)
+    if region is None:
+        return value.strip()
+    return region.municipality(value)
 
 
 Municipality = Annotated[str, AfterValidator(_municipality)]
@@ -371,10 +364,12 @@ class Event(Provenance):
 
     @field_validator("start", "end")
     @classmethod
-    def _in_toronto(cls, value: datetime | None) -> datetime | None:
-        # Partners write local times; an explicit offset is respected.
+    def _in_local_time(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        # Partners write the region's local times; an explicit offset is respected.
         if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=TORONTO)
+            region = _region_of(info)
+            zone = region.zone if region else ZoneInfo(DEFAULT_TIME_ZONE)
+            return value.replace(tzinfo=zone)
         return value
 
     @model_validator(mode="after")
@@ -411,6 +406,152 @@ class CrisisLine(Provenance):
     services: Annotated[list[EntryId], BeforeValidator(_one_or_many)] = Field(default_factory=list)
 
 
+class Town(_Model):
+    """One municipality of the region, and the other names people use for places in it."""
+
+    name: str
+    # Villages and old names inside it (a village inside a township): questions that
+    # name them are tagged with the municipality.
+    aliases: list[str] = Field(default_factory=list)
+
+
+class Partnership(_Model):
+    """The organisation that runs the bot for the region."""
+
+    name: LocalText
+    website: Url | None = None
+
+
+class HelpLine(_Model):
+    """The general line for finding community services (211 in much of Canada)."""
+
+    name: LocalText
+    phone: Annotated[str, AfterValidator(check_phone)]
+
+
+_PLACE_SPLIT = re.compile(r"[\W_]+")
+
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f'"{value}" is not a time zone; use a name like "America/Halifax" or '
+            '"America/Vancouver"'
+        ) from None
+    return value
+
+
+class Region(_Model):
+    """Where the bot serves: every word and setting that differs from one partnership to the next.
+
+    Kept in the knowledge base (`region.yaml`), so a partnership elsewhere replaces the
+    knowledge folder and no code; the greetings, the "whole region" label, town matching, the
+    report's heading and local times all come from here.
+    """
+
+    name: LocalText
+    # The label for a service or event that covers every municipality.
+    everywhere: LocalText
+    # Other words partners write for the whole region (besides `everywhere` itself).
+    everywhere_aliases: list[str] = Field(default_factory=list)
+    partnership: Partnership
+    time_zone: Annotated[str, AfterValidator(_time_zone)]
+    municipalities: list[Town] = Field(default_factory=list)
+    help_line: HelpLine | None = None
+    emergency: Annotated[str, AfterValidator(check_phone)] = "911"
+
+    @model_validator(mode="after")
+    def _names_unique(self) -> Region:
+        seen: set[str] = set()
+        for town in self.municipalities:
+            for name in (town.name, *town.aliases):
+                key = name.casefold()
+                if key in seen:
+                    raise ValueError(f'"{name}" is listed twice among the municipalities')
+                seen.add(key)
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The region's time zone (ZoneInfo keeps one instance per name)."""
+        return ZoneInfo(self.time_zone)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The municipalities' names, in the order the profile lists them."""
+        return tuple(t.name for t in self.municipalities)
+
+    def name_in(self, language: str) -> str:
+        """The region's name in a language (English when not translated)."""
+        return localise(self.name, language)
+
+    def label(self, area: str, language: str) -> str:
+        """How a stored municipality reads on a card: the whole region gets its own label."""
+        return localise(self.everywhere, language) if area == EVERYWHERE else area
+
+    def municipality(self, value: str) -> str:
+        """The stored form of a municipality a partner wrote, or a plain-words error."""
+        key = value.strip().casefold()
+        for town in self.municipalities:
+            if key == town.name.casefold():
+                return town.name
+        whole = [*all_texts(self.everywhere), *self.everywhere_aliases, "all", EVERYWHERE]
+        if key in {w.casefold() for w in whole}:
+            return EVERYWHERE
+        if not self.municipalities:
+            return value.strip()  # a profile with no list accepts any place name
+        everywhere = localise(self.everywhere, DEFAULT_LANGUAGE)
+        raise ValueError(
+            f'"{value}" is not one of the municipalities in region.yaml: '
+            + ", ".join(self.names)
+            + f' (or "{everywhere}")'
+        )
+
+    def places_in(self, text: str) -> list[str]:
+        """The municipalities a text names, directly or by a place inside them."""
+        words = f" {_PLACE_SPLIT.sub(' ', text.casefold())} "
+        found = {
+            town.name
+            for town in self.municipalities
+            for place in (town.name, *town.aliases)
+            if f" {_PLACE_SPLIT.sub(' ', place.casefold()).strip()} " in words
+        }
+        return sorted(found)
+
+    @property
+    def place_words(self) -> frozenset[str]:
+        """Every word of every place name and of the region's names, lower-case (needs leave
+        them out when comparing questions)."""
+        names = [
+            *(p for town in self.municipalities for p in (town.name, *town.aliases)),
+            *all_texts(self.name),
+            *self.everywhere_aliases,
+        ]
+        return frozenset(
+            word for name in names for word in _PLACE_SPLIT.sub(" ", name.casefold()).split()
+        )
+
+    def placeholders(self, language: str) -> dict[str, str]:
+        """The {region}-style words message files may use, in one language."""
+        return {
+            "region": self.name_in(language),
+            "partnership": localise(self.partnership.name, language),
+            "emergency": self.emergency,
+            "help_line": localise(self.help_line.name, language) if self.help_line else "",
+        }
+
+
+# Used when a knowledge base has no region.yaml: neutral words, UTC, any place name accepted.
+DEFAULT_REGION = Region(
+    name={"en": "your area", "fr": "votre région"},
+    everywhere={"en": "Everywhere", "fr": "Partout"},
+    partnership=Partnership(name="the local partnership"),
+    time_zone=DEFAULT_TIME_ZONE,
+)
+
+
 SynonymGroup = Annotated[list[str], Field(min_length=2)]
 
 Entry = Faq | Service | Event
@@ -441,6 +582,7 @@ class KnowledgeBase:
     locations: Mapping[str, SourceLocation] = field(default_factory=dict)
     root: str = ""
     glossary: tuple[Term, ...] = ()
+    region: Region = DEFAULT_REGION
 
     @classmethod
     def build(
@@ -455,6 +597,7 @@ class KnowledgeBase:
         locations: dict[str, SourceLocation] | None = None,
         root: str = "",
         glossary: list[Term] | None = None,
+        region: Region | None = None,
     ) -> KnowledgeBase:
         """Freeze lists of entries into lookup tables."""
         return cls(
@@ -469,6 +612,7 @@ class KnowledgeBase:
             locations=MappingProxyType(dict(locations or {})),
             root=root,
             glossary=tuple(glossary or ()),
+            region=region or DEFAULT_REGION,
         )
 
     def entry(self, entry_id: str) -> Entry | None:

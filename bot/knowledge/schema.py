@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.knowledge.model import CrisisLine, Event, Faq, Service, Term, Topic
+from bot.knowledge.model import CrisisLine, Event, Faq, Region, Service, Term, Topic
 
 SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"
 
@@ -27,6 +27,10 @@ class KnowledgeFile(BaseModel):
     )
     glossary: list[Term] = Field(
         default_factory=list, description="Short forms the bot explains once per answer"
+    )
+    region: Region | None = Field(
+        default=None,
+        description="The region profile (region.yaml): name, towns, time zone, partnership",
     )
 
 

@@ -1,8 +1,9 @@
 """Learned models on disk, so an unchanged knowledge base loads in a fraction of a second.
 
 One file per knowledge-base version, named by its content. Each accepted edit of the
-knowledge base makes a new one (about 25 MB for Durham), so only the current model and the
-one before it are kept: the one before serves a rollback of the edit without learning again.
+knowledge base makes a new one (about 25 MB for the shipped one), so only the current model
+and the one before it are kept: the one before serves a rollback of the edit without learning
+again.
 """
 
 from __future__ import annotations

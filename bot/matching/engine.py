@@ -54,7 +54,7 @@ Ints = npt.NDArray[np.int64]
 ENGINE_VERSION = "nb-lr-12"
 CHAR_SIZES = (2, 3, 4, 5)
 # How much an n-gram the knowledge base never uses weakens a match, relative to the rarest
-# known one: 1.0 rejects most out-of-scope questions on the Durham set but costs CLINC150's
+# known one: 1.0 rejects most out-of-scope questions on the labelled set but costs CLINC150's
 # val-chosen point its recall (92.0 / 44.8); 0.75 keeps both (benchmarks/RESULTS.md).
 UNKNOWN_GRAM_WEIGHT = 0.75
 # Naive Bayes smoothing, in TF-IDF mass (each question vector has unit length).
@@ -72,7 +72,7 @@ MAX_CALIBRATION_ROWS = 3000
 # simulated unknown questions weigh against held-out known ones in the calibration.
 UNANSWERABLE_SHARE = 0.2
 # How much closeness in meaning (0-1, bot.meaning) adds to the score's log-odds. Chosen on
-# CLINC150's val split and the labelled Durham set (benchmarks/RESULTS.md).
+# CLINC150's val split and the labelled question set (benchmarks/RESULTS.md).
 MEANING_WEIGHT = 2.0
 # Calibration (intercept, log-probability weight, similarity weight, meaning weight): the
 # prior the fit is pulled towards, and all there is when a knowledge base is too small to

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from bot.knowledge.model import (
     DEFAULT_LANGUAGE,
-    TORONTO,
     CrisisLine,
     Event,
     Faq,
@@ -90,7 +89,7 @@ class Match:
     # Ambiguous: the candidates worth offering as "did you mean" buttons. Unanswered: the
     # entries that might be related, offered beside the honest "I don't know yet".
     choices: tuple[Candidate, ...] = ()
-    # The Durham municipalities the question names: cards prefer services serving them.
+    # The region's municipalities the question names: cards prefer services serving them.
     places: tuple[str, ...] = ()
 
     @property
@@ -172,7 +171,7 @@ class Matcher:
         crisis = self.tripwire.check(question)
         if crisis is not None:
             return Match(Outcome.CRISIS, lang, (), crisis)
-        now = now or datetime.now(TORONTO)
+        now = now or datetime.now(self.knowledge.region.zone)
         limit = self.settings.max_choices + 2
         hits = [
             Candidate(hit.entry_id, round(hit.score, 1), hit.evidence)
@@ -187,7 +186,13 @@ class Matcher:
         elif outcome is Outcome.UNANSWERED:
             floor = self.settings.related_threshold
             choices = tuple(c for c in hits if c.score >= floor)[: self.settings.max_choices]
-        return Match(outcome, lang, tuple(hits), choices=choices, places=places_of(question))
+        return Match(
+            outcome,
+            lang,
+            tuple(hits),
+            choices=choices,
+            places=places_of(question, self.knowledge.region),
+        )
 
     def _search(self, question: str, limit: int) -> list[Hit]:
         """Ranked entries for a question; a long message is also read sentence by sentence.
@@ -224,8 +229,8 @@ class Matcher:
     def _join_linked(self, hits: list[Candidate]) -> list[Candidate]:
         """Read a close FAQ and the service it links as one answer: the FAQ, with both.
 
-        "food bank port perry hours" fits the north Durham food banks FAQ and Operation
-        Scugog, the food bank it links, about equally; the FAQ's reply holds the service's
+        "food bank <village> hours" fits the northern food banks FAQ and the village's food
+        bank it links about equally; the FAQ's reply holds the service's
         contacts, so there is nothing to choose.
         """
         if len(hits) < 2:

@@ -6,7 +6,7 @@ loading the matching engine (numpy, scipy and the word embeddings take most of a
 
 # Decision defaults. The score estimates the chance that the entry is the right answer, on a
 # knowledge base where about UNANSWERABLE_SHARE of questions have none. The threshold is the
-# lowest on the Durham question set's sweep (benchmarks/durham.py --sweep) that keeps at
+# lowest on the labelled question set sweep (the question-set benchmark, --sweep) that keeps at
 # least 94% of out-of-scope questions unanswered: 32 (on 220 entries and 422 questions, 83%
 # in-scope accuracy; 25 would give 88% / 85%). For a newcomer a confident wrong contact
 # ("where can I buy a cricket bat" -> bus fares) is worse than an honest "I don't know
@@ -15,12 +15,12 @@ loading the matching engine (numpy, scipy and the word embeddings take most of a
 DEFAULT_ANSWER_THRESHOLD = 32.0
 # Percent of the top score the runner-up must trail by (the matcher's rule). Two entries the
 # model finds equally likely can still differ by a few points through their closest question
-# ("bus": routes 55, fares 50), so 10% offers choices there. On the Durham set, 10 instead of
+# ("bus": routes 55, fares 50), so 10% offers choices there. On the labelled set, 10 instead of
 # 0 costs 2.8 points of straight answers but helps 0.6% more in-scope questions (the right
 # answer among the choices) and keeps 1.2% more out-of-scope ones from a wrong answer.
 DEFAULT_AMBIGUITY_MARGIN = 10.0
 # Below the answer threshold, entries scoring at least this are listed as "these answers might
 # help" beside the honest "I don't know yet" (the question is still logged as unanswered). 20
-# on the Durham set: the right entry is answered or listed for 94.6% of in-scope questions
+# on the labelled set: the right entry is answered or listed for 94.6% of in-scope questions
 # (86.8% without the list), and 78% of out-of-scope questions still get no list.
 DEFAULT_RELATED_THRESHOLD = 20.0

@@ -17,7 +17,6 @@ from datetime import datetime
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.knowledge.places import PLACES, places_in
 from bot.text import normalise
 
 # Words that say nothing about the need itself ("how can I find ... please").
@@ -34,7 +33,6 @@ STOPWORDS = frozenset(
     """.split()
 )
 
-_PLACE_WORDS = frozenset(w for place in PLACES for w in place.split())
 _TAG = re.compile(r"\[(phone|email|number|postal code)\]")
 
 # Two signatures belong together when they share this share of the smaller one's words...
@@ -83,8 +81,15 @@ def _stem(word: str) -> str:
 class Signatures:
     """Turns question text into comparable word sets; fold typos once over a whole batch."""
 
-    def __init__(self, prepare: Callable[[str], str] = normalise) -> None:
+    def __init__(
+        self,
+        prepare: Callable[[str], str] = normalise,
+        place_words: frozenset[str] = frozenset(),
+    ) -> None:
         self._prepare = prepare
+        # Town names (the region profile's) say where, not what: "halal butcher in <one town>"
+        # and "halal butcher <another town>" are one need.
+        self._place_words = place_words
         self._aliases: dict[str, str] = {}
 
     def words(self, text: str) -> list[str]:
@@ -93,7 +98,7 @@ class Signatures:
         return [
             _stem(w)
             for w in prepared.split()
-            if w not in STOPWORDS and w not in _PLACE_WORDS and not w.isdigit() and len(w) > 1
+            if w not in STOPWORDS and w not in self._place_words and not w.isdigit() and len(w) > 1
         ]
 
     def learn(self, texts: Iterable[str]) -> None:
@@ -242,8 +247,20 @@ def _askers(members: Iterable[Asked]) -> int:
     return len({m.user_hash or f"q{m.question_id}" for m in members})
 
 
-def summarise(need: Need, since: datetime, until: datetime) -> NeedSummary:
-    """Counts, languages, places, dates and trend for one need with its members loaded."""
+def _no_places(_text: str) -> list[str]:
+    return []
+
+
+def summarise(
+    need: Need,
+    since: datetime,
+    until: datetime,
+    places_in: Callable[[str], list[str]] = _no_places,
+) -> NeedSummary:
+    """Counts, languages, places, dates and trend for one need with its members loaded.
+
+    `places_in` names the municipalities a question mentions (the region profile's).
+    """
     members = sorted(need.members, key=lambda m: (m.asked_at, m.question_id))
     length = until - since
     current = [m for m in members if since <= m.asked_at < until]

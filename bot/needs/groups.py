@@ -59,7 +59,7 @@ STOPWORDS = frozenset(
     does did doing am was were being if so that these those here then than into by also
     just really very much many more most should shall may might must other out up over
     anybody anywhere somewhere ok okay hey dear sir madam thx pls plz u ur r im ive id
-    town city region durham ontario canada township lake north south east west
+    town city region ontario canada township lake north south east west
     le la les un une des du de d l j je est et ou pour comment quel quelle quels quelles
     mon ma mes votre vos il elle on nous vous y a au aux en dans avec sur svp merci bonjour
     trouver besoin puis peux cherche est-ce qu que qui ce cet cette ces se sa son ses leur
@@ -70,14 +70,6 @@ STOPWORDS = frozenset(
     """.split()
 )
 
-# Where a question names a place, the place says where, not what: it is removed before
-# comparing (otherwise "Oshawa" and "Ajax" would dominate short questions).
-PLACE_WORDS = frozenset(
-    """
-    ajax pickering whitby brooklin oshawa clarington bowmanville courtice newcastle orono
-    scugog port perry uxbridge brock beaverton cannington sunderland durham
-    """.split()
-)
 
 # Common French words read in English, so the French and English wordings of one need meet.
 # General newcomer vocabulary (days, people, places, activities, shops), not a list of needs.
@@ -262,7 +254,9 @@ class Vectoriser:
 
     `embed_words` gives one meaning vector per word (WordLlama; None for words alone).
     `vocabulary` holds known-good spellings (the knowledge base's words, for example): a word
-    in it, or seen at least `trusted` times, is never "repaired".
+    in it, or seen at least `trusted` times, is never "repaired". `place_words` (the region
+    profile's `Region.place_words`) are dropped: where a question names a place, the place
+    says where, not what (otherwise two town names would dominate short questions).
     """
 
     def __init__(
@@ -273,8 +267,10 @@ class Vectoriser:
         vocabulary: Iterable[str] = (),
         meaning: float = MEANING,
         trusted: int = 3,
+        place_words: Iterable[str] = (),
     ) -> None:
         self._embed = embed_words
+        self._places = frozenset(place_words)
         self._prepare = prepare
         self._vocabulary = {stem(w) for w in vocabulary}
         self._meaning = meaning if embed_words is not None else 0.0
@@ -294,9 +290,9 @@ class Vectoriser:
             if (
                 len(word) < 2
                 or word in STOPWORDS
-                or word in PLACE_WORDS
+                or word in self._places
                 or _DIGITS.match(word)
-                or ("_" in word and all(part in PLACE_WORDS for part in word.split("_")))
+                or ("_" in word and all(part in self._places for part in word.split("_")))
             ):
                 continue
             out.append(stem(word))

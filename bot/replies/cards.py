@@ -12,7 +12,6 @@ from urllib.parse import quote_plus
 from bot.knowledge import figures, places
 from bot.knowledge.freshness import STALE_AFTER_DAYS, is_stale
 from bot.knowledge.model import (
-    TORONTO,
     CrisisLine,
     Event,
     Faq,
@@ -118,15 +117,15 @@ class Cards:
         today: date | None = None,
     ) -> None:
         self.knowledge = knowledge
-        self.catalogue = catalogue
+        self.catalogue = catalogue.for_region(knowledge.region)
         self.options = options or CardOptions()
         self._today = today
         self.glossary = Glossary(knowledge.glossary)
 
     @property
     def today(self) -> date:
-        """Today in Durham (fixed in tests)."""
-        return self._today or datetime.now(TORONTO).date()
+        """Today in the region (fixed in tests)."""
+        return self._today or datetime.now(self.knowledge.region.zone).date()
 
     def for_match(
         self, match: Match, markup: Markup = PLAIN, titles: Iterable[str] | None = None
@@ -251,7 +250,7 @@ class Cards:
                 self._field(
                     "🏘",
                     "contact.areas",
-                    markup.text(", ".join(service.municipalities)),
+                    markup.text(self.areas(service.municipalities, lang)),
                     lang,
                     markup,
                 )
@@ -323,7 +322,8 @@ class Cards:
         lines = [markup.bold(markup.text(localise(event.title, lang)))]
         when = localise(event.schedule, lang) if event.schedule else self.when(event)
         lines.append(self._field("📅", "event.when", markup.text(when), lang, markup))
-        place = ", ".join(p for p in (event.location, event.municipality) if p)
+        town = self.areas([event.municipality], lang) if event.municipality else None
+        place = ", ".join(p for p in (event.location, town) if p)
         if place:
             lines.append(self._field("📍", "event.where", markup.text(place), lang, markup))
         if event.cost:
@@ -350,15 +350,19 @@ class Cards:
             lines.append(markup.text(self.glossary.explain(description, lang)))
         return "\n".join(lines)
 
-    @staticmethod
-    def when(event: Event) -> str:
-        """The event's date and time in Durham's time zone."""
-        start = event.start.astimezone(TORONTO)
+    def areas(self, municipalities: Iterable[str], lang: str) -> str:
+        """Municipalities as a card shows them: the whole region by its label in `lang`."""
+        return ", ".join(self.knowledge.region.label(m, lang) for m in municipalities)
+
+    def when(self, event: Event) -> str:
+        """The event's date and time in the region's time zone."""
+        zone = self.knowledge.region.zone
+        start = event.start.astimezone(zone)
         text = f"{start:%a %d %b %Y}"
         if (start.hour, start.minute) != (0, 0):
             text += f", {start:%H:%M}"
         if event.end is not None:
-            end = event.end.astimezone(TORONTO)
+            end = event.end.astimezone(zone)
             text += f"–{end:%H:%M}" if end.date() == start.date() else f" – {end:%a %d %b %Y}"
         return text
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from bot.knowledge.model import DEFAULT_LANGUAGE
+from bot.knowledge.model import DEFAULT_LANGUAGE, DEFAULT_REGION, Region
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 ELSEWHERE = Path("elsewhere") / "211.yaml"
@@ -23,10 +23,14 @@ class Catalogue:
         self,
         messages: Mapping[str, Mapping[str, str]],
         elsewhere: Mapping[str, str] | None = None,
+        region: Region = DEFAULT_REGION,
     ) -> None:
         self._messages = MappingProxyType(
             {k: MappingProxyType(dict(v)) for k, v in messages.items()}
         )
+        # Fills {region}, {partnership}, {emergency} and {help_line} in every message, so
+        # message files name no place and follow the knowledge base's region.yaml.
+        self.region = region
         # One sentence per other language: "I answer in English and French; 211 speaks yours."
         self._elsewhere = MappingProxyType(dict(elsewhere or {}))
         if DEFAULT_LANGUAGE not in self._messages:
@@ -44,6 +48,10 @@ class Catalogue:
                 messages.setdefault(path.stem, {}).update({str(k): str(v) for k, v in data.items()})
         elsewhere: Any = yaml.safe_load((LOCALES_DIR / ELSEWHERE).read_text(encoding="utf-8"))
         return cls(messages, {str(k): str(v) for k, v in (elsewhere or {}).items()})
+
+    def for_region(self, region: Region) -> Catalogue:
+        """The same messages, speaking of `region`."""
+        return Catalogue(self._messages, self._elsewhere, region)
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -76,7 +84,9 @@ class Catalogue:
         text = self._messages[lang].get(key) or self._messages[DEFAULT_LANGUAGE].get(key)
         if text is None:
             raise KeyError(f"no message called {key!r}")
-        return string.Formatter().vformat(text, (), values) if values else text
+        if "{" not in text:
+            return text
+        return string.Formatter().vformat(text, (), {**self.region.placeholders(lang), **values})
 
     def keys(self, language: str = DEFAULT_LANGUAGE) -> frozenset[str]:
         """The message keys of one language (for checking translations are complete)."""

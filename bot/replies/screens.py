@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from bot.knowledge.model import ALL_DURHAM, Event, KnowledgeBase, localise
+from bot.knowledge.model import EVERYWHERE, Event, KnowledgeBase, localise
 from bot.replies.cards import Cards, Markup
 from bot.replies.messages import Catalogue
 
@@ -109,7 +109,7 @@ class Screens:
         """Upcoming events, soonest first, with a filter by municipality."""
         t = self.catalogue.get
         upcoming = self.knowledge.upcoming_events(now)
-        whole_region = ALL_DURHAM
+        whole_region = EVERYWHERE  # the region profile's "everywhere": shown in every town
         places = sorted({e.municipality for e in upcoming if e.municipality} - {whole_region})
         shown = [e for e in upcoming if not place or e.municipality in (place, whole_region)]
         if not upcoming:

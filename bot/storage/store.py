@@ -9,6 +9,7 @@ from bot.storage.follow_ups import FollowUps
 from bot.storage.needs import NeedStore
 from bot.storage.people import Feedback, Users
 from bot.storage.questions import QuestionLog
+from bot.storage.records import StorageError
 from bot.storage.usage import UsageCounts
 
 
@@ -43,6 +44,16 @@ class Storage:
     async def close(self) -> None:
         """Close the database; every write was already committed."""
         await self.db.close()
+
+    async def writable(self) -> bool:
+        """True when the database takes a write now (for the health check; changes nothing)."""
+        try:
+            # A write statement takes SQLite's write lock even when it matches no row, so this
+            # fails on a read-only, full or locked-out file without touching any data.
+            await self.db.write("UPDATE questions SET id = id WHERE 0")
+        except StorageError:
+            return False
+        return True
 
     async def schema_version(self) -> int:
         """The number of migrations applied."""

@@ -13,6 +13,7 @@ from telegram.ext import (
     ApplicationBuilder,
     CommandHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -22,6 +23,7 @@ from bot.replies.messages import Catalogue
 from bot.telegram import buttons, commands, jobs, questions, staff
 from bot.telegram.context import CONTEXT_TYPES, BotApp, BotContext, Services
 from bot.telegram.flood import FloodGuard
+from bot.telegram.health import ContactRequest, Health, HealthServer
 from bot.watcher import KnowledgeWatcher
 from bot.wiring import build_brain, load_brain, make_chat_tokens, make_hasher, open_storage
 
@@ -63,11 +65,14 @@ def build_application(
     if not settings.telegram_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     guard_logs(settings.telegram_token)
+    health = Health(mode="webhook" if settings.webhook_url else "polling")
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_token)
         .context_types(CONTEXT_TYPES)
         .rate_limiter(AIORateLimiter(max_retries=2))
+        # Each successful getUpdates call is the "last contact" /healthz reports.
+        .get_updates_request(ContactRequest(health, connection_pool_size=1))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
@@ -79,6 +84,10 @@ def build_application(
     app.bot_data.settings = settings
     app.bot_data.catalogue = catalogue or Catalogue.load()
     app.bot_data.brain = brain
+    app.bot_data.health = health
+
+    # Every update (webhook or poll) counts as contact with Telegram; group -1 runs first.
+    app.add_handler(TypeHandler(Update, _contact), group=-1)
 
     # Order matters: commands first, staff commands before the catch-all for unknown
     # commands, then text questions, then everything else that is not text.
@@ -103,22 +112,28 @@ async def _post_init(app: BotApp) -> None:
     """Open the database, load the knowledge base, register the command menu, start jobs."""
     data = app.bot_data
     assert data.settings is not None and data.catalogue is not None  # set by build_application
-    settings, catalogue = data.settings, data.catalogue
+    assert data.health is not None
+    settings, catalogue, health = data.settings, data.catalogue, data.health
     brain = data.brain or load_brain(settings, catalogue)
     hasher, chat_tokens = make_hasher(settings), make_chat_tokens(settings)
     storage = await open_storage(settings)
+    health.database_check = storage.writable
+    health.loaded(brain.knowledge)
     data.services = Services(
         settings=settings,
         assistant=Assistant(brain, catalogue, storage),
         storage=storage,
-        catalogue=catalogue,
         hasher=hasher,
         chat_tokens=chat_tokens,
         flood=FloodGuard(),
         watcher=KnowledgeWatcher(
             settings.kb_dir, lambda knowledge: build_brain(knowledge, settings, catalogue)
         ),
+        health=health,
     )
+    if settings.health_port is not None:
+        data.health_server = HealthServer(health, settings.health_listen, settings.health_port)
+        await data.health_server.start()
     for language in catalogue.languages:
         menu = [BotCommand(c, catalogue.get(f"command.{c}", language)) for c in COMMANDS]
         await app.bot.set_my_commands(
@@ -134,18 +149,29 @@ async def _post_init(app: BotApp) -> None:
         app.job_queue.run_repeating(
             jobs.reload_knowledge, RELOAD_SECONDS, first=RELOAD_SECONDS, name="reload"
         )
-    log.info("bot ready: %d entries, database %s", len(brain.knowledge), settings.db_path)
+    log.info("bot ready: %d entries, database %s", len(brain.knowledge), settings.database)
 
 
 async def _post_shutdown(app: BotApp) -> None:
-    """Close the database; every question was already committed."""
+    """Stop the health server and close the database; every question was already committed."""
+    if app.bot_data.health_server is not None:
+        await app.bot_data.health_server.stop()
+        app.bot_data.health_server = None
     if app.bot_data.services is not None:
         await app.bot_data.services.storage.close()
+
+
+async def _contact(update: Update, context: BotContext) -> None:
+    """Note that Telegram reached us (for /healthz)."""
+    if context.bot_data.health is not None:
+        context.bot_data.health.contact()
 
 
 async def error_handler(update: object, context: BotContext) -> None:
     """Log the traceback, tell the user something went wrong, never show internals."""
     log.error("an update could not be handled", exc_info=context.error)
+    if context.bot_data.health is not None:
+        context.bot_data.health.metrics.errors.inc()
     catalogue = context.bot_data.catalogue
     if not isinstance(update, Update) or catalogue is None:
         return

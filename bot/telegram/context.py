@@ -17,6 +17,7 @@ from bot.privacy import ChatTokens, UserHasher
 from bot.replies.messages import Catalogue
 from bot.storage import Storage
 from bot.telegram.flood import FloodGuard
+from bot.telegram.health import Health, HealthServer
 from bot.watcher import KnowledgeWatcher
 
 
@@ -27,11 +28,16 @@ class Services:
     settings: Settings
     assistant: Assistant
     storage: Storage
-    catalogue: Catalogue
     hasher: UserHasher
     chat_tokens: ChatTokens
     flood: FloodGuard
     watcher: KnowledgeWatcher
+    health: Health
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The messages, speaking of the current knowledge base's region (follows reloads)."""
+        return self.assistant.brain.cards.catalogue
 
 
 class BotData:
@@ -42,6 +48,8 @@ class BotData:
         self.catalogue: Catalogue | None = None
         self.brain: Brain | None = None
         self.services: Services | None = None
+        self.health: Health | None = None
+        self.health_server: HealthServer | None = None
 
 
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):

@@ -37,6 +37,7 @@ async def deliver_follow_ups(context: BotContext) -> None:
         return True
 
     sent = await insights.deliver_follow_ups(svc.storage, svc.chat_tokens.open, send)
+    svc.health.metrics.follow_ups.inc(sent)
     if sent:
         log.info("sent %d follow-up message(s)", sent)
 
@@ -47,7 +48,10 @@ async def reload_knowledge(context: BotContext) -> None:
     result = await svc.watcher.poll()
     if result.change is Change.RELOADED and result.brain is not None:
         svc.assistant.replace_brain(result.brain)
+        svc.health.loaded(result.brain.knowledge)
+        svc.health.metrics.reloads.labels("reloaded").inc()
     elif result.change is Change.REFUSED:
+        svc.health.metrics.reloads.labels("refused").inc()
         text = (
             HTML.bold(HTML.text(svc.catalogue.get("staff.reload_refused", "en")))
             + "\n<pre>"

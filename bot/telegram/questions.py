@@ -4,6 +4,7 @@ anything that is not text gets a kind explanation."""
 from __future__ import annotations
 
 import logging
+import time
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
@@ -55,6 +56,7 @@ async def question(update: Update, context: BotContext) -> None:
             lang = await language_of(update, context)
             await send_html(message, HTML.text(svc.catalogue.get("flood.slow_down", lang)))
         return
+    started = time.perf_counter()
     lang = await language_of(update, context, text)
     sender = update.effective_user
     answer = await svc.assistant.ask(
@@ -87,6 +89,9 @@ async def question(update: Update, context: BotContext) -> None:
             notify = [button(t("button.notify", lang), Action.NOTIFY, qid)] if qid else []
             keyboard = markup(*rows(choices), notify) if choices or notify else None
     await send_html(message, reply, keyboard)
+    metrics = svc.health.metrics
+    metrics.questions.labels(match.outcome.value).inc()
+    metrics.latency.observe(time.perf_counter() - started)
 
 
 async def not_text(update: Update, context: BotContext) -> None:
