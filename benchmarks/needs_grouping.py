@@ -18,9 +18,9 @@ import argparse
 import functools
 import json
 import random
-import resource
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -147,12 +147,21 @@ def new_grouping(
     join: float = need_groups.JOIN,
     merge: float = need_groups.MERGE,
     meaning: float = need_groups.MEANING,
+    letters: float = need_groups.LETTERS,
+    filler: float = need_groups.FILLER,
+    adapt: float = need_groups.ADAPT,
+    passes: int = need_groups.PASSES,
 ) -> list[object]:
-    """bot.needs.groups from scratch: learn words, vectorise, add, one merge pass."""
-    vectoriser = need_groups.Vectoriser(default_embedder(), meaning=meaning)
+    """bot.needs.groups from scratch: learn words, vectorise, add, refine, one merge pass."""
+    vectoriser = need_groups.Vectoriser(
+        default_embedder(), meaning=meaning, letters=letters, filler=filler
+    )
     vectoriser.learn(texts)
-    groups = need_groups.NeedGroups(join=join, merge=merge)
-    placed = groups.add(vectoriser.vectors(texts)).needs
+    groups = need_groups.NeedGroups(join=join, merge=merge, adapt=adapt)
+    vectors = vectoriser.vectors(texts)
+    placed = groups.add(vectors).needs
+    if passes:
+        placed = groups.refine(vectors, placed, passes)
     mapping = groups.merge()
     return [
         need_groups.resolve(mapping, n) if n is not None else f"alone-{i}"
@@ -208,39 +217,50 @@ def typo(text: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
+def _group_all(
+    texts: Sequence[str],
+) -> tuple[need_groups.Vectoriser, need_groups.NeedGroups, float]:
+    """Group texts from scratch as `needs` does; returns the seconds spent on words+vectors."""
+    start = time.perf_counter()
+    vectoriser = need_groups.Vectoriser(default_embedder())
+    vectoriser.learn(texts)
+    vectors = vectoriser.vectors(texts)
+    words = time.perf_counter() - start
+    groups = need_groups.NeedGroups()
+    placed = groups.add(vectors).needs
+    groups.refine(vectors, placed)
+    groups.merge()
+    return vectoriser, groups, words
+
+
 def scale(count: int, rows: list[dict[str, str | None]]) -> None:
     """Time grouping `count` questions (every CLINC150 line, then typo'd copies), then adding
-    1,000 new ones to the existing needs; peak memory of the process."""
+    1,000 new ones to the existing needs; memory traced at half and full size."""
     rng = random.Random(5)
     base = [str(r["text"]) for r in rows]
     texts = list(base[:count])
     while len(texts) < count:
         texts.append(typo(rng.choice(base), rng))
     extra = [typo(rng.choice(base), rng) for _ in range(1000)]
-    embedder = default_embedder()
     start = time.perf_counter()
-    vectoriser = need_groups.Vectoriser(embedder)
-    vectoriser.learn(texts)
-    vectors = vectoriser.vectors(texts)
-    words = time.perf_counter() - start
-    groups = need_groups.NeedGroups()
-    groups.add(vectors)
-    groups.merge()
+    vectoriser, groups, words = _group_all(texts)
     total = time.perf_counter() - start
-    state = len(groups) * (need_groups.DIM * 4 * 2 + 8)
     start = time.perf_counter()
     vectoriser.learn(extra)
     groups.add(vectoriser.vectors(extra))
     groups.merge()
     added = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"\nScale: {count:,} questions grouped in {total:.2f} s (words and vectors "
-        f"{words:.2f} s of it), "
-        f"{len(groups):,} needs; 1,000 more added in {added:.3f} s; centroid state "
-        f"{state / 1e6:.1f} MB (needs x {need_groups.DIM} float32 x 2); "
-        f"peak process memory {peak:.0f} MB."
+        f"{words:.2f} s of it, {need_groups.PASSES} refinement passes), {len(groups):,} needs; "
+        f"1,000 more added in {added:.3f} s."
     )
+    for size in (count // 2, count):
+        tracemalloc.start()
+        _group_all(texts[:size])
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(f"Memory: {size:,} questions, peak {peak / 1e6:.0f} MB allocated while grouping.")
 
 
 def tune(rows: list[dict[str, str | None]]) -> None:
