@@ -22,7 +22,6 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -32,8 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.matching.meaning import default_embedder
-from bot.needs import grouping as needs
 from bot.needs import groups as need_groups
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import needs_old
 
 LABELLED = ROOT / "tests" / "data" / "needs_labelled.jsonl"
 CLINC = ROOT.parent / "shared" / "benchmarks" / "clinc150.jsonl"
@@ -134,10 +135,8 @@ def clinc_all(rows: list[dict[str, str | None]]) -> Labelled:
 
 # -- the two groupings ---------------------------------------------------------------------
 def old_grouping(texts: Sequence[str]) -> list[object]:
-    """Today's bot.needs.assign, from scratch."""
-    now = datetime.now(UTC)
-    asked = [needs.Asked(i, t, now) for i, t in enumerate(texts)]
-    result = needs.assign(asked, [], needs.Signatures(), 1)
+    """The old leader-based grouping (frozen in benchmarks/needs_old.py), from scratch."""
+    result = needs_old.assign(list(enumerate(texts)), [], needs_old.Signatures(), 1)
     return [result.memberships.get(i, f"alone-{i}") for i in range(len(texts))]
 
 

@@ -13,8 +13,11 @@ from datetime import UTC, datetime, timedelta
 import yaml
 
 from bot.knowledge.model import KnowledgeBase
-from bot.needs.grouping import NeedSummary, Signatures, assign, summarise
+from bot.matching.meaning import default_embedder
+from bot.needs.grouping import Need, NeedSummary, assign, merge_triage, summarise
+from bot.needs.groups import Centroid, Vectoriser, near_answers
 from bot.storage import Storage, Usage
+from bot.text import normalise
 
 STATUSES = ("new", "assigned", "answered", "not_in_scope")
 
@@ -23,17 +26,57 @@ class InsightError(Exception):
     """A staff request that cannot be done (no such need, no such entry...)."""
 
 
-async def refresh_needs(storage: Storage, prepare: Callable[[str], str] | None = None) -> int:
-    """Put every unanswered question not yet grouped into a need; return how many were added."""
+def vectoriser_for(
+    texts: list[str],
+    prepare: Callable[[str], str] | None = None,
+    knowledge: KnowledgeBase | None = None,
+) -> Vectoriser:
+    """The vectoriser that groups and names needs: it has learnt every logged question's words
+    (rarity, typo repair) and never "repairs" a word the knowledge base uses."""
+    vocabulary = {w for q in _faq_questions(knowledge) for w in (prepare or normalise)(q).split()}
+    vectoriser = Vectoriser(default_embedder(), prepare or normalise, vocabulary=vocabulary)
+    vectoriser.learn(texts)
+    return vectoriser
+
+
+def _faq_questions(knowledge: KnowledgeBase | None) -> list[str]:
+    if knowledge is None:
+        return []
+    return [q for faq in knowledge.faqs.values() for q in _questions_of(faq)]
+
+
+async def refresh_needs(
+    storage: Storage,
+    prepare: Callable[[str], str] | None = None,
+    knowledge: KnowledgeBase | None = None,
+) -> int:
+    """Put every unanswered question not yet grouped into a need, then merge needs that drifted
+    close: the older id keeps the questions and takes over the triage of the one it absorbed.
+    Returns how many questions were added."""
     store = storage.needs
     new = await store.unassigned()
     if not new:
         return 0
-    existing = await store.all(with_members=False)
-    result = assign(
-        new, existing, Signatures(prepare) if prepare else Signatures(), await store.next_id()
-    )
-    await store.save(result.memberships, result.created)
+    existing = await store.all()
+    texts = [m.text for n in existing for m in n.members if m.text] + [q.text for q in new]
+    vectoriser = vectoriser_for(texts, prepare, knowledge)
+    result = assign(new, existing, vectoriser, await store.next_id())
+    memberships = dict(result.memberships)
+    by_id = {n.id: n for n in existing}
+    for absorbed, kept in sorted(result.merged.items()):
+        kept_need = by_id.get(kept)
+        gone = by_id.get(absorbed)
+        if kept_need is None or gone is None:
+            continue  # a need created in this pass: its questions already point at `kept`
+        for member in gone.members:
+            memberships[member.question_id] = kept
+        changes = merge_triage(kept_need, gone)
+        if changes:
+            await store.update(kept, **changes)
+            for field_name, value in changes.items():
+                setattr(kept_need, field_name, value)
+        await store.update(absorbed, note=f"merged into need {kept}")
+    await store.save(memberships, result.created)
     return len(result.memberships)
 
 
@@ -56,29 +99,76 @@ async def list_needs(
     *,
     status: str | None = None,
     prepare: Callable[[str], str] | None = None,
+    knowledge: KnowledgeBase | None = None,
 ) -> list[NeedSummary]:
-    """Needs with activity up to `until`, biggest in the period first."""
-    await refresh_needs(storage, prepare)
+    """Needs with activity up to `until`, rising ones first, then biggest in the period."""
+    await refresh_needs(storage, prepare, knowledge)
+    everything = await storage.needs.all()
+    vectoriser = vectoriser_for(
+        [m.text for n in everything for m in n.members if m.text], prepare, knowledge
+    )
+    near = _near_faqs(everything, vectoriser, knowledge)
     summaries = []
-    for need in await storage.needs.all():
+    for need in everything:
         if status is not None and need.status != status:
             continue
         need.members = [m for m in need.members if m.asked_at < until]
         if not need.members:
             continue
-        summaries.append(summarise(need, since, until))
-    summaries.sort(key=lambda s: (-s.in_period, -s.askers, -s.change, s.id))
+        summaries.append(summarise(need, since, until, vectoriser, near.get(need.id)))
+    summaries.sort(key=lambda s: (not s.rising, -s.in_period, -s.askers, -s.change, s.id))
     return summaries
 
 
+def _near_faqs(
+    needs: list[Need], vectoriser: Vectoriser, knowledge: KnowledgeBase | None
+) -> dict[int, str]:
+    """Needs that an existing FAQ is close to (unanswered only because of the wording)."""
+    if knowledge is None:
+        return {}
+    rows = [(faq.id, q) for faq in knowledge.faqs.values() for q in _questions_of(faq)]
+    centroids = []
+    for need in needs:
+        if need.status == "answered":
+            continue
+        vectors = vectoriser.vectors([m.text for m in need.members if m.text])
+        if vectors.any():
+            centroids.append(Centroid(need.id, vectors.sum(axis=0), len(vectors)))
+    if not rows or not centroids:
+        return {}
+    faq_vectors = vectoriser.vectors([q for _, q in rows])
+    found = near_answers(centroids, faq_vectors, [e for e, _ in rows])
+    return {n.need_id: n.entry_id for n in found}
+
+
 async def show_need(
-    storage: Storage, need_id: int, since: datetime, until: datetime
+    storage: Storage,
+    need_id: int,
+    since: datetime,
+    until: datetime,
+    prepare: Callable[[str], str] | None = None,
+    knowledge: KnowledgeBase | None = None,
 ) -> NeedSummary:
-    """One need in detail."""
+    """One need in detail (label, typical wordings, trend, a close FAQ)."""
+    for summary in await list_needs(storage, since, until, prepare=prepare, knowledge=knowledge):
+        if summary.id == need_id:
+            return summary
     need = await storage.needs.need(need_id)
     if need is None:
         raise InsightError(f"there is no need number {need_id}")
     return summarise(need, since, until)
+
+
+async def suggest_entry(
+    storage: Storage,
+    need_id: int,
+    knowledge: KnowledgeBase,
+    prepare: Callable[[str], str] | None = None,
+) -> str | None:
+    """The existing FAQ close enough to answer a need as it stands, if there is one."""
+    now = datetime.now(UTC)
+    summary = await show_need(storage, need_id, now - timedelta(days=7), now, prepare, knowledge)
+    return summary.near_entry
 
 
 async def set_need(
@@ -205,7 +295,7 @@ async def overview(
 ) -> Overview:
     """Everything the stats command, the report and /stats show."""
     usage = await storage.usage.between(since, until)
-    needs = await list_needs(storage, since, until, prepare=prepare)
+    needs = await list_needs(storage, since, until, prepare=prepare, knowledge=knowledge)
     topics: dict[str, int] = {}
     if knowledge is not None:
         for entry_id, count in usage.top_entries:

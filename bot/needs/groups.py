@@ -561,53 +561,54 @@ class NeedGroups:
     def refine(
         self, vectors: Vectors, needs: Sequence[int | None], passes: int = PASSES
     ) -> list[int | None]:
-        """Move each question to the need whose centroid now suits it best (k-means steps).
+        """Move each of these questions to the need whose centroid now suits it best (k-means
+        steps); `needs[i]` is where row i sits now. Other members of the needs stay put.
 
         The online pass places a question against the needs as they were when it arrived; early
-        questions started needs that later ones made redundant. Each pass costs questions x needs.
-        Ids never change; a need left with no members disappears. Returns the new need per row.
+        questions started needs that later ones made redundant. Each pass costs questions x
+        needs. Ids never change; a need left with no members disappears. Returns the new need
+        of each row.
         """
         current = list(needs)
         for _ in range(passes):
-            ids = self._ids
-            units = self._units[: len(ids)]
+            ids = list(self._ids)
+            units = self._units[: len(ids)].copy()
             counts = self._counts[: len(ids)]
             bars = bar(self.join, counts, 1, self.adapt) if self.adapt else None
-            moved = False
+            moves: list[tuple[int, int]] = []
             for start in range(0, len(current), self._chunk):
-                block = vectors[start : start + self._chunk]
-                scores = block @ units.T
+                scores = vectors[start : start + self._chunk] @ units.T
                 if bars is not None:
                     scores = scores / bars * self.join
-                best = np.argmax(scores, axis=1)
-                for i, j in enumerate(best):
-                    k = start + i
-                    now = current[k]
-                    if now is None:
-                        continue
+                for i, j in enumerate(np.argmax(scores, axis=1)):
+                    now = current[start + i]
                     target = ids[int(j)]
-                    if target != now and float(scores[i, j]) >= self.join:
-                        current[k] = target
-                        moved = True
-            if not moved:
+                    if now is not None and target != now and scores[i, j] >= self.join:
+                        moves.append((start + i, target))
+            if not moves:
                 break
-            self.rebuild(vectors, current)
+            for k, target in moves:
+                self._move(vectors[k], self._row[current[k]], self._row[target])  # type: ignore[index]
+                current[k] = target
+            self._drop_empty()
         return current
 
-    def rebuild(self, vectors: Vectors, needs: Sequence[int | None]) -> None:
-        """Recompute every centroid from its members (rows of `vectors`); empty needs go."""
-        totals: dict[int, npt.NDArray[np.float32]] = {}
-        counts: Counter[int] = Counter()
-        for vector, nid in zip(vectors, needs, strict=True):
-            if nid is None:
-                continue
-            if nid in totals:
-                totals[nid] += vector
-            else:
-                totals[nid] = vector.astype(np.float32).copy()
-            counts[nid] += 1
-        self._reset([(nid, totals[nid], counts[nid]) for nid in sorted(totals)])
-        self._dirty.update(range(len(self._ids)))
+    def _move(self, vector: Vectors, source: int, target: int) -> None:
+        for row, sign in ((source, -1), (target, 1)):
+            self._totals[row] += sign * vector
+            self._counts[row] += sign
+            norm = float(np.linalg.norm(self._totals[row]))
+            self._units[row] = self._totals[row] / norm if norm > 1e-6 else 0.0
+            self._dirty.add(row)
+
+    def _drop_empty(self) -> None:
+        rows = [r for r in range(len(self._ids)) if self._counts[r] > 0]
+        if len(rows) == len(self._ids):
+            return
+        kept = [(self._ids[r], self._totals[r].copy(), int(self._counts[r])) for r in rows]
+        dirty = {self._ids[r] for r in self._dirty}
+        self._reset(kept)
+        self._dirty = {r for r, nid in enumerate(self._ids) if nid in dirty}
 
     def _reset(self, rows: Sequence[tuple[int, Vectors, int]]) -> None:
         self._ids = []
