@@ -13,7 +13,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.knowledge.places import PLACES
-from bot.matching.text import normalise
+from bot.text import normalise
 
 
 @dataclass
@@ -49,7 +49,6 @@ MIN_JACCARD = 0.34
 # Typo folding: a rare word one edit (or swapped pair) from a word at least this many times
 # more common is read as that word; two edits for words of 8 letters or more.
 TYPO_RATIO = 2
-
 
 
 def _stem(word: str) -> str:
@@ -172,5 +171,3 @@ def assign(
         for question_id, _ in members:
             memberships[question_id] = need.id
     return Assignment(memberships, created)
-
-

@@ -63,20 +63,20 @@ async def refresh_needs(
     result = assign(new, existing, vectoriser, await store.next_id())
     memberships = dict(result.memberships)
     by_id = {n.id: n for n in existing}
+    merged: dict[int, dict[str, str]] = {}
     for absorbed, kept in sorted(result.merged.items()):
         kept_need = by_id.get(kept)
         gone = by_id.get(absorbed)
-        if kept_need is None or gone is None:
+        if gone is None:
             continue  # a need created in this pass: its questions already point at `kept`
         for member in gone.members:
             memberships[member.question_id] = kept
-        changes = merge_triage(kept_need, gone)
-        if changes:
-            await store.update(kept, **changes)
-            for field_name, value in changes.items():
-                setattr(kept_need, field_name, value)
-        await store.update(absorbed, note=f"merged into need {kept}")
-    await store.save(memberships, result.created)
+        changes = merge_triage(kept_need, gone) if kept_need is not None else {}
+        for field_name, value in changes.items():
+            setattr(kept_need, field_name, value)
+        merged[absorbed] = {"kept": str(kept), **changes}
+    created = [n for n in result.created if n.id not in result.merged]
+    await store.save(memberships, created, list(result.centroids.values()), merged)
     return len(result.memberships)
 
 

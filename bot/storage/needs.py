@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import aiosqlite
+import numpy as np
 
 from bot.needs.grouping import Asked, Need
+from bot.needs.groups import Centroid
 from bot.storage.database import Database, Row
 from bot.storage.records import from_iso, iso, utc_now
 
@@ -58,9 +60,20 @@ class NeedStore:
         row = await self._db.fetch_one("SELECT COALESCE(MAX(id), 0) + 1 FROM needs")
         return int(row[0]) if row else 1
 
-    async def save(self, memberships: dict[int, int], created: list[Need]) -> None:
-        """Store new needs and memberships in one transaction."""
+    async def save(
+        self,
+        memberships: dict[int, int],
+        created: list[Need],
+        centroids: Sequence[Centroid] = (),
+        merged: dict[int, dict[str, str]] | None = None,
+    ) -> None:
+        """Store new needs, memberships, centroids and merges in one transaction.
+
+        `merged` maps each absorbed need to {"kept": id, and the kept need's new triage
+        fields}; `memberships` already points its questions at the kept need; it is deleted.
+        """
         now = iso(utc_now())
+        kept_changes = merged or {}
 
         async def run(connection: aiosqlite.Connection) -> None:
             await connection.executemany(
@@ -71,6 +84,24 @@ class NeedStore:
             await connection.executemany(
                 "INSERT OR REPLACE INTO need_questions (question_id, need_id) VALUES (?, ?)",
                 sorted(memberships.items()),
+            )
+            await connection.executemany(
+                "UPDATE needs SET centroid = ?, centroid_count = ? WHERE id = ?",
+                [
+                    (np.asarray(c.total, dtype="<f4").tobytes(), c.count, c.need_id)
+                    for c in centroids
+                ],
+            )
+            for changes in kept_changes.values():
+                fields = {k: v for k, v in changes.items() if k != "kept"}
+                if fields:
+                    sets = ", ".join(f"{k} = ?" for k in fields)  # keys: merge_triage's names
+                    await connection.execute(
+                        f"UPDATE needs SET {sets}, updated_at = ? WHERE id = ?",
+                        [*fields.values(), now, int(changes["kept"])],
+                    )
+            await connection.executemany(
+                "DELETE FROM needs WHERE id = ?", [(absorbed,) for absorbed in kept_changes]
             )
 
         await self._db.transaction(run)
@@ -117,6 +148,15 @@ def _need(row: Row) -> Need:
         note=str(row["note"]),
         assignee=str(row["assignee"]),
         entry_id=row["entry_id"],
+        centroid=(
+            Centroid(
+                int(row["id"]),
+                np.frombuffer(row["centroid"], dtype="<f4").copy(),
+                int(row["centroid_count"]),
+            )
+            if row["centroid"] is not None and row["centroid_count"]
+            else None
+        ),
     )
 
 
