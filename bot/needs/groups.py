@@ -580,11 +580,13 @@ class NeedGroups:
                 scores = vectors[start : start + self._chunk] @ units.T
                 if bars is not None:
                     scores = scores / bars * self.join
-                for i, j in enumerate(np.argmax(scores, axis=1)):
-                    now = current[start + i]
-                    target = ids[int(j)]
-                    if now is not None and target != now and scores[i, j] >= self.join:
-                        moves.append((start + i, target))
+                best = np.argmax(scores, axis=1)
+                good = scores[np.arange(len(best)), best] >= self.join
+                for i in np.flatnonzero(good):
+                    now = current[start + int(i)]
+                    target = ids[int(best[i])]
+                    if now is not None and target != now:
+                        moves.append((start + int(i), target))
             if not moves:
                 break
             for k, target in moves:
