@@ -9,15 +9,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import yaml
 
 from bot.knowledge.model import KnowledgeBase
-from bot.matching.meaning import default_embedder
 from bot.needs.grouping import Need, NeedSummary, assign, merge_triage, summarise
-from bot.needs.groups import Centroid, Vectoriser, near_answers
 from bot.storage import Storage, Usage
 from bot.text import normalise
+
+if TYPE_CHECKING:  # the embedding model and numpy load only when needs are grouped
+    from bot.needs.groups import Vectoriser
 
 STATUSES = ("new", "assigned", "answered", "not_in_scope")
 
@@ -33,6 +35,9 @@ def vectoriser_for(
 ) -> Vectoriser:
     """The vectoriser that groups and names needs: it has learnt every logged question's words
     (rarity, typo repair) and never "repairs" a word the knowledge base uses."""
+    from bot.matching.meaning import default_embedder  # noqa: PLC0415 - loads numpy only when needed
+    from bot.needs.groups import Vectoriser  # noqa: PLC0415 - loads numpy only when needed
+
     vocabulary = {w for q in _faq_questions(knowledge) for w in (prepare or normalise)(q).split()}
     vectoriser = Vectoriser(default_embedder(), prepare or normalise, vocabulary=vocabulary)
     vectoriser.learn(texts)
@@ -126,6 +131,8 @@ def _near_faqs(
     """Needs that an existing FAQ is close to (unanswered only because of the wording)."""
     if knowledge is None:
         return {}
+    from bot.needs.groups import Centroid, near_answers  # noqa: PLC0415 - loads numpy only when needed
+
     rows = [(faq.id, q) for faq in knowledge.faqs.values() for q in _questions_of(faq)]
     centroids = []
     for need in needs:

@@ -14,18 +14,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.knowledge.places import places_in
-from bot.needs.groups import (
-    Centroid,
-    NeedGroups,
-    Vectoriser,
-    label,
-    resolve,
-    trend,
-    typical,
-    weekly_counts,
-)
+
+if TYPE_CHECKING:  # numpy and scipy load only when needs are grouped (partner tools start fast)
+    from bot.needs.groups import Centroid, Vectoriser
 
 
 @dataclass(frozen=True)
@@ -79,6 +73,8 @@ def assign(
     need whose centroid suits them best once the batch is in), so questions staff have seen
     stay where they are.
     """
+    from bot.needs.groups import Centroid, NeedGroups, resolve  # noqa: PLC0415 - loads numpy only when needed
+
     restored: list[Centroid] = []
     for need in existing:
         centroid = need.centroid
@@ -209,6 +205,8 @@ def summarise(
         (m.user_hash or f"q{m.question_id}", p) for m in members for p in places_in(m.text)
     }:
         places[asker_places[1]] += 1
+    from bot.needs.groups import label, trend, typical  # noqa: PLC0415 - loads numpy only when needed
+
     wording_counts = Counter(" ".join(m.text.split()) for m in members)
     weeks = weekly_askers(members, until)
     flag = trend(weeks[0], weeks[1:])
@@ -255,4 +253,6 @@ def weekly_askers(members: Iterable[Asked], until: datetime, weeks: int = 5) -> 
         if age >= 0 and key not in seen:
             seen.add(key)
             ages.append(age)
+    from bot.needs.groups import weekly_counts  # noqa: PLC0415 - loads numpy only when needed
+
     return weekly_counts(ages, weeks)

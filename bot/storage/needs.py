@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
-import numpy as np
 
 from bot.needs.grouping import Asked, Need
-from bot.needs.groups import Centroid
 from bot.storage.database import Database, Row
 from bot.storage.records import from_iso, iso, utc_now
+
+if TYPE_CHECKING:  # numpy loads only when centroids are read or written
+    from bot.needs.groups import Centroid
 
 _MEMBERS = (
     "SELECT n.need_id, q.id, COALESCE(q.text, ''), q.asked_at, q.user_hash, q.language"
@@ -72,6 +73,8 @@ class NeedStore:
         `merged` maps each absorbed need to {"kept": id, and the kept need's new triage
         fields}; `memberships` already points its questions at the kept need; it is deleted.
         """
+        import numpy as np  # noqa: PLC0415 - loads numpy only when needed
+
         now = iso(utc_now())
         kept_changes = merged or {}
 
@@ -148,15 +151,7 @@ def _need(row: Row) -> Need:
         note=str(row["note"]),
         assignee=str(row["assignee"]),
         entry_id=row["entry_id"],
-        centroid=(
-            Centroid(
-                int(row["id"]),
-                np.frombuffer(row["centroid"], dtype="<f4").copy(),
-                int(row["centroid_count"]),
-            )
-            if row["centroid"] is not None and row["centroid_count"]
-            else None
-        ),
+        centroid=_centroid(row),
     )
 
 
@@ -168,3 +163,14 @@ def _asked(row: Sequence[Any]) -> Asked:
         user_hash=row[3],
         language=str(row[4]),
     )
+
+
+def _centroid(row: Row) -> Centroid | None:
+    if row["centroid"] is None or not row["centroid_count"]:
+        return None
+    import numpy as np  # noqa: PLC0415 - loads numpy only when needed
+
+    from bot.needs.groups import Centroid  # noqa: PLC0415 - loads numpy only when needed
+
+    total = np.frombuffer(row["centroid"], dtype="<f4").copy()
+    return Centroid(int(row["id"]), total, int(row["centroid_count"]))
