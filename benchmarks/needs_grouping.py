@@ -17,13 +17,11 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import os
 import random
-import resource
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -34,16 +32,16 @@ sys.path.insert(0, str(ROOT))
 
 from bot.knowledge.loader import load_directory
 from bot.matching.meaning import default_embedder
-from bot.needs import grouping as needs
 from bot.needs import groups as need_groups
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import needs_old
+
+LABELLED = ROOT / "tests" / "data" / "needs_labelled.jsonl"
+CLINC = ROOT.parent / "shared" / "benchmarks" / "clinc150.jsonl"
 # The towns (dropped from questions before comparing) come from the region profile.
 _REGION = load_directory(ROOT / "knowledge" / "region.yaml").knowledge
 PLACE_WORDS = _REGION.region.place_words if _REGION is not None else frozenset()
-
-LABELLED = ROOT / "tests" / "data" / "needs_labelled.jsonl"
-# Beside the clone (../shared), or wherever CLINC150 points.
-CLINC = Path(os.environ.get("CLINC150") or ROOT.parent / "shared" / "benchmarks" / "clinc150.jsonl")
 
 Labelled = list[tuple[str, str]]  # (text, true need)
 Grouper = Callable[[Sequence[str]], list[object]]
@@ -139,10 +137,8 @@ def clinc_all(rows: list[dict[str, str | None]]) -> Labelled:
 
 # -- the two groupings ---------------------------------------------------------------------
 def old_grouping(texts: Sequence[str]) -> list[object]:
-    """Today's bot.needs.assign, from scratch."""
-    now = datetime.now(UTC)
-    asked = [needs.Asked(i, t, now) for i, t in enumerate(texts)]
-    result = needs.assign(asked, [], needs.Signatures(place_words=PLACE_WORDS), 1)
+    """The old leader-based grouping (frozen in benchmarks/needs_old.py), from scratch."""
+    result = needs_old.assign(list(enumerate(texts)), [], needs_old.Signatures(), 1)
     return [result.memberships.get(i, f"alone-{i}") for i in range(len(texts))]
 
 
@@ -152,14 +148,25 @@ def new_grouping(
     join: float = need_groups.JOIN,
     merge: float = need_groups.MERGE,
     meaning: float = need_groups.MEANING,
+    letters: float = need_groups.LETTERS,
+    filler: float = need_groups.FILLER,
+    adapt: float = need_groups.ADAPT,
+    passes: int = need_groups.PASSES,
 ) -> list[object]:
-    """bot.needs.groups from scratch: learn words, vectorise, add, one merge pass."""
+    """bot.needs.groups from scratch: learn words, vectorise, add, refine, one merge pass."""
     vectoriser = need_groups.Vectoriser(
-        default_embedder(), meaning=meaning, place_words=PLACE_WORDS
+        default_embedder(),
+        meaning=meaning,
+        letters=letters,
+        filler=filler,
+        place_words=PLACE_WORDS,
     )
     vectoriser.learn(texts)
-    groups = need_groups.NeedGroups(join=join, merge=merge)
-    placed = groups.add(vectoriser.vectors(texts)).needs
+    groups = need_groups.NeedGroups(join=join, merge=merge, adapt=adapt)
+    vectors = vectoriser.vectors(texts)
+    placed = groups.add(vectors).needs
+    if passes:
+        placed = groups.refine(vectors, placed, passes)
     mapping = groups.merge()
     return [
         need_groups.resolve(mapping, n) if n is not None else f"alone-{i}"
@@ -215,39 +222,50 @@ def typo(text: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
+def _group_all(
+    texts: Sequence[str],
+) -> tuple[need_groups.Vectoriser, need_groups.NeedGroups, float]:
+    """Group texts from scratch as `needs` does; returns the seconds spent on words+vectors."""
+    start = time.perf_counter()
+    vectoriser = need_groups.Vectoriser(default_embedder(), place_words=PLACE_WORDS)
+    vectoriser.learn(texts)
+    vectors = vectoriser.vectors(texts)
+    words = time.perf_counter() - start
+    groups = need_groups.NeedGroups()
+    placed = groups.add(vectors).needs
+    groups.refine(vectors, placed)
+    groups.merge()
+    return vectoriser, groups, words
+
+
 def scale(count: int, rows: list[dict[str, str | None]]) -> None:
     """Time grouping `count` questions (every CLINC150 line, then typo'd copies), then adding
-    1,000 new ones to the existing needs; peak memory of the process."""
+    1,000 new ones to the existing needs; memory traced at half and full size."""
     rng = random.Random(5)
     base = [str(r["text"]) for r in rows]
     texts = list(base[:count])
     while len(texts) < count:
         texts.append(typo(rng.choice(base), rng))
     extra = [typo(rng.choice(base), rng) for _ in range(1000)]
-    embedder = default_embedder()
     start = time.perf_counter()
-    vectoriser = need_groups.Vectoriser(embedder, place_words=PLACE_WORDS)
-    vectoriser.learn(texts)
-    vectors = vectoriser.vectors(texts)
-    words = time.perf_counter() - start
-    groups = need_groups.NeedGroups()
-    groups.add(vectors)
-    groups.merge()
+    vectoriser, groups, words = _group_all(texts)
     total = time.perf_counter() - start
-    state = len(groups) * (need_groups.DIM * 4 * 2 + 8)
     start = time.perf_counter()
     vectoriser.learn(extra)
     groups.add(vectoriser.vectors(extra))
     groups.merge()
     added = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"\nScale: {count:,} questions grouped in {total:.2f} s (words and vectors "
-        f"{words:.2f} s of it), "
-        f"{len(groups):,} needs; 1,000 more added in {added:.3f} s; centroid state "
-        f"{state / 1e6:.1f} MB (needs x {need_groups.DIM} float32 x 2); "
-        f"peak process memory {peak:.0f} MB."
+        f"{words:.2f} s of it, {need_groups.PASSES} refinement passes), {len(groups):,} needs; "
+        f"1,000 more added in {added:.3f} s."
     )
+    for size in (count // 2, count):
+        tracemalloc.start()
+        _group_all(texts[:size])
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(f"Memory: {size:,} questions, peak {peak / 1e6:.0f} MB allocated while grouping.")
 
 
 def tune(rows: list[dict[str, str | None]]) -> None:

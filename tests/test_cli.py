@@ -212,8 +212,11 @@ def test_staff_commands_in_process(capsys: pytest.CaptureFixture[str], small_kb:
     cricket = next(n for n in needs if "cricket" in n["terms"])
     assert cricket["questions"] == 2
     assert cricket["municipalities"] == {"Ajax": 1}
+    assert "cricket" in cricket["label"] and cricket["rising"] is False
+    assert len(cricket["typical"]) == 2
     code, out, _ = run_cli(capsys, "needs", "--db", "log.db", "--format", "csv")
-    assert out.splitlines()[0].startswith("id,representative,status")
+    assert out.splitlines()[0].startswith("id,label,representative,typical,status")
+    assert ",rising," in out.splitlines()[0]
     code, out, _ = run_cli(
         capsys,
         "needs",
@@ -231,6 +234,8 @@ def test_staff_commands_in_process(capsys: pytest.CaptureFixture[str], small_kb:
     assert code == 0
     code, out, _ = run_cli(capsys, "needs", "show", str(cricket["id"]), "--db", "log.db")
     assert "status: assigned (assigned to Sports Council)" in out
+    assert f"Need {cricket['id']}: {cricket['label']}" in out
+    assert "typical wordings:" in out and "usually" in out
     code, out, _ = run_cli(
         capsys,
         "needs",

@@ -45,8 +45,8 @@ async def test_needs_are_grouped_counted_and_sorted(storage: Storage) -> None:
         ]
     )
     since, until = insights.period(None, None)
-    region = load_knowledge(KNOWLEDGE / "region.yaml").region
-    needs = await insights.list_needs(storage, since, until, region=region)
+    region_only = load_knowledge(KNOWLEDGE / "region.yaml")  # the towns, no entries
+    needs = await insights.list_needs(storage, since, until, knowledge=region_only)
     assert [(n.askers, n.questions) for n in needs] == [(3, 4), (1, 1)]
     cricket = needs[0]
     assert "cricket" in cricket.terms
@@ -165,3 +165,60 @@ async def test_overview_counts(storage: Storage, small_kb: Path) -> None:
     assert view.usage.sources == {"poster-ajax": 1}
     assert len(view.needs) == 1
     assert sum(c for _, c, _ in view.weeks()) == 2
+
+
+async def test_triage_survives_500_new_questions_and_a_merge(storage: Storage) -> None:
+    # Two needs that are really one: the newer one gets triaged, then 500 questions arrive
+    # (more of both, and other needs), and the merge keeps the older id with the triage.
+    await storage.questions.log_many([unanswered("cricket club in Ajax", "a")])
+    since, until = insights.period(None, None)
+    (older,) = await insights.list_needs(storage, since, until)
+    await storage.questions.log_many([unanswered("halal butcher", "b")])
+    needs = await insights.list_needs(storage, since, until)
+    halal = next(n for n in needs if n.id != older.id)
+    await insights.set_need(
+        storage, halal.id, status="assigned", note="ask the mosque", assignee="DLIP"
+    )
+    topics = [
+        "cricket club",
+        "halal butcher shop",
+        "halal meat butcher",
+        "winter tires",
+        "yoga class",
+        "bike repair",
+        "mosque for friday prayer",
+        "african grocery",
+    ]
+    await storage.questions.log_many(
+        [unanswered(f"{topics[i % len(topics)]} please {i % 7}", f"u{i}") for i in range(500)]
+    )
+    needs = await insights.list_needs(storage, since, until)
+    by_id = {n.id: n for n in needs}
+    assert by_id[older.id].label.startswith("cricket")
+    kept = by_id[halal.id]
+    assert (kept.status, kept.note, kept.assignee) == ("assigned", "ask the mosque", "DLIP")
+    assert kept.askers > 100  # the new halal questions joined the triaged need
+    stored = await storage.needs.all(with_members=False)
+    assert all(n.centroid is not None for n in stored)  # centroids are stored with needs
+
+
+async def test_a_merge_keeps_the_older_id_and_moves_the_triage(storage: Storage) -> None:
+    from bot.needs.groups import Centroid
+
+    since, until = insights.period(None, None)
+    await storage.questions.log_many([unanswered("halal meat", "a")])
+    await insights.list_needs(storage, since, until)
+    await storage.questions.log_many([unanswered("butcher shop", "b")])
+    first, second = sorted(n.id for n in await insights.list_needs(storage, since, until))
+    await insights.set_need(storage, second, status="assigned", note="ask", assignee="DLIP")
+    # The newer need's centroid drifts onto the older one's (as 500 bridging questions would).
+    stored = {n.id: n for n in await storage.needs.all(with_members=False)}
+    older = stored[first].centroid
+    assert older is not None
+    await storage.needs.save({}, [], [Centroid(second, older.total * 3, 3)])
+    await storage.questions.log_many([unanswered("halal meat please", f"u{i}") for i in range(500)])
+    needs = {n.id: n for n in await insights.list_needs(storage, since, until)}
+    assert second not in needs  # absorbed...
+    kept = needs[first]  # ...into the older id, which took its triage and its questions
+    assert (kept.status, kept.note, kept.assignee) == ("assigned", "ask", "DLIP")
+    assert kept.askers == 502

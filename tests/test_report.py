@@ -131,3 +131,23 @@ async def test_report_renders_in_a_real_browser(tmp_path: Path, small_kb: Path) 
         check=True,
     )
     assert shot.stat().st_size > 20_000  # a real rendering, not a blank page
+
+
+def test_need_rows_show_the_label_typical_wordings_and_the_rising_flag() -> None:
+    from datetime import UTC, datetime
+
+    from bot.needs.grouping import NeedSummary
+
+    moment = datetime(2026, 11, 24, tzinfo=UTC)
+    need = NeedSummary(
+        3, "cricket bat", "new", "", "", None, 5, 5, 5, 0, {"en": 5}, {}, moment, moment,
+        ("bat", "cricket"), ("cricket bat",), label="cricket bat",
+        typical=("cricket bat shop", "cricket bats?"), this_week=5, usual_week=0.5,
+        rising=True, near_entry="sports",
+    )  # fmt: skip
+    row = report._need_row(need)
+    assert (
+        row[1]
+        == "cricket bat — e.g. “cricket bat shop” / “cricket bats?” (near the existing FAQ sports)"
+    )
+    assert row[4] == "⚠ rising fast this week"

@@ -507,3 +507,14 @@ async def test_live_reload_serves_valid_edits_and_refuses_broken_ones(
     assert "kb/broken.yaml:3:1: this line has a tab character" in staff_alert.text
     reply = await bot.ask(23, "cricket club in ajax")  # the last good version still serves
     assert "Ajax Cricket Club" in reply.text
+
+
+async def test_staff_needs_shows_labels_and_the_rising_flag(bot: Bot) -> None:
+    # 4 people this week, none in the 4 weeks before: P(4 or more | 0.5 a week) = 0.2% < 1%.
+    for user, text in enumerate(
+        ["cricket bat shop", "where to buy a cricket bat", "cricket bats?", "cricket bat store"]
+    ):
+        await bot.ask(30 + user, text)
+    reply = await bot.ask(STAFF_ID, "/needs")
+    assert "rising fast" in reply.text
+    assert "cricket bat" in reply.text

@@ -18,7 +18,7 @@ from bot.insights import overview as insights
 from bot.insights import report
 from bot.insights.overview import InsightError, Overview
 from bot.knowledge.loader import load_directory, load_knowledge
-from bot.knowledge.model import DEFAULT_REGION, Region
+from bot.knowledge.model import KnowledgeBase
 from bot.needs.grouping import NeedSummary
 from bot.storage import Storage
 from bot.text import Synonyms, prepare
@@ -60,7 +60,10 @@ def configure(sub: Any, common: argparse.ArgumentParser) -> None:
         "answer", parents=[common], help="link a need to the entry that now answers it"
     )
     answer.add_argument("id", type=int)
-    answer.add_argument("--entry", required=True, help="the knowledge-base entry id")
+    answer.add_argument(
+        "--entry",
+        help="the knowledge-base entry id (without it: suggest an existing FAQ close to the need)",
+    )
 
     stats = sub.add_parser("stats", parents=[common], help="usage overview")
     _period_options(stats)
@@ -77,18 +80,17 @@ def configure(sub: Any, common: argparse.ArgumentParser) -> None:
     )
 
 
-def _region_for(settings: Settings) -> Region:
-    """The knowledge base's region profile (the neutral one when it does not load)."""
-    return _language_of(settings)[1]
+def _knowledge(settings: Settings) -> KnowledgeBase | None:
+    """The knowledge base, when it loads (needs still list without it, without FAQ hints)."""
+    return load_directory(settings.kb_dir).knowledge
 
 
-def _language_of(settings: Settings) -> tuple[Callable[[str], str], Region]:
-    """Normalisation with the knowledge base's synonyms, and its towns, when it loads."""
+def _prepare_for(settings: Settings) -> Callable[[str], str]:
+    """Normalisation with the knowledge base's synonyms, when it loads."""
     result = load_directory(settings.kb_dir)
     if result.knowledge is None:
-        return prepare, DEFAULT_REGION
-    synonyms = Synonyms(result.knowledge.synonyms)
-    return partial(prepare, synonyms=synonyms), result.knowledge.region
+        return prepare
+    return partial(prepare, synonyms=Synonyms(result.knowledge.synonyms))
 
 
 async def _with_storage(settings: Settings, work: Callable[[Storage], Awaitable[T]]) -> T:
@@ -107,9 +109,13 @@ def cmd_needs(args: argparse.Namespace, settings: Settings) -> int:
         args.until if action in (None, "show") else None,
     )
     if action == "show":
-        region = _region_for(settings)
+        knowledge = _knowledge(settings)
+        prep = _prepare_for(settings)
         summary = asyncio.run(
-            _with_storage(settings, lambda s: insights.show_need(s, args.id, since, until, region))
+            _with_storage(
+                settings,
+                lambda s: insights.show_need(s, args.id, since, until, prep, knowledge),
+            )
         )
         print(describe(summary))
         return 0
@@ -125,11 +131,26 @@ def cmd_needs(args: argparse.Namespace, settings: Settings) -> int:
         print(f"need {args.id} updated")
         return 0
     if action == "answer":
-        knowledge = load_knowledge(settings.kb_dir)
-        answered = asyncio.run(
-            _with_storage(
-                settings, lambda s: insights.answer_need(s, args.id, args.entry, knowledge)
+        kb = load_knowledge(settings.kb_dir)
+        if args.entry is None:
+            prep = _prepare_for(settings)
+            near = asyncio.run(
+                _with_storage(settings, lambda s: insights.suggest_entry(s, args.id, kb, prep))
             )
+            if near is None:
+                print(
+                    f"No existing FAQ is close to need {args.id}: write a new entry, then run "
+                    f"`needs answer {args.id} --entry ENTRY_ID`."
+                )
+                return 1
+            print(
+                f"Need {args.id} is close to the existing FAQ {near}: its questions were "
+                "probably unanswered only because of their wording. To add them to it, run:\n"
+                f"  needs answer {args.id} --entry {near}"
+            )
+            return 0
+        answered = asyncio.run(
+            _with_storage(settings, lambda s: insights.answer_need(s, args.id, args.entry, kb))
         )
         print(f"need {args.id} is now answered by {answered.entry_id}.")
         if answered.waiting:
@@ -139,12 +160,13 @@ def cmd_needs(args: argparse.Namespace, settings: Settings) -> int:
             )
         print(answered.variants_yaml)
         return 0
-    prep, region = _language_of(settings)
+    prep = _prepare_for(settings)
+    knowledge = _knowledge(settings)
     summaries = asyncio.run(
         _with_storage(
             settings,
             lambda s: insights.list_needs(
-                s, since, until, status=args.status, prepare=prep, region=region
+                s, since, until, status=args.status, prepare=prep, knowledge=knowledge
             ),
         )
     )
@@ -156,7 +178,9 @@ def need_dict(need: NeedSummary) -> dict[str, Any]:
     """A JSON-friendly need."""
     return {
         "id": need.id,
+        "label": need.label,
         "representative": need.representative,
+        "typical": list(need.typical),
         "status": need.status,
         "assignee": need.assignee,
         "note": need.note,
@@ -166,6 +190,10 @@ def need_dict(need: NeedSummary) -> dict[str, Any]:
         "this_period": need.in_period,
         "previous_period": need.previous,
         "trend": need.trend,
+        "rising": need.rising,
+        "this_week": need.this_week,
+        "usual_week": round(need.usual_week, 2),
+        "near_entry": need.near_entry,
         "languages": need.languages,
         "municipalities": need.municipalities,
         "first_seen": need.first_seen.isoformat(),
@@ -188,16 +216,19 @@ def format_needs(summaries: list[NeedSummary], fmt: str) -> str:
             for key in ("languages", "municipalities"):
                 row[key] = "; ".join(f"{k}:{v}" for k, v in row[key].items())
             row["terms"] = " ".join(row["terms"])
+            row["typical"] = " | ".join(row["typical"])
             writer.writerow(row)
         return buffer.getvalue()
     if not summaries:
         return "No emerging needs in this period.\n"
-    lines = [f"{'ID':>4}  {'PEOPLE':>6}  {'PERIOD':>6}  {'TREND':<6}  {'STATUS':<12}  NEED"]
+    lines = [f"{'ID':>4}  {'PEOPLE':>6}  {'PERIOD':>6}  {'TREND':<7}  {'STATUS':<12}  NEED"]
     for need in summaries:
         places = f" [{', '.join(need.municipalities)}]" if need.municipalities else ""
+        near = f" (near FAQ {need.near_entry})" if need.near_entry else ""
+        flag = "RISING" if need.rising else need.trend
         lines.append(
-            f"{need.id:>4}  {need.askers:>6}  {need.in_period:>6}  {need.trend:<6}  "
-            f"{need.status:<12}  {need.representative[:60]}{places}"
+            f"{need.id:>4}  {need.askers:>6}  {need.in_period:>6}  {flag:<7}  "
+            f"{need.status:<12}  {need.name[:60]}{places}{near}"
         )
     return "\n".join(lines) + "\n"
 
@@ -205,7 +236,7 @@ def format_needs(summaries: list[NeedSummary], fmt: str) -> str:
 def describe(need: NeedSummary) -> str:
     """One need in detail, for `needs show`."""
     lines = [
-        f"Need {need.id}: {need.representative}",
+        f"Need {need.id}: {need.name}",
         f"  status: {need.status}" + (f" (assigned to {need.assignee})" if need.assignee else ""),
     ]
     if need.note:
@@ -218,7 +249,18 @@ def describe(need: NeedSummary) -> str:
         f"  languages: {', '.join(f'{k} {v}' for k, v in need.languages.items())}",
         f"  places: {', '.join(need.municipalities) or 'none mentioned'}",
         f"  first seen {need.first_seen:%Y-%m-%d}, last seen {need.last_seen:%Y-%m-%d}",
-        f"  grouped by the words: {', '.join(need.terms)}",
+        f"  this week {need.this_week} people, usually {need.usual_week:.1f} a week"
+        + (" - RISING fast" if need.rising else ""),
+    ]
+    if need.near_entry:
+        lines.append(
+            f"  near the existing FAQ {need.near_entry}: try `needs answer {need.id}` "
+            f"--entry {need.near_entry}"
+        )
+    if need.typical:
+        lines.append("  typical wordings:")
+        lines += [f"    - {w}" for w in need.typical]
+    lines += [
         "  wordings (most common first):",
     ]
     lines += [f"    - {w}" for w in need.wordings[:20]]

@@ -9,12 +9,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import yaml
 
 from bot.knowledge.model import DEFAULT_REGION, KnowledgeBase, Region
-from bot.needs.grouping import NeedSummary, Signatures, assign, summarise
+from bot.needs.grouping import Need, NeedSummary, assign, merge_triage, summarise
 from bot.storage import Storage, Usage
+from bot.text import normalise
+
+if TYPE_CHECKING:  # the embedding model and numpy load only when needs are grouped
+    from bot.needs.groups import Vectoriser
 
 STATUSES = ("new", "assigned", "answered", "not_in_scope")
 
@@ -23,24 +28,70 @@ class InsightError(Exception):
     """A staff request that cannot be done (no such need, no such entry...)."""
 
 
+def vectoriser_for(
+    texts: list[str],
+    prepare: Callable[[str], str] | None = None,
+    knowledge: KnowledgeBase | None = None,
+) -> Vectoriser:
+    """The vectoriser that groups and names needs: it has learnt every logged question's words
+    (rarity, typo repair) and never "repairs" a word the knowledge base uses."""
+    from bot.matching.meaning import default_embedder  # noqa: PLC0415 - loads numpy only when needed
+    from bot.needs.groups import Vectoriser  # noqa: PLC0415 - loads numpy only when needed
+
+    vocabulary = {w for q in _faq_questions(knowledge) for w in (prepare or normalise)(q).split()}
+    vectoriser = Vectoriser(
+        default_embedder(),
+        prepare or normalise,
+        vocabulary=vocabulary,
+        place_words=region_of(knowledge).place_words,
+    )
+    vectoriser.learn(texts)
+    return vectoriser
+
+
+def region_of(knowledge: KnowledgeBase | None) -> Region:
+    """The knowledge base's region profile (the neutral one without a knowledge base)."""
+    return knowledge.region if knowledge is not None else DEFAULT_REGION
+
+
+def _faq_questions(knowledge: KnowledgeBase | None) -> list[str]:
+    if knowledge is None:
+        return []
+    return [q for faq in knowledge.faqs.values() for q in _questions_of(faq)]
+
+
 async def refresh_needs(
     storage: Storage,
     prepare: Callable[[str], str] | None = None,
-    region: Region = DEFAULT_REGION,
+    knowledge: KnowledgeBase | None = None,
 ) -> int:
-    """Put every unanswered question not yet grouped into a need; return how many were added."""
+    """Put every unanswered question not yet grouped into a need, then merge needs that drifted
+    close: the older id keeps the questions and takes over the triage of the one it absorbed.
+    Returns how many questions were added."""
     store = storage.needs
     new = await store.unassigned()
     if not new:
         return 0
-    existing = await store.all(with_members=False)
-    signatures = (
-        Signatures(prepare, region.place_words)
-        if prepare
-        else Signatures(place_words=region.place_words)
-    )
-    result = assign(new, existing, signatures, await store.next_id())
-    await store.save(result.memberships, result.created)
+    existing = await store.all()
+    texts = [m.text for n in existing for m in n.members if m.text] + [q.text for q in new]
+    vectoriser = vectoriser_for(texts, prepare, knowledge)
+    result = assign(new, existing, vectoriser, await store.next_id())
+    memberships = dict(result.memberships)
+    by_id = {n.id: n for n in existing}
+    merged: dict[int, dict[str, str]] = {}
+    for absorbed, kept in sorted(result.merged.items()):
+        kept_need = by_id.get(kept)
+        gone = by_id.get(absorbed)
+        if gone is None:
+            continue  # a need created in this pass: its questions already point at `kept`
+        for member in gone.members:
+            memberships[member.question_id] = kept
+        changes = merge_triage(kept_need, gone) if kept_need is not None else {}
+        for field_name, value in changes.items():
+            setattr(kept_need, field_name, value)
+        merged[absorbed] = {"kept": str(kept), **changes}
+    created = [n for n in result.created if n.id not in result.merged]
+    await store.save(memberships, created, list(result.centroids.values()), merged)
     return len(result.memberships)
 
 
@@ -63,20 +114,52 @@ async def list_needs(
     *,
     status: str | None = None,
     prepare: Callable[[str], str] | None = None,
-    region: Region = DEFAULT_REGION,
+    knowledge: KnowledgeBase | None = None,
 ) -> list[NeedSummary]:
-    """Needs with activity up to `until`, biggest in the period first (towns: `region`'s)."""
-    await refresh_needs(storage, prepare, region)
+    """Needs with activity up to `until`, rising ones first, then biggest in the period."""
+    await refresh_needs(storage, prepare, knowledge)
+    everything = await storage.needs.all()
+    vectoriser = vectoriser_for(
+        [m.text for n in everything for m in n.members if m.text], prepare, knowledge
+    )
+    near = _near_faqs(everything, vectoriser, knowledge)
     summaries = []
-    for need in await storage.needs.all():
+    for need in everything:
         if status is not None and need.status != status:
             continue
         need.members = [m for m in need.members if m.asked_at < until]
         if not need.members:
             continue
-        summaries.append(summarise(need, since, until, region.places_in))
-    summaries.sort(key=lambda s: (-s.in_period, -s.askers, -s.change, s.id))
+        summaries.append(
+            summarise(
+                need, since, until, vectoriser, near.get(need.id), region_of(knowledge).places_in
+            )
+        )
+    summaries.sort(key=lambda s: (not s.rising, -s.in_period, -s.askers, -s.change, s.id))
     return summaries
+
+
+def _near_faqs(
+    needs: list[Need], vectoriser: Vectoriser, knowledge: KnowledgeBase | None
+) -> dict[int, str]:
+    """Needs that an existing FAQ is close to (unanswered only because of the wording)."""
+    if knowledge is None:
+        return {}
+    from bot.needs.groups import Centroid, near_answers  # noqa: PLC0415 - loads numpy only when needed
+
+    rows = [(faq.id, q) for faq in knowledge.faqs.values() for q in _questions_of(faq)]
+    centroids = []
+    for need in needs:
+        if need.status == "answered":
+            continue
+        vectors = vectoriser.vectors([m.text for m in need.members if m.text])
+        if vectors.any():
+            centroids.append(Centroid(need.id, vectors.sum(axis=0), len(vectors)))
+    if not rows or not centroids:
+        return {}
+    faq_vectors = vectoriser.vectors([q for _, q in rows])
+    found = near_answers(centroids, faq_vectors, [e for e, _ in rows])
+    return {n.need_id: n.entry_id for n in found}
 
 
 async def show_need(
@@ -84,13 +167,29 @@ async def show_need(
     need_id: int,
     since: datetime,
     until: datetime,
-    region: Region = DEFAULT_REGION,
+    prepare: Callable[[str], str] | None = None,
+    knowledge: KnowledgeBase | None = None,
 ) -> NeedSummary:
-    """One need in detail."""
+    """One need in detail (label, typical wordings, trend, a close FAQ)."""
+    for summary in await list_needs(storage, since, until, prepare=prepare, knowledge=knowledge):
+        if summary.id == need_id:
+            return summary
     need = await storage.needs.need(need_id)
     if need is None:
         raise InsightError(f"there is no need number {need_id}")
-    return summarise(need, since, until, region.places_in)
+    return summarise(need, since, until, places_in=region_of(knowledge).places_in)
+
+
+async def suggest_entry(
+    storage: Storage,
+    need_id: int,
+    knowledge: KnowledgeBase,
+    prepare: Callable[[str], str] | None = None,
+) -> str | None:
+    """The existing FAQ close enough to answer a need as it stands, if there is one."""
+    now = datetime.now(UTC)
+    summary = await show_need(storage, need_id, now - timedelta(days=7), now, prepare, knowledge)
+    return summary.near_entry
 
 
 async def set_need(
@@ -133,7 +232,7 @@ async def answer_need(
     await storage.needs.update(need_id, status="answered", entry_id=entry_id)
     need.status, need.entry_id = "answered", entry_id
     now = datetime.now(UTC)
-    summary = summarise(need, now - timedelta(days=7), now, knowledge.region.places_in)
+    summary = summarise(need, now - timedelta(days=7), now, places_in=knowledge.region.places_in)
     known = {q.casefold() for q in _questions_of(entry)}
     variants = [w for w in summary.wordings if w.casefold() not in known and "[" not in w]
     where = knowledge.locations.get(entry_id)
@@ -219,8 +318,7 @@ async def overview(
 ) -> Overview:
     """Everything the stats command, the report and /stats show."""
     usage = await storage.usage.between(since, until)
-    region = knowledge.region if knowledge is not None else DEFAULT_REGION
-    needs = await list_needs(storage, since, until, prepare=prepare, region=region)
+    needs = await list_needs(storage, since, until, prepare=prepare, knowledge=knowledge)
     topics: dict[str, int] = {}
     if knowledge is not None:
         for entry_id, count in usage.top_entries:
@@ -232,15 +330,8 @@ async def overview(
         ((e, h, n) for e, (h, n) in usage.feedback.items() if n),
         key=lambda t: (-t[2], t[1], t[0]),
     )
-    return Overview(
-        since,
-        until,
-        usage,
-        needs,
-        dict(sorted(topics.items(), key=lambda kv: -kv[1])),
-        unhelpful,
-        region,
-    )
+    topics_by_use = dict(sorted(topics.items(), key=lambda kv: -kv[1]))
+    return Overview(since, until, usage, needs, topics_by_use, unhelpful, region_of(knowledge))
 
 
 async def purge(storage: Storage, retention_days: int, now: datetime | None = None) -> int:

@@ -20,7 +20,13 @@ STATUS_LABELS = {
     "answered": "Answered",
     "not_in_scope": "Not in scope",
 }
-TREND_LABELS = {"up": "▲ rising", "down": "▼ falling", "new": "● new", "steady": "= steady"}
+TREND_LABELS = {
+    "rising": "⚠ rising fast this week",
+    "up": "▲ up",
+    "down": "▼ falling",
+    "new": "● new",
+    "steady": "= steady",
+}
 LANGUAGE_NAMES = {
     "en": "English",
     "fr": "French",
@@ -158,9 +164,14 @@ def _need_row(need: NeedSummary) -> list[object]:
     status = STATUS_LABELS.get(need.status, need.status)
     if need.assignee:
         status += f" ({need.assignee})"
+    name = need.name
+    if need.typical:
+        name += " — e.g. " + " / ".join(f"“{w}”" for w in need.typical)
+    if need.near_entry:
+        name += f" (near the existing FAQ {need.near_entry})"
     return [
         need.id,
-        need.representative,
+        name,
         need.askers,
         need.in_period,
         TREND_LABELS[need.trend],
@@ -204,20 +215,22 @@ def render(overview: Overview, title: str = "Newcomer questions and emerging nee
         ),
         "<h2>Emerging needs</h2>",
         '<p class="note">Questions the bot could not answer, grouped by what they ask about. '
-        "Each person counts once per need, however often they asked. The trend compares this "
+        "Each person counts once per need, however often they asked. A need is flagged rising "
+        "fast when this week's askers would be very unlikely (under 1%) at its usual rate of the "
+        "4 weeks before (a Poisson test). Otherwise the trend compares this "
         "period with the one before.</p>",
         "<figure>"
         + _bar_chart(
             "chart-needs",
             "Emerging needs by number of people",
-            [(f"#{n.id} {n.representative}", n.askers) for n in top_needs],
+            [(f"#{n.id} {n.name}", n.askers) for n in top_needs],
         )
         + "<figcaption>The biggest needs: people who asked.</figcaption></figure>",
         _table(
             "table-needs",
             [
                 "#",
-                "Need (most common wording)",
+                "Need (its most distinctive words, with typical wordings)",
                 "# People",
                 "# This period",
                 "Trend",

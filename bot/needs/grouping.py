@@ -1,47 +1,23 @@
 """Emerging needs: group unanswered questions into needs staff can count, trend and act on.
 
-Pure Python and deterministic. A question becomes a *signature*: its content words after
-normalisation, synonyms, a light plural stem and typo folding. Questions whose signatures
-overlap strongly join the same need. Needs already stored keep their id and members, so a
-need's triage status sticks while new questions join it.
+Pure (no storage, no Telegram). Grouping is by meaning (bot.needs.groups): each need keeps a
+running centroid, new questions join the nearest need or start one, and needs that drift
+close merge into the older one, which keeps its id and takes over the triage (status, note,
+assignee) of the one it absorbed. A need is named by its most distinctive words, shown with
+its 3 most typical wordings, flagged when it rises fast this week (a Poisson test against the
+previous 4 weeks) and when an existing FAQ is close to it.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
-
-from bot.text import normalise
-
-# Words that say nothing about the need itself ("how can I find ... please").
-STOPWORDS = frozenset(
-    """
-    a about an and any anyone are as at be been can could do does for from get getting go
-    going have help hello hi how i im in is it its know like looking me my near need needs
-    of on or our please there thanks thank the their them this to want we what when where
-    which who why will with would you your find some someone something get got tell us
-    buy good best place nearby
-    le la les un une des du de d l j je est et ou pour comment quel quelle quels quelles
-    mon ma mes votre vos il elle on nous vous y a au aux en dans avec sur svp merci bonjour
-    trouver besoin puis peux cherche est-ce qu que qui
-    """.split()
-)
-
-_TAG = re.compile(r"\[(phone|email|number|postal code)\]")
-
-# Two signatures belong together when they share this share of the smaller one's words...
-MIN_OVERLAP = 0.6
-# ...and this share of all their words (stops "club" alone joining every club question).
-MIN_JACCARD = 0.34
-# Typo folding: a rare word one edit (or swapped pair) from a word at least this many times
-# more common is read as that word; two edits for words of 8 letters or more.
-TYPO_RATIO = 2
+if TYPE_CHECKING:  # numpy and scipy load only when needs are grouped (partner tools start fast)
+    from bot.needs.groups import Centroid, Vectoriser
 
 
 @dataclass(frozen=True)
@@ -57,7 +33,7 @@ class Asked:
 
 @dataclass
 class Need:
-    """A group of questions about the same thing; `terms` is the leader's signature."""
+    """A group of questions about the same thing; `terms`: its words when it was created."""
 
     id: int
     terms: frozenset[str]
@@ -67,135 +43,83 @@ class Need:
     assignee: str = ""
     entry_id: str | None = None
     members: list[Asked] = field(default_factory=list)
-
-
-def _stem(word: str) -> str:
-    # "clubs" -> "club", "classes" -> "class"; short words and "ss" endings are left alone.
-    if len(word) > 4 and word.endswith("es") and word[-3] in "sxz":
-        return word[:-2]
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
-
-
-class Signatures:
-    """Turns question text into comparable word sets; fold typos once over a whole batch."""
-
-    def __init__(
-        self,
-        prepare: Callable[[str], str] = normalise,
-        place_words: frozenset[str] = frozenset(),
-    ) -> None:
-        self._prepare = prepare
-        # Town names (the region profile's) say where, not what: "halal butcher in <one town>"
-        # and "halal butcher <another town>" are one need.
-        self._place_words = place_words
-        self._aliases: dict[str, str] = {}
-
-    def words(self, text: str) -> list[str]:
-        """Content words of a text, before typo folding."""
-        prepared = self._prepare(_TAG.sub(" ", text))
-        return [
-            _stem(w)
-            for w in prepared.split()
-            if w not in STOPWORDS and w not in self._place_words and not w.isdigit() and len(w) > 1
-        ]
-
-    def learn(self, texts: Iterable[str]) -> None:
-        """Map rare misspellings to common words seen in the same batch ("crikcet" -> "cricket")."""
-        counts = Counter(w for text in texts for w in set(self.words(text)))
-        by_first: dict[str, list[str]] = defaultdict(list)
-        for word, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-            if len(word) < 4:
-                continue
-            common = by_first[word[0]]
-            if common:
-                edits = 2 if len(word) >= 8 else 1
-                best = process.extractOne(word, common, scorer=OSA.distance, score_cutoff=edits)
-                if best is not None and counts[best[0]] >= TYPO_RATIO * counts[word]:
-                    self._aliases[word] = self._aliases.get(best[0], best[0])
-                    continue
-            common.append(word)
-
-    def of(self, text: str) -> frozenset[str]:
-        """The signature of a text."""
-        return frozenset(self._aliases.get(w, w) for w in self.words(text))
-
-
-def similar(a: frozenset[str], b: frozenset[str]) -> float:
-    """How strongly two signatures overlap (0 when they should not be grouped)."""
-    if not a or not b:
-        return 0.0
-    shared = len(a & b)
-    overlap = shared / min(len(a), len(b))
-    jaccard = shared / len(a | b)
-    if overlap < MIN_OVERLAP or jaccard < MIN_JACCARD:
-        return 0.0
-    return overlap + jaccard
-
-
-class NeedIndex:
-    """Existing needs, looked up by the words of their leader signature."""
-
-    def __init__(self, needs: Iterable[Need]) -> None:
-        self.needs: dict[int, Need] = {}
-        self._by_word: dict[str, list[int]] = defaultdict(list)
-        for need in needs:
-            self.add(need)
-
-    def add(self, need: Need) -> None:
-        """Index a need under each of its words."""
-        self.needs[need.id] = need
-        for word in need.terms:
-            self._by_word[word].append(need.id)
-
-    def best(self, signature: frozenset[str]) -> Need | None:
-        """The most similar need, ties going to the oldest (lowest id) for determinism."""
-        candidates = {nid for word in signature for nid in self._by_word.get(word, ())}
-        best_id, best_score = None, 0.0
-        for nid in sorted(candidates):
-            score = similar(signature, self.needs[nid].terms)
-            if score > best_score:
-                best_id, best_score = nid, score
-        return self.needs[best_id] if best_id is not None else None
+    centroid: Centroid | None = None
 
 
 @dataclass(frozen=True)
 class Assignment:
-    """Which need each new question joined, and which needs are new."""
+    """What one regrouping decided, for storage to apply in one transaction."""
 
-    memberships: dict[int, int]  # question id -> need id
+    memberships: dict[int, int]  # question id -> need id (new questions, and moved ones)
     created: list[Need]
+    merged: dict[int, int]  # absorbed need id -> the older need id that keeps its questions
+    centroids: dict[int, Centroid]  # every need's centroid after this pass
 
 
 def assign(
     questions: Sequence[Asked],
-    existing: Iterable[Need],
-    signatures: Signatures,
+    existing: Sequence[Need],
+    vectoriser: Vectoriser,
     next_id: int,
 ) -> Assignment:
-    """Put new questions into existing needs or new ones, most frequent wordings first."""
-    signatures.learn(q.text for q in questions)
-    index = NeedIndex(existing)
-    grouped: dict[frozenset[str], list[Asked]] = defaultdict(list)
-    for question in questions:
-        grouped[signatures.of(question.text)].append(question)
-    # Frequent signatures lead their needs; ties broken by words so runs are repeatable.
-    order = sorted(grouped.items(), key=lambda kv: (-len(kv[1]), sorted(kv[0])))
-    memberships: dict[int, int] = {}
-    created: list[Need] = []
-    for signature, members in order:
-        if not signature:
-            continue  # nothing but filler words ("hello?"): not a need
-        need = index.best(signature)
-        if need is None:
-            need = Need(next_id, signature, representative_of(members))
-            next_id += 1
-            index.add(need)
-            created.append(need)
-        for question in members:
-            memberships[question.question_id] = need.id
-    return Assignment(memberships, created)
+    """Put new questions into the nearest existing need or new ones, then merge needs that
+    drifted close (keeping the older id).
+
+    `vectoriser` must already have learnt every logged question's words (rarity and typo
+    repair see the whole log). An existing need is placed by its stored centroid, or, if it
+    has none yet, by its members' vectors. Only the new questions are refined (moved to the
+    need whose centroid suits them best once the batch is in), so questions staff have seen
+    stay where they are.
+    """
+    from bot.needs.groups import Centroid, NeedGroups, resolve  # noqa: PLC0415 - loads numpy only when needed
+
+    restored: list[Centroid] = []
+    for need in existing:
+        centroid = need.centroid
+        if centroid is None and need.members:
+            vectors = vectoriser.vectors([m.text for m in need.members if m.text])
+            if vectors.any():
+                centroid = Centroid(need.id, vectors.sum(axis=0), len(vectors))
+        if centroid is not None and centroid.count > 0:
+            restored.append(Centroid(need.id, centroid.total, centroid.count))
+    groups = NeedGroups(restored, next_id=next_id)
+    if questions:
+        vectors = vectoriser.vectors([q.text for q in questions])
+        placed = groups.add(vectors).needs
+        placed = groups.refine(vectors, placed)
+    else:
+        placed = []
+    merged = groups.merge()
+    memberships = {
+        q.question_id: resolve(merged, nid)
+        for q, nid in zip(questions, placed, strict=True)
+        if nid is not None
+    }
+    known = {n.id for n in existing}
+    texts: dict[int, list[str]] = defaultdict(list)
+    for q in questions:
+        if q.question_id in memberships:
+            texts[memberships[q.question_id]].append(q.text)
+    created = [
+        Need(nid, frozenset(vectoriser.words(" ".join(texts[nid]))), texts[nid][0])
+        for nid in sorted(set(memberships.values()) - known)
+    ]
+    return Assignment(memberships, created, merged, {c.need_id: c for c in groups.centroids()})
+
+
+def merge_triage(kept: Need, absorbed: Need) -> dict[str, str]:
+    """The triage fields the kept (older) need takes from one it absorbed: its own where staff
+    set them, the absorbed need's otherwise, and both notes when both have one."""
+    changes: dict[str, str] = {}
+    if kept.status == "new" and absorbed.status != "new":
+        changes["status"] = absorbed.status
+    if absorbed.note and absorbed.note not in kept.note:
+        changes["note"] = f"{kept.note} / {absorbed.note}" if kept.note else absorbed.note
+    if absorbed.assignee and not kept.assignee:
+        changes["assignee"] = absorbed.assignee
+    if absorbed.entry_id and not kept.entry_id:
+        changes["entry_id"] = absorbed.entry_id
+    return changes
 
 
 def representative_of(members: Sequence[Asked]) -> str:
@@ -224,10 +148,24 @@ class NeedSummary:
     last_seen: datetime
     terms: tuple[str, ...]
     wordings: tuple[str, ...]
+    label: str = ""  # its most distinctive words ("cricket club")
+    typical: tuple[str, ...] = ()  # the 3 wordings closest to its centroid
+    this_week: int = 0  # askers in the 7 days up to the end of the period
+    usual_week: float = 0.0  # askers a week, on average over the 4 weeks before
+    rising: bool = False  # this week is far above the usual rate (`groups.trend`)
+    near_entry: str | None = None  # an existing FAQ close enough to answer it as it stands
+
+    @property
+    def name(self) -> str:
+        """What staff read: the label, or the most common wording when there is none."""
+        return self.label or self.representative
 
     @property
     def trend(self) -> str:
-        """ "new", "up", "down" or "steady", comparing this period with the one before."""
+        """ "rising" (flagged), "new", "up", "down" or "steady", comparing this period with the
+        one before."""
+        if self.rising:
+            return "rising"
         if self.previous == 0:
             return "new" if self.in_period else "steady"
         if self.in_period > self.previous * 1.2:
@@ -247,20 +185,17 @@ def _askers(members: Iterable[Asked]) -> int:
     return len({m.user_hash or f"q{m.question_id}" for m in members})
 
 
-def _no_places(_text: str) -> list[str]:
-    return []
-
-
 def summarise(
     need: Need,
     since: datetime,
     until: datetime,
-    places_in: Callable[[str], list[str]] = _no_places,
+    vectoriser: Vectoriser | None = None,
+    near_entry: str | None = None,
+    places_in: Callable[[str], list[str]] = lambda _text: [],
 ) -> NeedSummary:
-    """Counts, languages, places, dates and trend for one need with its members loaded.
-
-    `places_in` names the municipalities a question mentions (the region profile's).
-    """
+    """Counts, languages, places, dates, trend, and (given the vectoriser that grouped it) a
+    label and typical wordings for one need with its members loaded. `places_in` names the
+    municipalities a question mentions (the region profile's)."""
     members = sorted(need.members, key=lambda m: (m.asked_at, m.question_id))
     length = until - since
     current = [m for m in members if since <= m.asked_at < until]
@@ -270,7 +205,18 @@ def summarise(
         (m.user_hash or f"q{m.question_id}", p) for m in members for p in places_in(m.text)
     }:
         places[asker_places[1]] += 1
+    from bot.needs.groups import label, trend, typical  # noqa: PLC0415 - loads numpy only when needed
+
     wording_counts = Counter(" ".join(m.text.split()) for m in members)
+    weeks = weekly_askers(members, until)
+    flag = trend(weeks[0], weeks[1:])
+    name, examples = "", tuple[str, ...]()
+    texts = [m.text for m in members if m.text]
+    if vectoriser is not None and texts:
+        name = label([vectoriser.words(t) for t in texts], vectoriser.weight)
+        vectors = vectoriser.vectors(texts)
+        centre = vectors.sum(axis=0)
+        examples = tuple(typical(vectors, centre, texts))
     return NeedSummary(
         id=need.id,
         representative=representative_of(members) if members else need.representative,
@@ -288,4 +234,25 @@ def summarise(
         last_seen=members[-1].asked_at if members else since,
         terms=tuple(sorted(need.terms)),
         wordings=tuple(text for text, _ in wording_counts.most_common()),
+        label=name,
+        typical=examples,
+        this_week=flag.this_week,
+        usual_week=flag.expected,
+        rising=flag.rising,
+        near_entry=near_entry,
     )
+
+
+def weekly_askers(members: Iterable[Asked], until: datetime, weeks: int = 5) -> list[int]:
+    """Distinct askers per week before `until`, most recent first (each person once a week)."""
+    seen: set[tuple[int, str]] = set()
+    ages = []
+    for m in members:
+        age = (until - m.asked_at).total_seconds() / 86400
+        key = (int(age // 7), m.user_hash or f"q{m.question_id}")
+        if age >= 0 and key not in seen:
+            seen.add(key)
+            ages.append(age)
+    from bot.needs.groups import weekly_counts  # noqa: PLC0415 - loads numpy only when needed
+
+    return weekly_counts(ages, weeks)

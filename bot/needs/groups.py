@@ -18,6 +18,7 @@ matrix is ever built.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -40,10 +41,21 @@ DIM = 256
 
 # Thresholds, chosen on the "tune" half of tests/data/needs_labelled.jsonl and CLINC150's
 # validation questions (benchmarks/needs_grouping.py --tune); never on the reported sets.
-JOIN = 0.35
-MERGE = 0.45
+JOIN = 0.25
+MERGE = 0.5
 # Share of a word's vector that is meaning (WordLlama); the rest is the word's own identity.
-MEANING = 0.8
+MEANING = 0.6
+# Share of a word's identity that comes from its letters (character 3-grams), so variants
+# and misspellings of one word ("swim", "swiming") start close even before typo repair.
+LETTERS = 0.0
+# Filler words ("thanks", "please", "help") count this much of a content word; a question of
+# nothing but filler ("thank you so much") is vectorised from its filler words at full weight.
+FILLER = 0.3
+# How far thresholds rise with a need's size (0: fixed; 1: the full expected rise of a
+# centroid's similarity as members average out their noise), see `bar`.
+ADAPT = 0.0
+# Refinement passes: every question moves to the need whose final centroid suits it best.
+PASSES = 2
 # A need is near an FAQ when its centroid is this similar to one of the FAQ's questions.
 NEAR_FAQ = 0.6
 
@@ -79,16 +91,13 @@ FRENCH = {
     "classes": "class",
     "lecon": "lesson",
     "lecons": "lesson",
-    "ecole": "school",
     "ecoles": "school",
     "enfant": "kid",
     "enfants": "kid",
     "fille": "girl",
-    "filles": "girl",
     "garcon": "boy",
     "garcons": "boy",
     "femme": "woman",
-    "femmes": "woman",
     "homme": "man",
     "hommes": "man",
     "adulte": "adult",
@@ -96,31 +105,22 @@ FRENCH = {
     "aine": "senior",
     "aines": "senior",
     "famille": "family",
-    "samedi": "saturday",
     "dimanche": "sunday",
     "vendredi": "friday",
     "semaine": "week",
     "soir": "evening",
-    "hiver": "winter",
     "ete": "summer",
-    "equipe": "team",
-    "jouer": "play",
     "jeu": "game",
     "ligue": "league",
-    "sport": "sport",
     "salle": "hall",
     "magasin": "store",
     "boutique": "shop",
-    "epicerie": "grocery",
-    "boucherie": "butcher",
     "boucher": "butcher",
-    "viande": "meat",
     "poulet": "chicken",
     "nourriture": "food",
     "manger": "eat",
     "restaurant": "restaurant",
     "eglise": "church",
-    "messe": "mass",
     "priere": "prayer",
     "prieres": "prayer",
     "mosquee": "mosque",
@@ -128,25 +128,20 @@ FRENCH = {
     "langue": "language",
     "anglais": "english",
     "francais": "french",
-    "espagnol": "spanish",
     "arabe": "arabic",
     "professeur": "teacher",
     "prof": "teacher",
     "enseignant": "teacher",
     "moniteur": "instructor",
-    "monitrice": "instructor",
     "natation": "swimming",
     "nager": "swim",
     "piscine": "pool",
     "patinage": "skating",
     "patin": "skate",
     "patins": "skate",
-    "velo": "bike",
     "velos": "bike",
     "voiture": "car",
-    "auto": "car",
     "pneu": "tire",
-    "pneus": "tire",
     "conduite": "driving",
     "conduire": "drive",
     "examen": "test",
@@ -154,7 +149,6 @@ FRENCH = {
     "meubles": "furniture",
     "usage": "used",
     "usages": "used",
-    "occasion": "used",
     "gratuit": "free",
     "gratuits": "free",
     "gratuite": "free",
@@ -164,24 +158,17 @@ FRENCH = {
     "jardin": "garden",
     "potager": "vegetable",
     "legumes": "vegetable",
-    "peche": "fishing",
-    "permis": "licence",
     "traduction": "translation",
     "traduire": "translate",
     "traducteur": "translator",
     "certifiee": "certified",
     "notaire": "notary",
-    "argent": "money",
-    "envoyer": "send",
     "transfert": "transfer",
     "forfait": "plan",
     "cellulaire": "cell",
     "telephone": "phone",
     "carte": "card",
-    "cinema": "cinema",
-    "film": "movie",
     "films": "movie",
-    "danse": "dance",
     "musique": "music",
     "coiffure": "hair",
     "coiffeur": "hairdresser",
@@ -191,10 +178,8 @@ FRENCH = {
     "couturier": "tailor",
     "retouches": "alteration",
     "vetements": "clothes",
-    "veterinaire": "vet",
     "chien": "dog",
     "chat": "cat",
-    "demenageurs": "mover",
     "demenagement": "moving",
     "photo": "photo",
     "passeport": "passport",
@@ -210,12 +195,8 @@ FRENCH = {
     "reparation": "repair",
     "reception": "party",
     "mariage": "wedding",
-    "africaine": "african",
     "africain": "african",
-    "indien": "indian",
     "indienne": "indian",
-    "hindou": "hindu",
-    "tamoule": "tamil",
     "tamoul": "tamil",
     "pendjabi": "punjabi",
     "sikh": "sikh",
@@ -224,8 +205,18 @@ FRENCH = {
     "debutants": "beginner",
     "glace": "ice",
     "obligatoire": "mandatory",
-    "obligatoires": "mandatory",
 }
+
+# Words that carry no meaning even in a question of only filler words.
+FUNCTION_WORDS = frozenset(
+    """
+    a an and are as at be been by do does for from i im in is it its me my of on or our so
+    that the their them these this those to us was we were with you your u ur r
+    le la les un une des du de d l j je est et ou pour il elle on nous vous y a au aux en
+    dans avec sur qu que qui ce cet cette ces se sa son ses leur leurs ils elles moi toi lui
+    suis es sommes etes sont ai as avons avez ont t s n ne pas
+    """.split()
+)
 
 _TAG = re.compile(r"\[(phone|email|number|postal code)\]")
 _DIGITS = re.compile(r"^\d+$")
@@ -242,10 +233,22 @@ def stem(word: str) -> str:
     return word
 
 
-def _identity(word: str) -> npt.NDArray[np.float64]:
-    """A fixed random unit vector for a word (the same on every machine and run)."""
-    seed = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+@functools.lru_cache(maxsize=65536)
+def _random_unit(key: str) -> npt.NDArray[np.float64]:
+    """A fixed random unit vector for a key (the same on every machine and run)."""
+    seed = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")
     vector = np.random.default_rng(seed).standard_normal(DIM)
+    return vector / np.linalg.norm(vector)
+
+
+def _identity(word: str, letters: float = LETTERS) -> npt.NDArray[np.float64]:
+    """A word's own unit vector: its random identity mixed with its letters' 3-grams."""
+    vector = math.sqrt(1.0 - letters) * _random_unit(word)
+    if letters > 0:
+        padded = f"<{word}>"
+        grams = [padded[i : i + 3] for i in range(len(padded) - 2)]
+        spelled = np.sum([_random_unit("#" + g) for g in grams], axis=0)
+        vector = vector + math.sqrt(letters) * spelled / np.linalg.norm(spelled)
     return vector / np.linalg.norm(vector)
 
 
@@ -266,6 +269,8 @@ class Vectoriser:
         *,
         vocabulary: Iterable[str] = (),
         meaning: float = MEANING,
+        letters: float = LETTERS,
+        filler: float = FILLER,
         trusted: int = 3,
         place_words: Iterable[str] = (),
     ) -> None:
@@ -275,6 +280,8 @@ class Vectoriser:
         self._vocabulary = {stem(w) for w in vocabulary}
         self._meaning = meaning if embed_words is not None else 0.0
         self._trusted = trusted
+        self._letters = letters
+        self._filler = filler
         self._word_vectors: dict[str, npt.NDArray[np.float64]] = {}
         self._repairs: dict[str, str] = {}
         self.documents = 0
@@ -283,10 +290,19 @@ class Vectoriser:
     # -- words ---------------------------------------------------------------------------
     def raw_words(self, text: str) -> list[str]:
         """Content words of a text before typo repair."""
+        return self._split(text)[0]
+
+    def _split(self, text: str) -> tuple[list[str], list[str]]:
+        # (content words, filler words): filler is what the stop list removes, less the
+        # function words that mean nothing even alone.
         prepared = self._prepare(_TAG.sub(" ", text))
-        out = []
+        out: list[str] = []
+        filler: list[str] = []
         for token in prepared.split():
             word = FRENCH.get(token, token)
+            if word in STOPWORDS and len(word) >= 2 and word not in FUNCTION_WORDS:
+                filler.append(stem(word))
+                continue
             if (
                 len(word) < 2
                 or word in STOPWORDS
@@ -296,7 +312,7 @@ class Vectoriser:
             ):
                 continue
             out.append(stem(word))
-        return out
+        return out, filler
 
     def words(self, text: str) -> list[str]:
         """Content words of a text, with typos repaired, each once, in order."""
@@ -312,7 +328,8 @@ class Vectoriser:
         """Count the words of new questions (for rarity) and learn repairs for misspellings."""
         batch: list[list[str]] = []
         for text in texts:
-            words = set(self.raw_words(text))
+            content, filler = self._split(text)
+            words = set(content) | set(filler)
             batch.append(sorted(words))
             self.document_counts.update(words)
             self.documents += 1
@@ -356,20 +373,49 @@ class Vectoriser:
         a = math.sqrt(self._meaning)
         b = math.sqrt(1.0 - self._meaning)
         for word, meaning in zip(missing, dense, strict=True):
-            vector = a * meaning[:DIM] + b * _identity(word)
+            vector = a * meaning[:DIM] + b * _identity(word, self._letters)
             self._word_vectors[word] = vector / np.linalg.norm(vector)
 
+    def weighted_words(self, text: str) -> list[tuple[str, float]]:
+        """The words a text's vector is made of, each with its weight."""
+        content, filler = self._split(text)
+        repaired = list(dict.fromkeys(self._repairs.get(w, w) for w in content))
+        fill = [w for w in dict.fromkeys(filler) if w not in repaired]
+        if not repaired:
+            return [(w, self.weight(w)) for w in fill]
+        out = [(w, self.weight(w)) for w in repaired]
+        if self._filler > 0:
+            out += [(w, self._filler * self.weight(w)) for w in fill]
+        return out
+
     def vectors(self, texts: Sequence[str]) -> Vectors:
-        """One unit row per text (all zeros for a text with no content words)."""
-        word_lists = [self.words(t) for t in texts]
-        self._vectors_of(w for words in word_lists for w in words)
+        """One unit row per text (all zeros for a text with no words that mean anything)."""
+        word_lists = [self.weighted_words(t) for t in texts]
+        self._vectors_of(w for words in word_lists for w, _ in words)
         out = np.zeros((len(texts), DIM), dtype=np.float64)
         for i, words in enumerate(word_lists):
-            for word in words:
-                out[i] += self.weight(word) * self._word_vectors[word]
+            for word, weight in words:
+                out[i] += weight * self._word_vectors[word]
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         unit: Vectors = (out / np.maximum(norms, 1e-9)).astype(np.float32)
         return unit
+
+
+def bar(
+    threshold: float, sizes: npt.NDArray[np.int64] | int, other: int = 1, adapt: float = ADAPT
+) -> npt.NDArray[np.float64]:
+    """The similarity a need of `sizes` members and one of `other` must reach to belong together.
+
+    If members of one need are `threshold` similar to each other on average, the mean of n of
+    them is similar to one more member by threshold / sqrt(threshold + (1 - threshold) / n):
+    averaging cancels each wording's own noise, so a big need's centroid sits closer to its
+    true members than one wording does. `adapt` scales how much of that rise is asked for.
+    """
+    t = threshold
+    a = np.asarray(sizes, dtype=np.float64)
+    full = t / np.sqrt((t + (1 - t) / np.maximum(a, 1)) * (t + (1 - t) / max(other, 1)))
+    out: npt.NDArray[np.float64] = t * (full / t) ** adapt
+    return out
 
 
 @dataclass
@@ -404,10 +450,12 @@ class NeedGroups:
         *,
         join: float = JOIN,
         merge: float = MERGE,
+        adapt: float = ADAPT,
         next_id: int = 1,
         chunk: int = 256,
     ) -> None:
         self.join = join
+        self.adapt = adapt
         self.merge_at = merge
         self._chunk = chunk
         self._ids: list[int] = []
@@ -472,6 +520,8 @@ class NeedGroups:
             block = vectors[start : start + self._chunk]
             known = len(self._ids)
             scores = block @ self._units[:known].T if known else None
+            if scores is not None and self.adapt:
+                scores = scores / bar(self.join, self._counts[:known], 1, self.adapt) * self.join
             self._grow(block.shape[0])
             for i, vector in enumerate(block):
                 if not vector.any():
@@ -484,6 +534,9 @@ class NeedGroups:
                 fresh = len(self._ids) - known
                 if fresh:
                     local = self._units[known : known + fresh] @ vector
+                    if self.adapt:
+                        sizes = self._counts[known : known + fresh]
+                        local = local / bar(self.join, sizes, 1, self.adapt) * self.join
                     j = int(np.argmax(local))
                     if float(local[j]) > best:
                         best_row, best = known + j, float(local[j])
@@ -500,6 +553,73 @@ class NeedGroups:
                 self._dirty.add(row)
                 result.needs.append(self._ids[row])
         return result
+
+    def refine(
+        self, vectors: Vectors, needs: Sequence[int | None], passes: int = PASSES
+    ) -> list[int | None]:
+        """Move each of these questions to the need whose centroid now suits it best (k-means
+        steps); `needs[i]` is where row i sits now. Other members of the needs stay put.
+
+        The online pass places a question against the needs as they were when it arrived; early
+        questions started needs that later ones made redundant. Each pass costs questions x
+        needs. Ids never change; a need left with no members disappears. Returns the new need
+        of each row.
+        """
+        current = list(needs)
+        for _ in range(passes):
+            ids = list(self._ids)
+            units = self._units[: len(ids)].copy()
+            counts = self._counts[: len(ids)]
+            bars = bar(self.join, counts, 1, self.adapt) if self.adapt else None
+            moves: list[tuple[int, int]] = []
+            for start in range(0, len(current), self._chunk):
+                scores = vectors[start : start + self._chunk] @ units.T
+                if bars is not None:
+                    scores = scores / bars * self.join
+                best = np.argmax(scores, axis=1)
+                good = scores[np.arange(len(best)), best] >= self.join
+                for i in np.flatnonzero(good):
+                    now = current[start + int(i)]
+                    target = ids[int(best[i])]
+                    if now is not None and target != now:
+                        moves.append((start + int(i), target))
+            if not moves:
+                break
+            for k, target in moves:
+                self._move(vectors[k], self._row[current[k]], self._row[target])  # type: ignore[index]
+                current[k] = target
+            self._drop_empty()
+        return current
+
+    def _move(self, vector: Vectors, source: int, target: int) -> None:
+        for row, sign in ((source, -1), (target, 1)):
+            self._totals[row] += sign * vector
+            self._counts[row] += sign
+            norm = float(np.linalg.norm(self._totals[row]))
+            self._units[row] = self._totals[row] / norm if norm > 1e-6 else 0.0
+            self._dirty.add(row)
+
+    def _drop_empty(self) -> None:
+        rows = [r for r in range(len(self._ids)) if self._counts[r] > 0]
+        if len(rows) == len(self._ids):
+            return
+        kept = [(self._ids[r], self._totals[r].copy(), int(self._counts[r])) for r in rows]
+        dirty = {self._ids[r] for r in self._dirty}
+        self._reset(kept)
+        self._dirty = {r for r, nid in enumerate(self._ids) if nid in dirty}
+
+    def _reset(self, rows: Sequence[tuple[int, Vectors, int]]) -> None:
+        self._ids = []
+        self._row = {}
+        self._totals = np.zeros((0, DIM), dtype=np.float32)
+        self._counts = np.zeros(0, dtype=np.int64)
+        self._units = np.zeros((0, DIM), dtype=np.float32)
+        self._grow(len(rows))
+        for nid, total, count in rows:
+            row = self._new_row(nid)
+            self._totals[row] = total
+            self._counts[row] = count
+            self._units[row] = total / max(float(np.linalg.norm(total)), 1e-9)
 
     def merge(self) -> dict[int, int]:
         """Join needs whose centroids came within `merge`; returns {absorbed id: kept id}.
@@ -521,6 +641,12 @@ class NeedGroups:
         for start in range(0, len(dirty), self._chunk):
             rows = dirty[start : start + self._chunk]
             scores = units[rows] @ units.T
+            if self.adapt:
+                counts = self._counts[:n]
+                for i, r in enumerate(rows):
+                    scores[i] *= self.merge_at / bar(
+                        self.merge_at, counts, int(counts[r]), self.adapt
+                    )
             for i, r in enumerate(rows):
                 scores[i, r] = -1.0
                 for other in np.flatnonzero(scores[i] >= self.merge_at):
@@ -543,19 +669,9 @@ class NeedGroups:
                 if r != k:
                     mapping[self._ids[r]] = self._ids[k]
         ids = [self._ids[k] for k in keep_rows]
-        self._ids = []
-        self._row = {}
-        self._totals = np.zeros((0, DIM), dtype=np.float32)
-        self._counts = np.zeros(0, dtype=np.int64)
-        self._units = np.zeros((0, DIM), dtype=np.float32)
-        self._grow(len(ids))
-        for nid, total, count in zip(ids, totals, counts, strict=True):
-            row = self._new_row(nid)
-            self._totals[row] = total
-            self._counts[row] = count
-            self._units[row] = total / max(float(np.linalg.norm(total)), 1e-9)
-            if nid in mapping.values():
-                self._dirty.add(row)
+        self._reset(list(zip(ids, totals, counts, strict=True)))
+        kept = set(mapping.values())
+        self._dirty.update(r for r, nid in enumerate(self._ids) if nid in kept)
         return mapping
 
 

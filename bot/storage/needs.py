@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
 from bot.needs.grouping import Asked, Need
 from bot.storage.database import Database, Row
 from bot.storage.records import from_iso, iso, utc_now
+
+if TYPE_CHECKING:  # numpy loads only when centroids are read or written
+    from bot.needs.groups import Centroid
 
 _MEMBERS = (
     "SELECT n.need_id, q.id, COALESCE(q.text, ''), q.asked_at, q.user_hash, q.language"
@@ -58,9 +61,22 @@ class NeedStore:
         row = await self._db.fetch_one("SELECT COALESCE(MAX(id), 0) + 1 FROM needs")
         return int(row[0]) if row else 1
 
-    async def save(self, memberships: dict[int, int], created: list[Need]) -> None:
-        """Store new needs and memberships in one transaction."""
+    async def save(
+        self,
+        memberships: dict[int, int],
+        created: list[Need],
+        centroids: Sequence[Centroid] = (),
+        merged: dict[int, dict[str, str]] | None = None,
+    ) -> None:
+        """Store new needs, memberships, centroids and merges in one transaction.
+
+        `merged` maps each absorbed need to {"kept": id, and the kept need's new triage
+        fields}; `memberships` already points its questions at the kept need; it is deleted.
+        """
+        import numpy as np  # noqa: PLC0415 - loads numpy only when needed
+
         now = iso(utc_now())
+        kept_changes = merged or {}
 
         async def run(connection: aiosqlite.Connection) -> None:
             await connection.executemany(
@@ -71,6 +87,24 @@ class NeedStore:
             await connection.executemany(
                 "INSERT OR REPLACE INTO need_questions (question_id, need_id) VALUES (?, ?)",
                 sorted(memberships.items()),
+            )
+            await connection.executemany(
+                "UPDATE needs SET centroid = ?, centroid_count = ? WHERE id = ?",
+                [
+                    (np.asarray(c.total, dtype="<f4").tobytes(), c.count, c.need_id)
+                    for c in centroids
+                ],
+            )
+            for changes in kept_changes.values():
+                fields = {k: v for k, v in changes.items() if k != "kept"}
+                if fields:
+                    sets = ", ".join(f"{k} = ?" for k in fields)  # keys: merge_triage's names
+                    await connection.execute(
+                        f"UPDATE needs SET {sets}, updated_at = ? WHERE id = ?",
+                        [*fields.values(), now, int(changes["kept"])],
+                    )
+            await connection.executemany(
+                "DELETE FROM needs WHERE id = ?", [(absorbed,) for absorbed in kept_changes]
             )
 
         await self._db.transaction(run)
@@ -117,6 +151,7 @@ def _need(row: Row) -> Need:
         note=str(row["note"]),
         assignee=str(row["assignee"]),
         entry_id=row["entry_id"],
+        centroid=_centroid(row),
     )
 
 
@@ -128,3 +163,14 @@ def _asked(row: Sequence[Any]) -> Asked:
         user_hash=row[3],
         language=str(row[4]),
     )
+
+
+def _centroid(row: Row) -> Centroid | None:
+    if row["centroid"] is None or not row["centroid_count"]:
+        return None
+    import numpy as np  # noqa: PLC0415 - loads numpy only when needed
+
+    from bot.needs.groups import Centroid  # noqa: PLC0415 - loads numpy only when needed
+
+    total = np.frombuffer(row["centroid"], dtype="<f4").copy()
+    return Centroid(int(row["id"]), total, int(row["centroid_count"]))

@@ -79,4 +79,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX follow_ups_user ON follow_ups (user_hash);
     """,
+    # 3: each need's running centroid (sum of its members' question vectors, and their count),
+    # so a need keeps attracting new wordings after its old questions' text is purged.
+    """
+    ALTER TABLE needs ADD COLUMN centroid BLOB;
+    ALTER TABLE needs ADD COLUMN centroid_count INTEGER NOT NULL DEFAULT 0;
+    """,
 )

@@ -40,8 +40,9 @@ async def needs(update: Update, context: BotContext) -> None:
     for need in found[:10]:
         places = f" ({', '.join(need.municipalities)})" if need.municipalities else ""
         lines.append(
-            f"#{need.id} · {need.in_period} people · {need.trend}: "
-            f"{HTML.text(need.representative)}{HTML.text(places)}"
+            f"#{need.id} · {need.in_period} people · "
+            + (HTML.bold("⚠ rising fast") if need.rising else need.trend)
+            + f": {HTML.text(need.name)}{HTML.text(places)}"
         )
     await send_html(message, "\n".join(lines))
 
