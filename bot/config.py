@@ -37,6 +37,10 @@ ENVIRONMENT: dict[str, str] = {
 }
 
 
+# A database setting starting like this names a PostgreSQL server instead of a SQLite file.
+DATABASE_URL_SCHEMES = ("postgresql://", "postgres://")
+
+
 class ConfigError(Exception):
     """A setting has a value the bot cannot use."""
 
@@ -49,6 +53,9 @@ class Settings:
     api_base_url: str | None = None
     kb_dir: Path = BUNDLED_KNOWLEDGE
     db_path: Path = Path("data/welcome-bot.sqlite3")
+    # Set instead of the file when BOT_DB / --db is a postgresql:// URL (it may hold a
+    # password, so it stays out of repr). db_path's folder still holds local files.
+    db_url: str | None = field(default=None, repr=False)
     hash_secret: str | None = field(default=None, repr=False)
     answer_threshold: float = thresholds.DEFAULT_ANSWER_THRESHOLD
     ambiguity_margin: float = thresholds.DEFAULT_AMBIGUITY_MARGIN
@@ -63,6 +70,11 @@ class Settings:
     webhook_secret: str | None = field(default=None, repr=False)
     # None: INFO for the Telegram bot, WARNING for terminal commands.
     log_level: str | None = None
+
+    @property
+    def database(self) -> str | Path:
+        """What to open: the PostgreSQL URL when one is set, else the SQLite file."""
+        return self.db_url or self.db_path
 
     @property
     def model_cache(self) -> Path:
@@ -87,6 +99,11 @@ def _convert(raw: Mapping[str, Any]) -> dict[str, Any]:
         if name not in types:
             raise ConfigError(f"unknown setting {name!r}")
         kind = str(types[name])
+        if name == "db_path" and isinstance(value, str) and value.startswith(DATABASE_URL_SCHEMES):
+            out["db_url"] = value
+            continue
+        if name == "db_path" and value not in ("", None):
+            out["db_url"] = None  # a file given later (--db) wins over a URL from BOT_DB
         try:
             if value in ("", None):
                 out[name] = None if "None" in kind else value
@@ -138,3 +155,8 @@ def validate(settings: Settings) -> None:
         0 <= settings.suggest_threshold <= settings.answer_threshold
     ):
         raise ConfigError("suggest_threshold must be between 0 and answer_threshold")
+    if settings.db_url and not settings.hash_secret:
+        # A secret generated on one machine would give each replica different user keys.
+        raise ConfigError(
+            "with a PostgreSQL database, set BOT_HASH_SECRET: every replica must use the same one"
+        )

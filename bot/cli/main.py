@@ -47,7 +47,11 @@ def _common_options() -> _Parser:
     common.add_argument(
         "--kb", type=Path, default=argparse.SUPPRESS, help="knowledge-base folder (or one file)"
     )
-    common.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="SQLite database file")
+    common.add_argument(
+        "--db",
+        default=argparse.SUPPRESS,
+        help="SQLite database file, or a postgresql://user@host/db URL",
+    )
     common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="TOML settings file")
     return common
 

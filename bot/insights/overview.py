@@ -14,7 +14,7 @@ import yaml
 
 from bot.knowledge.model import KnowledgeBase
 from bot.needs.grouping import NeedSummary, Signatures, assign, summarise
-from bot.storage import Storage, Usage
+from bot.storage import FollowUp, Storage, Usage
 
 STATUSES = ("new", "assigned", "answered", "not_in_scope")
 
@@ -24,17 +24,23 @@ class InsightError(Exception):
 
 
 async def refresh_needs(storage: Storage, prepare: Callable[[str], str] | None = None) -> int:
-    """Put every unanswered question not yet grouped into a need; return how many were added."""
+    """Put every unanswered question not yet grouped into a need; return how many were added.
+
+    Reading the ungrouped questions, grouping them and saving must not interleave with another
+    refresh (two would both create need 7), so the whole of it holds the "needs" lock: across
+    replicas on PostgreSQL, in this process on SQLite.
+    """
     store = storage.needs
-    new = await store.unassigned()
-    if not new:
-        return 0
-    existing = await store.all(with_members=False)
-    result = assign(
-        new, existing, Signatures(prepare) if prepare else Signatures(), await store.next_id()
-    )
-    await store.save(result.memberships, result.created)
-    return len(result.memberships)
+    async with storage.db.exclusive("needs"):
+        new = await store.unassigned()
+        if not new:
+            return 0
+        existing = await store.all(with_members=False)
+        result = assign(
+            new, existing, Signatures(prepare) if prepare else Signatures(), await store.next_id()
+        )
+        await store.save(result.memberships, result.created)
+        return len(result.memberships)
 
 
 def period(
@@ -142,20 +148,34 @@ Send = Callable[[int, str, str], Awaitable[bool]]  # chat id, entry id, language
 
 
 async def deliver_follow_ups(
-    storage: Storage, open_token: Callable[[str], int | None], send: Send
+    storage: Storage,
+    open_token: Callable[[str], int | None],
+    send: Send,
+    delivered_hook: Callable[[str], Awaitable[None]] | None = None,
 ) -> int:
-    """Message everyone waiting on a need that is now answered; each person gets one message."""
+    """Message everyone waiting on a need that is now answered; each person gets one message.
+
+    Safe to run on several replicas at once: each person's follow-ups are claimed with a row
+    lock (bot.storage.follow_ups.FollowUps.deliver). `delivered_hook` runs once per delivered
+    message with the entry id, after its claim committed (it may write to the database).
+    """
     delivered = 0
     for need in await storage.needs.all(with_members=False):
-        if need.status != "answered" or not need.entry_id:
+        entry_id = need.entry_id
+        if need.status != "answered" or not entry_id:
             continue
-        for follow_up in await storage.follow_ups.pending(need.id):
+
+        async def one(follow_up: FollowUp, entry_id: str = entry_id) -> bool:
+            # Undeliverable (blocked the bot, token from an old secret) is still marked sent:
+            # never retry forever, and drop the sealed chat id either way.
             chat_id = open_token(follow_up.chat_token)
-            if chat_id is not None and await send(chat_id, need.entry_id, follow_up.language):
-                delivered += 1
-            # Sent or undeliverable (blocked the bot, token from an old secret): never retry
-            # forever, and drop the sealed chat id either way.
-            await storage.follow_ups.mark_sent(follow_up.user_hash, need.id)
+            return chat_id is not None and await send(chat_id, entry_id, follow_up.language)
+
+        sent = await storage.follow_ups.deliver(need.id, one)
+        delivered += sent
+        if delivered_hook is not None:
+            for _ in range(sent):
+                await delivered_hook(entry_id)
     return delivered
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from bot.storage.database import Database
+from collections.abc import Awaitable, Callable
+
+from bot.storage.database import Connection, Database
 from bot.storage.records import FollowUp, iso, utc_now
+
+# Deliver one follow-up; the answer says whether it reached the person.
+Deliver = Callable[[FollowUp], Awaitable[bool]]
 
 
 class FollowUps:
@@ -15,8 +20,11 @@ class FollowUps:
     async def add(self, question_id: int, user_hash: str, chat_token: str, language: str) -> None:
         """Remember that a user wants to hear when their question is answered."""
         await self._db.write(
-            "INSERT OR REPLACE INTO follow_ups"
-            " (question_id, user_hash, chat_token, language, requested_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO follow_ups"
+            " (question_id, user_hash, chat_token, language, requested_at) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (question_id) DO UPDATE SET user_hash = excluded.user_hash,"
+            " chat_token = excluded.chat_token, language = excluded.language,"
+            " requested_at = excluded.requested_at, sent_at = NULL",
             (question_id, user_hash, chat_token, language, iso(utc_now())),
         )
 
@@ -43,3 +51,45 @@ class FollowUps:
             " AND question_id IN (SELECT question_id FROM need_questions WHERE need_id = ?)",
             (iso(utc_now()), user_hash, need_id),
         )
+
+    async def deliver(self, need_id: int, deliver: Deliver) -> int:
+        """Send each waiting user of a need one message; how many were delivered.
+
+        Each user's follow-ups are claimed in a transaction that stays open while the message
+        is sent: on PostgreSQL the rows are locked `FOR UPDATE SKIP LOCKED`, so another replica
+        running the same job skips them rather than sending twice, and if this process dies
+        before committing, the rows are unlocked and sent by the next run. Sent or not (the
+        user blocked the bot), the rows are marked and the sealed chat id forgotten.
+        """
+        users = await self._db.fetch_all(
+            "SELECT DISTINCT f.user_hash FROM follow_ups f"
+            " JOIN need_questions n ON n.question_id = f.question_id"
+            " WHERE n.need_id = ? AND f.sent_at IS NULL ORDER BY 1",
+            (need_id,),
+        )
+        delivered = 0
+        for (user_hash,) in users:
+
+            async def claim(connection: Connection, user_hash: str = str(user_hash)) -> bool:
+                rows = await connection.fetch_all(
+                    "SELECT f.question_id, f.chat_token, f.language FROM follow_ups f"
+                    " JOIN need_questions n ON n.question_id = f.question_id"
+                    " WHERE n.need_id = ? AND f.user_hash = ? AND f.sent_at IS NULL"
+                    " ORDER BY f.question_id" + connection.dialect.skip_locked("f"),
+                    (need_id, user_hash),
+                )
+                if not rows:
+                    return False  # another replica has them, or already sent them
+                first = FollowUp(int(rows[0][0]), user_hash, str(rows[0][1]), str(rows[0][2]))
+                sent = await deliver(first)
+                for row in rows:
+                    await connection.execute(
+                        "UPDATE follow_ups SET sent_at = ?, chat_token = '' WHERE question_id = ?",
+                        (iso(utc_now()), int(row[0])),
+                    )
+                return sent
+
+            # Not retried: retrying would send the message again.
+            if await self._db.transaction(claim, retry=False):
+                delivered += 1
+        return delivered

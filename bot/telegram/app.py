@@ -134,7 +134,7 @@ async def _post_init(app: BotApp) -> None:
         app.job_queue.run_repeating(
             jobs.reload_knowledge, RELOAD_SECONDS, first=RELOAD_SECONDS, name="reload"
         )
-    log.info("bot ready: %d entries, database %s", len(brain.knowledge), settings.db_path)
+    log.info("bot ready: %d entries, database %s", len(brain.knowledge), storage.location)
 
 
 async def _post_shutdown(app: BotApp) -> None:
