@@ -10,6 +10,7 @@ into a `StorageError` that names the cause in plain words.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import sqlite3
 from abc import ABC, abstractmethod
@@ -271,10 +272,35 @@ class SQLiteDatabase(Database):
 
     @asynccontextmanager
     async def exclusive(self, name: str, *, wait: bool = True) -> AsyncIterator[bool]:
-        """One holder at a time in this process (a SQLite database has one bot process)."""
+        """One holder at a time across processes using this file (the bot, a staff command).
+
+        An asyncio lock orders this process's tasks; a `flock` on a file beside the database
+        orders processes (the operating system drops it if a holder dies).
+        """
         lock = self._named_locks.setdefault(name, asyncio.Lock())
         if not wait and lock.locked():
             yield False
             return
         async with lock:
-            yield True
+            lock_path = self.path.with_name(f"{self.path.name}.{name}.lock")
+            with lock_path.open("a") as handle:
+                if not await _flock(handle.fileno(), wait):
+                    yield False
+                    return
+                try:
+                    yield True
+                finally:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+async def _flock(descriptor: int, wait: bool) -> bool:
+    """Take an exclusive lock on an open file; False at once when held and not waiting."""
+    if not wait:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+    # Blocking would stop the event loop, so wait in a thread.
+    await asyncio.to_thread(fcntl.flock, descriptor, fcntl.LOCK_EX)
+    return True

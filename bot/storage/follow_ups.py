@@ -55,11 +55,13 @@ class FollowUps:
     async def deliver(self, need_id: int, deliver: Deliver) -> int:
         """Send each waiting user of a need one message; how many were delivered.
 
-        Each user's follow-ups are claimed in a transaction that stays open while the message
-        is sent: on PostgreSQL the rows are locked `FOR UPDATE SKIP LOCKED`, so another replica
-        running the same job skips them rather than sending twice, and if this process dies
-        before committing, the rows are unlocked and sent by the next run. Sent or not (the
-        user blocked the bot), the rows are marked and the sealed chat id forgotten.
+        Each user's follow-ups are claimed by one UPDATE that marks them sent, in a
+        transaction that stays open while the message goes out. On PostgreSQL the rows are
+        picked `FOR UPDATE SKIP LOCKED`, so another replica running the same job skips them
+        instead of waiting or sending twice; on SQLite the UPDATE takes the file's write lock,
+        so a second process finds them marked. If this process dies before committing, the
+        claim is rolled back and the next run sends them. Sent or not (the user blocked the
+        bot), the rows stay marked and the sealed chat id is forgotten.
         """
         users = await self._db.fetch_all(
             "SELECT DISTINCT f.user_hash FROM follow_ups f"
@@ -72,21 +74,23 @@ class FollowUps:
 
             async def claim(connection: Connection, user_hash: str = str(user_hash)) -> bool:
                 rows = await connection.fetch_all(
-                    "SELECT f.question_id, f.chat_token, f.language FROM follow_ups f"
+                    "UPDATE follow_ups SET sent_at = ? WHERE question_id IN ("
+                    " SELECT f.question_id FROM follow_ups f"
                     " JOIN need_questions n ON n.question_id = f.question_id"
                     " WHERE n.need_id = ? AND f.user_hash = ? AND f.sent_at IS NULL"
-                    " ORDER BY f.question_id" + connection.dialect.skip_locked("f"),
-                    (need_id, user_hash),
+                    + connection.dialect.skip_locked("f")
+                    + ") RETURNING question_id, chat_token, language",
+                    (iso(utc_now()), need_id, user_hash),
                 )
                 if not rows:
                     return False  # another replica has them, or already sent them
+                rows = sorted(rows, key=lambda row: int(row[0]))
                 first = FollowUp(int(rows[0][0]), user_hash, str(rows[0][1]), str(rows[0][2]))
                 sent = await deliver(first)
-                for row in rows:
-                    await connection.execute(
-                        "UPDATE follow_ups SET sent_at = ?, chat_token = '' WHERE question_id = ?",
-                        (iso(utc_now()), int(row[0])),
-                    )
+                await connection.executemany(
+                    "UPDATE follow_ups SET chat_token = '' WHERE question_id = ?",
+                    [(int(row[0]),) for row in rows],
+                )
                 return sent
 
             # Not retried: retrying would send the message again.
