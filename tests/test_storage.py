@@ -410,3 +410,73 @@ async def test_replicas_starting_together_migrate_once(
     finally:
         for storage in replicas:
             await storage.close()
+
+
+# -- migrate: SQLite into PostgreSQL ---------------------------------------------------------
+
+
+async def test_copy_sqlite_into_postgresql_keeps_everything(
+    postgres_cluster: pgserver.Cluster, tmp_path: Path
+) -> None:
+    from bot.storage.copy import copy_database, tables
+
+    old = await Storage.open(tmp_path / "old.sqlite3")
+    now = datetime(2026, 11, 24, 12, tzinfo=UTC)
+    await old.questions.log_many(
+        [question(f"cricket {i}", user_hash=f"u{i % 7}", asked_at=now) for i in range(12)]
+    )
+    answered = await old.questions.log(question("health card", outcome="answered", score=91.25))
+    assert answered is not None
+    await old.feedback.record("u1", "health-card", helpful=True, question_id=answered)
+    await old.users.touch("u1", source="poster")
+    await old.follow_ups.add(1, "u1", "sealed", "fr")
+    await old.usage.add_referrals(answered, "health-card", [("serviceontario", "Ontario")])
+    from bot.insights.overview import refresh_needs
+
+    await refresh_needs(old)
+    await old.needs.update(1, status="assigned", assignee="Priya")
+    await old.jobs.claim("retention", timedelta(hours=12), now)
+    before = await old.usage.between(now - timedelta(days=1), now + timedelta(days=1))
+
+    url = postgres_cluster.create_database()
+    new = await Storage.open(url, spool_dir=tmp_path)
+    try:
+        report = await copy_database(old.db, new.db)
+        assert {c.table for c in report} == set(tables())
+        assert all(c.source == c.target for c in report)
+        assert {c.table: c.target for c in report}["questions"] == 13
+        after = await new.usage.between(now - timedelta(days=1), now + timedelta(days=1))
+        assert after == before
+        assert await new.questions.find() == await old.questions.find()
+        assert await new.needs.all() == await old.needs.all()
+        # New rows get ids after the copied ones.
+        assert await new.questions.log(question("after the move")) == answered + 1
+        with pytest.raises(StorageError, match="already has data"):
+            await copy_database(old.db, new.db)
+    finally:
+        await new.close()
+        await old.close()
+
+
+def test_migrate_command_copies_and_reports(
+    postgres_cluster: pgserver.Cluster, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli.main import main
+
+    source = tmp_path / "welcome-bot.sqlite3"
+
+    async def fill() -> None:
+        storage = await Storage.open(source)
+        await storage.questions.log_many([question(f"q{i}") for i in range(5)])
+        await storage.close()
+
+    asyncio.run(fill())
+    source.with_name(source.name + ".secret").write_text("s" * 64)
+    url = postgres_cluster.create_database()
+    assert main(["migrate", "--from", str(source), "--to", url]) == 0
+    out = capsys.readouterr().out
+    assert "questions" in out and "every count matches" in out
+    assert "BOT_HASH_SECRET" in out
+    assert main(["migrate", "--from", str(source), "--to", url]) == 1
+    assert "already has data" in capsys.readouterr().err
+    assert main(["migrate", "--from", str(tmp_path / "none.sqlite3"), "--to", url]) == 1

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from bot.cli import spreadsheet, staff
+from bot.cli import migrate, spreadsheet, staff
 from bot.config import ConfigError, Settings, load_settings, validate
 from bot.knowledge import freshness, validation
 from bot.knowledge.loader import KnowledgeError, LoadResult, load_directory, load_knowledge
@@ -117,6 +117,7 @@ def build_parser(commands: dict[str, Command] | None = None) -> argparse.Argumen
     fresh.add_argument("--format", choices=("table", "csv"), default="table")
     spreadsheet.configure(sub, common)
     staff.configure(sub, common)
+    migrate.configure(sub, common)
     return parser
 
 
@@ -350,6 +351,7 @@ COMMANDS: dict[str, Command] = {
     "freshness": cmd_freshness,
     **spreadsheet.COMMANDS,
     **staff.COMMANDS,
+    **migrate.COMMANDS,
 }
 
 

@@ -25,6 +25,8 @@ class Row(Protocol):
     def __getitem__(self, key: slice) -> Any: ...
     def __len__(self) -> int: ...
     def __iter__(self) -> Iterator[Any]: ...
+    def keys(self) -> Any:
+        """The column names."""
 
 
 class Connection(Protocol):
@@ -72,6 +74,17 @@ class Dialect:
         SQLite has one writer at a time and no row locks, so nothing is added there.
         """
         return "" if self.name == "sqlite" else f" FOR UPDATE OF {table_alias} SKIP LOCKED"
+
+    def reset_id_sequence(self, table: str) -> str | None:
+        """After rows were copied in with their ids, the query that makes new ids follow them
+        (for a table with an `id` column).
+
+        SQLite numbers from the largest id already; a PostgreSQL BIGSERIAL has a sequence
+        that must be moved past the copied ids.
+        """
+        if self.name == "sqlite":
+            return None
+        return f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), MAX(id)) FROM {table}"
 
     def schema(self, script: str) -> str:
         """A migration written for SQLite, in this backend's column types."""
