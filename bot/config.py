@@ -34,6 +34,7 @@ ENVIRONMENT: dict[str, str] = {
     "webhook_port": "BOT_WEBHOOK_PORT",
     "webhook_secret": "BOT_WEBHOOK_SECRET",
     "log_level": "BOT_LOG_LEVEL",
+    "follow_up_seconds": "BOT_FOLLOW_UP_SECONDS",
 }
 
 
@@ -68,6 +69,8 @@ class Settings:
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     webhook_secret: str | None = field(default=None, repr=False)
+    # How often waiting follow-ups are sent: 30 s is soon enough for "tell me when you know".
+    follow_up_seconds: float = 30.0
     # None: INFO for the Telegram bot, WARNING for terminal commands.
     log_level: str | None = None
 
