@@ -16,8 +16,6 @@ import socket
 import sys
 from pathlib import Path
 
-import pytest
-
 from bot.insights import overview as insights
 from bot.knowledge.loader import load_knowledge
 from bot.storage import Storage
