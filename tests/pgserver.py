@@ -126,8 +126,11 @@ def external() -> Cluster | None:
     return Cluster(host=host, port=int(port or 5432), user=user.split(":", 1)[0])
 
 
-def start() -> Cluster:
-    """Start a throwaway server; raises ClusterUnavailable with the reason when it cannot."""
+def start(fsync: bool = False) -> Cluster:
+    """Start a throwaway server; raises ClusterUnavailable with the reason when it cannot.
+
+    Tests run without fsync (`-F`); the benchmark asks for it, as a production server runs.
+    """
     found = external()
     if found is not None:
         return found
@@ -170,7 +173,7 @@ def start() -> Cluster:
             "-t",
             "60",
             "-o",
-            f"-F -k {folder} -p {port} -c listen_addresses=127.0.0.1",
+            f"{'' if fsync else '-F '}-k {folder} -p {port} -c listen_addresses=127.0.0.1",
             "start",
         ],
     ]
