@@ -133,6 +133,10 @@ def start(fsync: bool = False) -> Cluster:
     """
     found = external()
     if found is not None:
+        try:
+            found.psql("SELECT 1")
+        except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+            raise ClusterUnavailable(f"{URL_VARIABLE} does not answer: {exc}") from exc
         return found
     bin_dir = _binaries()
     run_as: list[str] = []
