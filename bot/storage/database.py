@@ -1,6 +1,6 @@
 """The database: opening, migrating, and the one way to write, on SQLite or PostgreSQL.
 
-`Database.open(target)` picks the backend: a `postgresql://` URL opens PostgreSQL (the
+`open_database(target)` picks the backend: a `postgresql://` URL opens PostgreSQL (the
 optional `postgres` extra), anything else is a SQLite file. Every write goes through
 `transaction(work)`, which gives `work` a `Connection` (bot.storage.dialect), commits, retries
 the whole transaction while another writer holds the database, and turns the driver's errors
@@ -13,15 +13,15 @@ import asyncio
 import fcntl
 import logging
 import sqlite3
-from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
 
-from bot.storage.dialect import SQLITE, Connection, Dialect, Row, is_url
+from bot.storage.base import Database, Work
+from bot.storage.dialect import SQLITE, Connection, Row, is_url
 from bot.storage.records import StorageError
 from bot.storage.schema import MIGRATIONS
 
@@ -33,88 +33,17 @@ BUSY_TIMEOUT_MS = 5000
 WRITE_ATTEMPTS = 3
 
 T = TypeVar("T")
-Work = Callable[[Connection], Awaitable[T]]
 
-__all__ = ["Connection", "Database", "Row", "SQLiteDatabase", "cause"]
+__all__ = ["Connection", "Database", "Row", "SQLiteDatabase", "cause", "open_database"]
 
 
-class Database(ABC):
-    """An open database on either backend. Create with `await Database.open(target)`."""
+async def open_database(target: str | Path, spool_dir: Path | None = None) -> Database:
+    """Open (creating if needed) and migrate: a PostgreSQL URL or a SQLite file path."""
+    if is_url(target):
+        from bot.storage.postgres import PostgresDatabase  # noqa: PLC0415 - optional extra
 
-    dialect: Dialect
-    # Where questions wait while the database cannot be written, until the next start.
-    spool_path: Path
-
-    @staticmethod
-    async def open(target: str | Path, spool_dir: Path | None = None) -> Database:
-        """Open (creating if needed) and migrate: a PostgreSQL URL or a SQLite file path."""
-        if is_url(target):
-            from bot.storage.postgres import PostgresDatabase  # noqa: PLC0415 - optional extra
-
-            return await PostgresDatabase.connect(str(target), spool_dir or Path("data"))
-        return await SQLiteDatabase.open(Path(target))
-
-    @property
-    @abstractmethod
-    def location(self) -> str:
-        """Where the data is, safe to log (a file path, or a URL without its password)."""
-
-    @abstractmethod
-    async def close(self) -> None:
-        """Close the connection(s); every transaction was already committed."""
-
-    @abstractmethod
-    async def schema_version(self) -> int:
-        """The number of migrations applied."""
-
-    @abstractmethod
-    async def transaction(self, work: Work[T], *, retry: bool = True) -> T:
-        """Run `work` in one committed transaction.
-
-        With `retry`, the whole of `work` runs again while another writer holds the database,
-        so it must only execute SQL on the connection it gets. A transaction that does
-        something outside the database (sends a message) passes `retry=False`.
-        """
-
-    @abstractmethod
-    def exclusive(self, name: str, *, wait: bool = True) -> Any:
-        """`async with db.exclusive(name) as held:` one holder at a time across every process
-        using this database (PostgreSQL) or in this process (SQLite, which has one bot
-        process). With `wait=False`, `held` is False at once when someone else holds it."""
-
-    @abstractmethod
-    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        """Every row of a query."""
-
-    @abstractmethod
-    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        """The first row of a query, or None."""
-
-    async def write(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """One statement in its own transaction: the number of rows changed."""
-
-        async def run(connection: Connection) -> int:
-            return await connection.execute(sql, params)
-
-        return await self.transaction(run)
-
-    async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """One INSERT in its own transaction: the new row's id."""
-
-        async def run(connection: Connection) -> int:
-            return await connection.insert(sql, params)
-
-        return await self.transaction(run)
-
-    async def write_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        """One statement for many rows, in one transaction."""
-        batch = list(rows)
-
-        async def run(connection: Connection) -> None:
-            await connection.executemany(sql, batch)
-
-        if batch:
-            await self.transaction(run)
+        return await PostgresDatabase.connect(str(target), spool_dir or Path("data"))
+    return await SQLiteDatabase.open(Path(target))
 
 
 def cause(error: sqlite3.Error) -> str:
@@ -168,7 +97,10 @@ class _SQLiteConnection:
 
 
 class SQLiteDatabase(Database):
-    """One open SQLite connection: the default, for one bot process on one machine."""
+    """One open SQLite connection: the default, for one bot process on one machine.
+
+    Create with `await SQLiteDatabase.open(path)` (or `open_database`).
+    """
 
     dialect = SQLITE
 

@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.storage.database import Database, Work
+from bot.storage.base import Database, Work
 from bot.storage.dialect import POSTGRESQL, Row, lock_key, redact_url
 from bot.storage.records import StorageError
 from bot.storage.schema import MIGRATIONS
@@ -139,9 +139,13 @@ class PostgresDatabase(Database):
     async def _migrate(self) -> None:
         key = lock_key("welcome-bot:migrate")
         async with self._pool.acquire() as connection:
-            await connection.execute(
-                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY)"
-            )
+            # Under the lock too: two concurrent CREATE TABLE IF NOT EXISTS can both try to
+            # create it, and the loser fails on PostgreSQL's catalogue (seen with 3 replicas).
+            async with connection.transaction():
+                await connection.execute("SELECT pg_advisory_xact_lock($1)", key)
+                await connection.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY)"
+                )
             for number, script in enumerate(MIGRATIONS, start=1):
                 # One transaction per migration, holding a lock so that replicas starting
                 # together migrate once: the others wait, then find the version bumped.

@@ -1,4 +1,4 @@
-"""The database schema as numbered migrations, applied in order by `Database.open`.
+"""The database schema as numbered migrations, applied in order when a database opens.
 
 One list for both backends. A migration is written in SQLite's words and the dialect
 (bot.storage.dialect.Dialect.schema) turns it into PostgreSQL's: `id INTEGER PRIMARY KEY`

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.storage.database import Database
+from bot.storage.database import Database, open_database
 from bot.storage.follow_ups import FollowUps
 from bot.storage.jobs import JobRuns
 from bot.storage.needs import NeedStore
@@ -43,7 +43,7 @@ class Storage:
         `target` is a SQLite file path or a `postgresql://` URL; `spool_dir` is where a
         PostgreSQL replica keeps questions while the server cannot be reached.
         """
-        storage = cls(await Database.open(target, spool_dir))
+        storage = cls(await open_database(target, spool_dir))
         try:
             await storage.questions.replay_spool()
         except BaseException:
