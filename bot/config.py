@@ -68,7 +68,12 @@ ENVIRONMENT: dict[str, str] = {
     "health_port": "BOT_HEALTH_PORT",
     "health_listen": "BOT_HEALTH_LISTEN",
     "log_level": "BOT_LOG_LEVEL",
+    "follow_up_seconds": "BOT_FOLLOW_UP_SECONDS",
 }
+
+
+# A database setting starting like this names a PostgreSQL server instead of a SQLite file.
+DATABASE_URL_SCHEMES = ("postgresql://", "postgres://")
 
 
 class ConfigError(Exception):
@@ -86,6 +91,9 @@ class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     # None: welcome-bot.sqlite3 inside data_dir.
     db_path: Path | None = None
+    # Set instead of the file when BOT_DB / --db is a postgresql:// URL (it may hold a
+    # password, so it stays out of repr). data_dir still holds the local files.
+    db_url: str | None = field(default=None, repr=False)
     hash_secret: str | None = field(default=None, repr=False)
     answer_threshold: float = thresholds.DEFAULT_ANSWER_THRESHOLD
     ambiguity_margin: float = thresholds.DEFAULT_AMBIGUITY_MARGIN
@@ -101,12 +109,19 @@ class Settings:
     # GET /healthz and /metrics (bot/telegram/health.py); None: not served. 0 picks a free port.
     health_port: int | None = None
     health_listen: str = "127.0.0.1"
+    # How often waiting follow-ups are sent: 30 s is soon enough for "tell me when you know".
+    follow_up_seconds: float = 30.0
     # None: INFO for the Telegram bot, WARNING for terminal commands.
     log_level: str | None = None
 
     @property
-    def database(self) -> Path:
-        """The question log: --db when given, else inside the data directory."""
+    def database(self) -> str | Path:
+        """What to open: the PostgreSQL URL when one is set, else the SQLite file."""
+        return self.db_url or self.sqlite_file
+
+    @property
+    def sqlite_file(self) -> Path:
+        """The SQLite question log: --db when given, else inside the data directory."""
         return self.db_path or self.data_dir / DATABASE_NAME
 
     @property
@@ -117,7 +132,7 @@ class Settings:
     @property
     def secret_path(self) -> Path:
         """Where a generated hashing secret is kept: beside the database (they go together)."""
-        return self.database.with_name(self.database.name + ".secret")
+        return self.sqlite_file.with_name(self.sqlite_file.name + ".secret")
 
     def with_overrides(self, **values: Any) -> Settings:
         """A copy with the given (non-None) values converted and applied."""
@@ -132,6 +147,11 @@ def _convert(raw: Mapping[str, Any]) -> dict[str, Any]:
         if name not in types:
             raise ConfigError(f"unknown setting {name!r}")
         kind = str(types[name])
+        if name == "db_path" and isinstance(value, str) and value.startswith(DATABASE_URL_SCHEMES):
+            out["db_url"] = value
+            continue
+        if name == "db_path" and value not in ("", None):
+            out["db_url"] = None  # a file given later (--db) wins over a URL from BOT_DB
         try:
             if value in ("", None):
                 out[name] = None if "None" in kind else value
@@ -183,3 +203,8 @@ def validate(settings: Settings) -> None:
         0 <= settings.suggest_threshold <= settings.answer_threshold
     ):
         raise ConfigError("suggest_threshold must be between 0 and answer_threshold")
+    if settings.db_url and not settings.hash_secret:
+        # A secret generated on one machine would give each replica different user keys.
+        raise ConfigError(
+            "with a PostgreSQL database, set BOT_HASH_SECRET: every replica must use the same one"
+        )

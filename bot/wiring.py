@@ -17,8 +17,8 @@ if TYPE_CHECKING:  # the matching engine (numpy, scipy, embeddings) loads only t
 
 
 async def open_storage(settings: Settings) -> Storage:
-    """Open the configured question log."""
-    return await Storage.open(settings.database)
+    """Open the configured database: the SQLite file, or PostgreSQL when a URL is set."""
+    return await Storage.open(settings.database, spool_dir=settings.data_dir)
 
 
 def secret_of(settings: Settings) -> bytes:

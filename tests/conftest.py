@@ -1,12 +1,16 @@
-"""Shared fixtures: small knowledge bases written to tmp_path, and a fixed clock."""
+"""Shared fixtures: small knowledge bases in tmp_path, and the databases (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
+import importlib.util
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
+
+from tests import pgserver
 
 PROJECT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT.parent / "shared"
@@ -161,3 +165,38 @@ def small_kb(tmp_path: Path) -> Path:
 def make_kb(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
     """Write any set of YAML files as a knowledge base."""
     return lambda files: write_kb(tmp_path, files)
+
+
+# -- databases: every storage test runs on SQLite and on a real PostgreSQL server -----------
+
+
+def _postgres_unavailable(reason: str) -> NoReturn:
+    if pgserver.required():
+        pytest.fail(
+            f"PostgreSQL was expected ({pgserver.REQUIRED_VARIABLE}=required) but: {reason}"
+        )
+    pytest.skip(f"PostgreSQL tests skipped: {reason}")
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[pgserver.Cluster]:
+    """One throwaway PostgreSQL server for the whole run, stopped at the end."""
+    if importlib.util.find_spec("asyncpg") is None:
+        _postgres_unavailable("the driver is not installed (pip install '.[postgres]')")
+    try:
+        cluster = pgserver.start()
+    except pgserver.ClusterUnavailable as exc:
+        _postgres_unavailable(str(exc))
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """Where a test's storage lives: a SQLite file, or a new database on the test server."""
+    if request.param == "sqlite":
+        return tmp_path / "bot.sqlite3"
+    cluster: pgserver.Cluster = request.getfixturevalue("postgres_cluster")
+    return cluster.create_database()

@@ -485,6 +485,32 @@ class FakeBotApi:
         async with self._session.post(self.webhook_url, json=update, headers=headers) as reply:
             assert reply.status == 200, f"webhook answered {reply.status}"
 
+    def text_update(self, user: User, text: str) -> JSON:
+        """A message update, numbered but not delivered (a test routes it, as a balancer would)."""
+        return {
+            "update_id": next(self._update_ids),
+            "message": self._message(user, None, text=text),
+        }
+
+    def button_update(self, user: User, message: SentMessage, data: str) -> JSON:
+        """A button press update, numbered but not delivered."""
+        assert any(d == data for _, d in message.buttons), f"{data!r} not in {message.buttons}"
+        query = {
+            "id": str(next(self._update_ids) * 7919),
+            "from": user.as_json(),
+            "message": self._message_json(message),
+            "chat_instance": f"ci{message.chat_id}",
+            "data": data,
+        }
+        return {"update_id": next(self._update_ids), "callback_query": query}
+
+    async def post_update(self, url: str, update: JSON, secret: str) -> int:
+        """POST an update to one webhook address (one replica); the HTTP status."""
+        assert self._session is not None
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+        async with self._session.post(url, json=update, headers=headers) as reply:
+            return reply.status
+
     async def post_raw_webhook(self, body: JSON, secret: str | None) -> int:
         """POST an update to the bot's webhook with any secret; returns the HTTP status."""
         assert self._session is not None and self.webhook_url is not None

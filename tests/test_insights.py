@@ -28,8 +28,9 @@ def unanswered(text: str, user: str, days_ago: float = 1, lang: str = "en") -> L
 
 
 @pytest.fixture
-async def storage(tmp_path: Path):  # type: ignore[no-untyped-def]
-    store = await Storage.open(tmp_path / "bot.sqlite3")
+async def storage(database: str | Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    # Every insight test runs on SQLite and on PostgreSQL (the `database` fixture).
+    store = await Storage.open(database, spool_dir=tmp_path)
     yield store
     await store.close()
 

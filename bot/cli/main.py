@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from bot.cli import operations, spreadsheet, staff
+from bot.cli import migrate, operations, spreadsheet, staff
 from bot.config import ConfigError, Settings, load_settings, validate
 from bot.knowledge import freshness, validation
 from bot.knowledge.loader import KnowledgeError, LoadResult, load_directory, load_knowledge
@@ -55,9 +55,8 @@ def _common_options() -> _Parser:
     )
     common.add_argument(
         "--db",
-        type=Path,
         default=argparse.SUPPRESS,
-        help="SQLite database file (default: in --data-dir)",
+        help="SQLite database file (default: in --data-dir), or a postgresql://user@host/db URL",
     )
     common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="TOML settings file")
     return common
@@ -126,6 +125,7 @@ def build_parser(commands: dict[str, Command] | None = None) -> argparse.Argumen
     spreadsheet.configure(sub, common)
     staff.configure(sub, common)
     operations.configure(sub, common)
+    migrate.configure(sub, common)
     return parser
 
 
@@ -362,6 +362,7 @@ COMMANDS: dict[str, Command] = {
     **spreadsheet.COMMANDS,
     **staff.COMMANDS,
     **operations.COMMANDS,
+    **migrate.COMMANDS,
 }
 
 

@@ -15,7 +15,7 @@ import yaml
 
 from bot.knowledge.model import DEFAULT_REGION, KnowledgeBase, Region
 from bot.needs.grouping import Need, NeedSummary, assign, merge_triage, summarise
-from bot.storage import Storage, Usage
+from bot.storage import FollowUp, Storage, Usage
 from bot.text import normalise
 
 if TYPE_CHECKING:  # the embedding model and numpy load only when needs are grouped
@@ -67,32 +67,38 @@ async def refresh_needs(
 ) -> int:
     """Put every unanswered question not yet grouped into a need, then merge needs that drifted
     close: the older id keeps the questions and takes over the triage of the one it absorbed.
-    Returns how many questions were added."""
+    Returns how many questions were added.
+
+    Reading the ungrouped questions, grouping them and saving must not interleave with another
+    refresh (two would both create the same need), so the whole of it holds the "needs" lock:
+    across replicas on PostgreSQL, across processes on SQLite.
+    """
     store = storage.needs
-    new = await store.unassigned()
-    if not new:
-        return 0
-    existing = await store.all()
-    texts = [m.text for n in existing for m in n.members if m.text] + [q.text for q in new]
-    vectoriser = vectoriser_for(texts, prepare, knowledge)
-    result = assign(new, existing, vectoriser, await store.next_id())
-    memberships = dict(result.memberships)
-    by_id = {n.id: n for n in existing}
-    merged: dict[int, dict[str, str]] = {}
-    for absorbed, kept in sorted(result.merged.items()):
-        kept_need = by_id.get(kept)
-        gone = by_id.get(absorbed)
-        if gone is None:
-            continue  # a need created in this pass: its questions already point at `kept`
-        for member in gone.members:
-            memberships[member.question_id] = kept
-        changes = merge_triage(kept_need, gone) if kept_need is not None else {}
-        for field_name, value in changes.items():
-            setattr(kept_need, field_name, value)
-        merged[absorbed] = {"kept": str(kept), **changes}
-    created = [n for n in result.created if n.id not in result.merged]
-    await store.save(memberships, created, list(result.centroids.values()), merged)
-    return len(result.memberships)
+    async with storage.db.exclusive("needs"):
+        new = await store.unassigned()
+        if not new:
+            return 0
+        existing = await store.all()
+        texts = [m.text for n in existing for m in n.members if m.text] + [q.text for q in new]
+        vectoriser = vectoriser_for(texts, prepare, knowledge)
+        result = assign(new, existing, vectoriser, await store.next_id())
+        memberships = dict(result.memberships)
+        by_id = {n.id: n for n in existing}
+        merged: dict[int, dict[str, str]] = {}
+        for absorbed, kept in sorted(result.merged.items()):
+            kept_need = by_id.get(kept)
+            gone = by_id.get(absorbed)
+            if gone is None:
+                continue  # a need created in this pass: its questions already point at `kept`
+            for member in gone.members:
+                memberships[member.question_id] = kept
+            changes = merge_triage(kept_need, gone) if kept_need is not None else {}
+            for field_name, value in changes.items():
+                setattr(kept_need, field_name, value)
+            merged[absorbed] = {"kept": str(kept), **changes}
+        created = [n for n in result.created if n.id not in result.merged]
+        await store.save(memberships, created, list(result.centroids.values()), merged)
+        return len(result.memberships)
 
 
 def period(
@@ -253,20 +259,34 @@ Send = Callable[[int, str, str], Awaitable[bool]]  # chat id, entry id, language
 
 
 async def deliver_follow_ups(
-    storage: Storage, open_token: Callable[[str], int | None], send: Send
+    storage: Storage,
+    open_token: Callable[[str], int | None],
+    send: Send,
+    delivered_hook: Callable[[str], Awaitable[None]] | None = None,
 ) -> int:
-    """Message everyone waiting on a need that is now answered; each person gets one message."""
+    """Message everyone waiting on a need that is now answered; each person gets one message.
+
+    Safe to run on several replicas at once: each person's follow-ups are claimed with a row
+    lock (bot.storage.follow_ups.FollowUps.deliver). `delivered_hook` runs once per delivered
+    message with the entry id, after its claim committed (it may write to the database).
+    """
     delivered = 0
     for need in await storage.needs.all(with_members=False):
-        if need.status != "answered" or not need.entry_id:
+        entry_id = need.entry_id
+        if need.status != "answered" or not entry_id:
             continue
-        for follow_up in await storage.follow_ups.pending(need.id):
+
+        async def one(follow_up: FollowUp, entry_id: str = entry_id) -> bool:
+            # Undeliverable (blocked the bot, token from an old secret) is still marked sent:
+            # never retry forever, and drop the sealed chat id either way.
             chat_id = open_token(follow_up.chat_token)
-            if chat_id is not None and await send(chat_id, need.entry_id, follow_up.language):
-                delivered += 1
-            # Sent or undeliverable (blocked the bot, token from an old secret): never retry
-            # forever, and drop the sealed chat id either way.
-            await storage.follow_ups.mark_sent(follow_up.user_hash, need.id)
+            return chat_id is not None and await send(chat_id, entry_id, follow_up.language)
+
+        sent = await storage.follow_ups.deliver(need.id, one)
+        delivered += sent
+        if delivered_hook is not None:
+            for _ in range(sent):
+                await delivered_hook(entry_id)
     return delivered
 
 

@@ -1,21 +1,27 @@
-"""The database connection: opening, migrating, and the one way to write.
+"""The database: opening, migrating, and the one way to write, on SQLite or PostgreSQL.
 
-Every write goes through `transaction()`, which serialises writers in this process, retries
-while another process holds the file, and turns SQLite's errors into a `StorageError` that
-names the cause in plain words.
+`open_database(target)` picks the backend: a `postgresql://` URL opens PostgreSQL (the
+optional `postgres` extra), anything else is a SQLite file. Every write goes through
+`transaction(work)`, which gives `work` a `Connection` (bot.storage.dialect), commits, retries
+the whole transaction while another writer holds the database, and turns the driver's errors
+into a `StorageError` that names the cause in plain words.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
 
+from bot.storage.base import Database, Work
+from bot.storage.dialect import SQLITE, Connection, Row, is_url
 from bot.storage.records import StorageError
 from bot.storage.schema import MIGRATIONS
 
@@ -27,7 +33,17 @@ BUSY_TIMEOUT_MS = 5000
 WRITE_ATTEMPTS = 3
 
 T = TypeVar("T")
-Row = aiosqlite.Row
+
+__all__ = ["Connection", "Database", "Row", "SQLiteDatabase", "cause", "open_database"]
+
+
+async def open_database(target: str | Path, spool_dir: Path | None = None) -> Database:
+    """Open (creating if needed) and migrate: a PostgreSQL URL or a SQLite file path."""
+    if is_url(target):
+        from bot.storage.postgres import PostgresDatabase  # noqa: PLC0415 - optional extra
+
+        return await PostgresDatabase.connect(str(target), spool_dir or Path("data"))
+    return await SQLiteDatabase.open(Path(target))
 
 
 def cause(error: sqlite3.Error) -> str:
@@ -51,17 +67,54 @@ def _retryable(error: sqlite3.Error) -> bool:
     return "locked" in text or "busy" in text
 
 
-class Database:
-    """One open SQLite connection. Create with `await Database.open(path)`."""
+class _SQLiteConnection:
+    """The `Connection` protocol over one aiosqlite connection."""
+
+    dialect = SQLITE
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        cursor = await self._connection.execute(sql, params)
+        return int(cursor.rowcount)
+
+    async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        cursor = await self._connection.execute(sql, params)
+        return int(cursor.lastrowid or 0)
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        await self._connection.executemany(sql, rows)
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        async with self._connection.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        async with self._connection.execute(sql, params) as cursor:
+            row: Row | None = await cursor.fetchone()
+            return row
+
+
+class SQLiteDatabase(Database):
+    """One open SQLite connection: the default, for one bot process on one machine.
+
+    Create with `await SQLiteDatabase.open(path)` (or `open_database`).
+    """
+
+    dialect = SQLITE
 
     def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
         self._connection = connection
+        self._wrapped = _SQLiteConnection(connection)
         self.path = path
+        self.spool_path = path.with_name(path.name + ".spool.jsonl")
         self._write_lock = asyncio.Lock()
+        self._named_locks: dict[str, asyncio.Lock] = {}
 
     @classmethod
-    async def open(cls, path: str | Path) -> Database:
-        """Open (creating if needed) and migrate the database."""
+    async def open(cls, path: str | Path, spool_dir: Path | None = None) -> SQLiteDatabase:
+        """Open (creating if needed) and migrate the database file."""
         db_path = Path(path)
         db_path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -80,6 +133,11 @@ class Database:
             raise StorageError(f"cannot use the database {db_path}: {cause(exc)}") from exc
         return database
 
+    @property
+    def location(self) -> str:
+        """The database file."""
+        return str(self.path)
+
     async def close(self) -> None:
         """Close the connection (WAL content is checkpointed by SQLite)."""
         await self._connection.close()
@@ -97,7 +155,7 @@ class Database:
             # executescript commits first, so wrap the migration and its version bump in one
             # explicit transaction: a crash leaves the old schema, never half of the new one.
             await self._connection.executescript(
-                f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+                f"BEGIN;\n{SQLITE.schema(script)}\nPRAGMA user_version = {number};\nCOMMIT;"
             )
             log.info("database migrated to version %d", number)
 
@@ -106,37 +164,36 @@ class Database:
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Every row of a query."""
         try:
-            async with self._connection.execute(sql, params) as cursor:
-                return list(await cursor.fetchall())
+            return await self._wrapped.fetch_all(sql, params)
         except sqlite3.Error as exc:
             raise StorageError(cause(exc)) from exc
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         """The first row of a query, or None."""
         try:
-            async with self._connection.execute(sql, params) as cursor:
-                return await cursor.fetchone()
+            return await self._wrapped.fetch_one(sql, params)
         except sqlite3.Error as exc:
             raise StorageError(cause(exc)) from exc
 
     # -- writing ---------------------------------------------------------------------------
 
-    async def transaction(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
-        """Run `work` in one committed transaction, retrying it whole while the file is locked.
-
-        `work` may run more than once, so it must only execute SQL on the connection it gets.
-        """
+    async def transaction(self, work: Work[T], *, retry: bool = True) -> T:
+        """Run `work` in one committed transaction, retrying it whole while the file is locked."""
+        attempts = WRITE_ATTEMPTS if retry else 1
         async with self._write_lock:
-            for attempt in range(1, WRITE_ATTEMPTS + 1):
+            for attempt in range(1, attempts + 1):
                 try:
-                    result = await work(self._connection)
+                    result = await work(self._wrapped)
                     await self._connection.commit()
                     return result
                 except sqlite3.Error as exc:
                     await self._rollback()
-                    if not _retryable(exc) or attempt == WRITE_ATTEMPTS:
+                    if not _retryable(exc) or attempt == attempts:
                         raise StorageError(cause(exc)) from exc
                     await asyncio.sleep(0.05 * attempt)
+                except BaseException:
+                    await self._rollback()
+                    raise
         raise AssertionError("unreachable: the loop returns or raises")
 
     async def _rollback(self) -> None:
@@ -145,21 +202,37 @@ class Database:
         except sqlite3.Error:
             log.debug("rollback failed after a failed write", exc_info=True)
 
-    async def write(self, sql: str, params: Sequence[Any] = ()) -> tuple[int, int]:
-        """One statement in its own transaction: (new row id, rows changed)."""
+    @asynccontextmanager
+    async def exclusive(self, name: str, *, wait: bool = True) -> AsyncIterator[bool]:
+        """One holder at a time across processes using this file (the bot, a staff command).
 
-        async def run(connection: aiosqlite.Connection) -> tuple[int, int]:
-            cursor = await connection.execute(sql, params)
-            return int(cursor.lastrowid or 0), int(cursor.rowcount)
+        An asyncio lock orders this process's tasks; a `flock` on a file beside the database
+        orders processes (the operating system drops it if a holder dies).
+        """
+        lock = self._named_locks.setdefault(name, asyncio.Lock())
+        if not wait and lock.locked():
+            yield False
+            return
+        async with lock:
+            lock_path = self.path.with_name(f"{self.path.name}.{name}.lock")
+            with lock_path.open("a") as handle:
+                if not await _flock(handle.fileno(), wait):
+                    yield False
+                    return
+                try:
+                    yield True
+                finally:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
-        return await self.transaction(run)
 
-    async def write_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        """One statement for many rows, in one transaction."""
-        batch = list(rows)
-
-        async def run(connection: aiosqlite.Connection) -> None:
-            await connection.executemany(sql, batch)
-
-        if batch:
-            await self.transaction(run)
+async def _flock(descriptor: int, wait: bool) -> bool:
+    """Take an exclusive lock on an open file; False at once when held and not waiting."""
+    if not wait:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+    # Blocking would stop the event loop, so wait in a thread.
+    await asyncio.to_thread(fcntl.flock, descriptor, fcntl.LOCK_EX)
+    return True

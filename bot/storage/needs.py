@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import aiosqlite
-
 from bot.needs.grouping import Asked, Need
-from bot.storage.database import Database, Row
+from bot.storage.database import Connection, Database, Row
 from bot.storage.records import from_iso, iso, utc_now
 
 if TYPE_CHECKING:  # numpy loads only when centroids are read or written
@@ -78,14 +76,15 @@ class NeedStore:
         now = iso(utc_now())
         kept_changes = merged or {}
 
-        async def run(connection: aiosqlite.Connection) -> None:
+        async def run(connection: Connection) -> None:
             await connection.executemany(
                 "INSERT INTO needs (id, terms, representative, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?)",
                 [(n.id, " ".join(sorted(n.terms)), n.representative, now, now) for n in created],
             )
             await connection.executemany(
-                "INSERT OR REPLACE INTO need_questions (question_id, need_id) VALUES (?, ?)",
+                "INSERT INTO need_questions (question_id, need_id) VALUES (?, ?)"
+                " ON CONFLICT (question_id) DO UPDATE SET need_id = excluded.need_id",
                 sorted(memberships.items()),
             )
             await connection.executemany(
@@ -132,7 +131,7 @@ class NeedStore:
         if not changes:
             return await self._exists(need_id)
         sets = ", ".join(f"{k} = ?" for k in changes)  # keys: the fixed names above
-        _, changed = await self._db.write(
+        changed = await self._db.write(
             f"UPDATE needs SET {sets}, updated_at = ? WHERE id = ?",
             [*changes.values(), iso(utc_now()), need_id],
         )
@@ -155,7 +154,7 @@ def _need(row: Row) -> Need:
     )
 
 
-def _asked(row: Sequence[Any]) -> Asked:
+def _asked(row: Row | Sequence[Any]) -> Asked:
     return Asked(
         question_id=int(row[0]),
         text=str(row[1] or ""),

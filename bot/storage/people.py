@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-import aiosqlite
-
-from bot.storage.database import Database
+from bot.storage.database import Connection, Database
 from bot.storage.records import Erased, iso, utc_now
 
 # The tables holding rows about one person, erased together by /forget.
@@ -57,14 +55,11 @@ class Users:
     async def erase(self, user_hash: str) -> Erased:
         """Delete everything stored about one user, in one transaction."""
 
-        async def run(connection: aiosqlite.Connection) -> list[int]:
-            counts = []
-            for table in PERSONAL_TABLES:
-                cursor = await connection.execute(
-                    f"DELETE FROM {table} WHERE user_hash = ?", (user_hash,)
-                )
-                counts.append(cursor.rowcount)
-            return counts
+        async def run(connection: Connection) -> list[int]:
+            return [
+                await connection.execute(f"DELETE FROM {table} WHERE user_hash = ?", (user_hash,))
+                for table in PERSONAL_TABLES
+            ]
 
         follow_ups, questions, feedback, settings = await self._db.transaction(run)
         return Erased(questions, feedback, settings, follow_ups)
@@ -80,12 +75,11 @@ class Feedback:
         self, user_hash: str | None, entry_id: str, helpful: bool, question_id: int | None = None
     ) -> int:
         """Store a "was this helpful?" answer."""
-        row_id, _ = await self._db.write(
+        return await self._db.insert(
             "INSERT INTO feedback (given_at, user_hash, question_id, entry_id, helpful)"
             " VALUES (?, ?, ?, ?, ?)",
             (iso(utc_now()), user_hash, question_id, entry_id, int(helpful)),
         )
-        return row_id
 
     async def counts(self) -> dict[str, tuple[int, int]]:
         """Per entry: (helpful, not helpful)."""

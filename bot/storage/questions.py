@@ -30,7 +30,7 @@ class QuestionLog:
     @property
     def spool_path(self) -> Path:
         """Where questions wait when the database cannot be written, until the next start."""
-        return self._db.path.with_name(self._db.path.name + ".spool.jsonl")
+        return self._db.spool_path
 
     async def log(self, question: LoggedQuestion) -> int | None:
         """Store a question and commit it; if the database cannot be written, spool it.
@@ -38,7 +38,7 @@ class QuestionLog:
         Returns the new row id, or None when the question was spooled.
         """
         try:
-            row_id, _ = await self._db.write(_INSERT, _params(question))
+            row_id = await self._db.insert(_INSERT, _params(question))
         except StorageError as exc:
             log.warning("%s: question kept in %s until the next start", exc, self.spool_path)
             self._spool(question)
@@ -52,6 +52,7 @@ class QuestionLog:
     def _spool(self, question: LoggedQuestion) -> None:
         record = asdict(question)
         record["asked_at"] = iso(question.asked_at)
+        self.spool_path.parent.mkdir(parents=True, exist_ok=True)
         with self.spool_path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
             handle.flush()
@@ -128,11 +129,10 @@ class QuestionLog:
 
     async def purge_text(self, before: datetime) -> int:
         """Blank the text of questions asked before a date, keeping the counts."""
-        _, changed = await self._db.write(
+        return await self._db.write(
             "UPDATE questions SET text = NULL WHERE asked_at < ? AND text IS NOT NULL",
             (iso(before),),
         )
-        return changed
 
 
 def _params(question: LoggedQuestion) -> tuple[Any, ...]:

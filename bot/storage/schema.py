@@ -1,4 +1,13 @@
-"""The database schema as numbered migrations, applied in order by `Database.open`."""
+"""The database schema as numbered migrations, applied in order when a database opens.
+
+One list for both backends. A migration is written in SQLite's words and the dialect
+(bot.storage.dialect.Dialect.schema) turns it into PostgreSQL's: `id INTEGER PRIMARY KEY`
+becomes an auto-numbered BIGSERIAL, other INTEGERs BIGINT, REAL DOUBLE PRECISION. So keep to
+what both understand: TEXT timestamps in ISO form (bot.storage.records.iso), INTEGER 0/1 for
+booleans, `CREATE TABLE` / `CREATE INDEX` / `ALTER TABLE ... ADD COLUMN`, no AUTOINCREMENT and
+no SQLite-only functions (BLOB becomes BYTEA). SQLite counts applied migrations in
+`PRAGMA user_version`, PostgreSQL in a `schema_version` table.
+"""
 
 from __future__ import annotations
 
@@ -84,5 +93,13 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE needs ADD COLUMN centroid BLOB;
     ALTER TABLE needs ADD COLUMN centroid_count INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 4: when each periodic job last ran, so that with several replicas a job runs once per
+    # period (bot.storage.jobs claims the run with one conditional upsert).
+    """
+    CREATE TABLE job_runs (
+        name      TEXT PRIMARY KEY,
+        last_run  TEXT NOT NULL
+    );
     """,
 )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.storage.database import Database
+from bot.storage.database import Database, open_database
 from bot.storage.follow_ups import FollowUps
+from bot.storage.jobs import JobRuns
 from bot.storage.needs import NeedStore
 from bot.storage.people import Feedback, Users
 from bot.storage.questions import QuestionLog
@@ -24,16 +25,26 @@ class Storage:
         self.needs = NeedStore(db)
         self.follow_ups = FollowUps(db)
         self.usage = UsageCounts(db)
+        self.jobs = JobRuns(db)
 
     @property
-    def path(self) -> Path:
-        """The database file."""
-        return self.db.path
+    def location(self) -> str:
+        """The database file, or the PostgreSQL URL without its password."""
+        return self.db.location
+
+    @property
+    def backend(self) -> str:
+        """ "sqlite" or "postgresql"."""
+        return self.db.dialect.name
 
     @classmethod
-    async def open(cls, path: str | Path) -> Storage:
-        """Open (creating if needed) and migrate the database; replay spooled questions."""
-        storage = cls(await Database.open(path))
+    async def open(cls, target: str | Path, spool_dir: Path | None = None) -> Storage:
+        """Open (creating if needed) and migrate the database; replay spooled questions.
+
+        `target` is a SQLite file path or a `postgresql://` URL; `spool_dir` is where a
+        PostgreSQL replica keeps questions while the server cannot be reached.
+        """
+        storage = cls(await open_database(target, spool_dir))
         try:
             await storage.questions.replay_spool()
         except BaseException:

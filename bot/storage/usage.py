@@ -37,7 +37,8 @@ class UsageCounts:
             return [tuple(r) for r in await self._db.fetch_all(sql, params)]
 
         by_day = await pairs(
-            "SELECT substr(asked_at, 1, 10), COUNT(*), SUM(outcome = 'answered') FROM questions"
+            "SELECT substr(asked_at, 1, 10), COUNT(*),"
+            " SUM(CASE WHEN outcome = 'answered' THEN 1 ELSE 0 END) FROM questions"
             + _IN_PERIOD
             + " GROUP BY 1 ORDER BY 1"
         )

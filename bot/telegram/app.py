@@ -30,7 +30,6 @@ from bot.wiring import build_brain, load_brain, make_chat_tokens, make_hasher, o
 log = logging.getLogger(__name__)
 
 COMMANDS = ("start", "topics", "events", "language", "help", "privacy", "forget")
-FOLLOW_UP_SECONDS = 30.0
 RELOAD_SECONDS = 2.0
 
 
@@ -143,13 +142,16 @@ async def _post_init(app: BotApp) -> None:
         )
     if app.job_queue is not None:
         app.job_queue.run_repeating(
-            jobs.deliver_follow_ups, FOLLOW_UP_SECONDS, first=FOLLOW_UP_SECONDS, name="follow-ups"
+            jobs.deliver_follow_ups,
+            settings.follow_up_seconds,
+            first=settings.follow_up_seconds,
+            name="follow-ups",
         )
         app.job_queue.run_daily(jobs.purge_old_questions, clock_time(3, 30), name="retention")
         app.job_queue.run_repeating(
             jobs.reload_knowledge, RELOAD_SECONDS, first=RELOAD_SECONDS, name="reload"
         )
-    log.info("bot ready: %d entries, database %s", len(brain.knowledge), settings.database)
+    log.info("bot ready: %d entries, database %s", len(brain.knowledge), storage.location)
 
 
 async def _post_shutdown(app: BotApp) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
@@ -15,6 +16,10 @@ from bot.telegram.split import split_html
 from bot.watcher import Change
 
 log = logging.getLogger(__name__)
+
+# The retention job is daily; a run claimed less than 12 hours ago means another replica did
+# today's (half a day leaves room for replicas whose clocks or schedules drift).
+RETENTION_CLAIM = timedelta(hours=12)
 
 
 async def deliver_follow_ups(context: BotContext) -> None:
@@ -33,11 +38,18 @@ async def deliver_follow_ups(context: BotContext) -> None:
         except BadRequest:
             log.warning("a follow-up message could not be delivered", exc_info=True)
             return False
-        await svc.assistant.record_referrals(None, entry_id)
         return True
 
-    sent = await insights.deliver_follow_ups(svc.storage, svc.chat_tokens.open, send)
-    svc.health.metrics.follow_ups.inc(sent)
+    async def delivered(entry_id: str) -> None:
+        await svc.assistant.record_referrals(None, entry_id)
+
+    # With several replicas, one delivers at a time; the others skip this round (and each
+    # person's follow-ups are claimed with a row lock besides).
+    async with svc.storage.db.exclusive("follow-ups", wait=False) as held:
+        if not held:
+            return
+        sent = await insights.deliver_follow_ups(svc.storage, svc.chat_tokens.open, send, delivered)
+        svc.health.metrics.follow_ups.inc(sent)
     if sent:
         log.info("sent %d follow-up message(s)", sent)
 
@@ -69,6 +81,9 @@ async def reload_knowledge(context: BotContext) -> None:
 async def purge_old_questions(context: BotContext) -> None:
     """Job: apply the retention setting."""
     svc = context.services
+    # Every replica schedules this daily; the first to claim the day's run does it.
+    if not await svc.storage.jobs.claim("retention", RETENTION_CLAIM):
+        return
     removed = await insights.purge(svc.storage, svc.settings.retention_days)
     if removed:
         log.info("retention: removed the text of %d old question(s)", removed)
