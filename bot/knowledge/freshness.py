@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import date
 
 from bot.knowledge.figures import expiry_reason
@@ -38,10 +39,25 @@ class DueEntry:
     last_verified: date | None
     reason: str
     source: str
+    # A partner pressed "still right" in Telegram: the YAML is unchanged, but staff can see
+    # who checked it and when.
+    confirmed_by: str = ""
+    confirmed_on: date | None = None
 
 
 def _kind(entry: Faq | Service | Event | CrisisLine) -> str:
     return {Faq: "faq", Service: "service", Event: "event", CrisisLine: "crisis"}[type(entry)]
+
+
+def with_confirmations(
+    entries: list[DueEntry], confirmed: Mapping[str, tuple[str, date]]
+) -> list[DueEntry]:
+    """Add who last confirmed each entry as still right, and when (entry id -> owner, day)."""
+    out = []
+    for item in entries:
+        found = confirmed.get(item.entry_id)
+        out.append(replace(item, confirmed_by=found[0], confirmed_on=found[1]) if found else item)
+    return out
 
 
 def due(
@@ -94,6 +110,10 @@ def as_table(entries: list[DueEntry]) -> str:
         )
         if item.source:
             lines.append(f"      source: {item.source}")
+        if item.confirmed_on:
+            lines.append(
+                f"      confirmed still right by {item.confirmed_by} on {item.confirmed_on}"
+            )
     return "\n".join(lines).lstrip("\n") + "\n"
 
 
@@ -101,7 +121,19 @@ def as_csv(entries: list[DueEntry]) -> str:
     """One row per entry with the owner, for a mail merge."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["owner", "entry_id", "kind", "file", "last_verified", "reason", "source"])
+    writer.writerow(
+        [
+            "owner",
+            "entry_id",
+            "kind",
+            "file",
+            "last_verified",
+            "reason",
+            "source",
+            "confirmed_by",
+            "confirmed_on",
+        ]
+    )
     for item in entries:
         writer.writerow(
             [
@@ -112,6 +144,8 @@ def as_csv(entries: list[DueEntry]) -> str:
                 item.last_verified.isoformat() if item.last_verified else "",
                 item.reason,
                 item.source,
+                item.confirmed_by,
+                item.confirmed_on.isoformat() if item.confirmed_on else "",
             ]
         )
     return buffer.getvalue()

@@ -64,6 +64,16 @@ class Users:
                     f"DELETE FROM {table} WHERE user_hash = ?", (user_hash,)
                 )
                 counts.append(cursor.rowcount)
+            # Partner links and staff prompts are settings too; a partner's confirmations stay
+            # (staff need to know an entry was checked) but no longer say by whom.
+            for table in ("partners", "staff_prompts"):
+                cursor = await connection.execute(
+                    f"DELETE FROM {table} WHERE user_hash = ?", (user_hash,)
+                )
+                counts[-1] += cursor.rowcount
+            await connection.execute(
+                "UPDATE confirmations SET user_hash = '' WHERE user_hash = ?", (user_hash,)
+            )
             return counts
 
         follow_ups, questions, feedback, settings = await self._db.transaction(run)

@@ -7,9 +7,11 @@ from pathlib import Path
 from bot.storage.database import Database
 from bot.storage.follow_ups import FollowUps
 from bot.storage.needs import NeedStore
+from bot.storage.partners import Partners
 from bot.storage.people import Feedback, Users
 from bot.storage.questions import QuestionLog
 from bot.storage.records import StorageError
+from bot.storage.triage import Triage
 from bot.storage.usage import UsageCounts
 
 
@@ -24,6 +26,8 @@ class Storage:
         self.needs = NeedStore(db)
         self.follow_ups = FollowUps(db)
         self.usage = UsageCounts(db)
+        self.triage = Triage(db)
+        self.partners = Partners(db)
 
     @property
     def path(self) -> Path:
