@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config import WEEKDAYS
+
 # A digest missed while the bot was down is still sent if it comes back within this long;
 # later than that, the next week's digest is the useful one.
 DIGEST_GRACE = timedelta(hours=12)
