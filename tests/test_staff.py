@@ -256,7 +256,14 @@ def test_partner_list_shows_only_what_it_is_given(small_kb: Path) -> None:
     words = StaffScreens(Catalogue.load(), load_knowledge(small_kb), PLAIN)
     stale = DueEntry("Region", "health-card", "faq", "", None, "never verified", "")
     screen = words.partner_list(PartnerList("Region", [stale], [("health-card", 1, 3)], []), "en")
-    assert "how do I get a health card (health-card): last checked never" in screen.text
+    assert "how do I get a health card (health-card): last checked never\n" in screen.text
+    doubtful = DueEntry(
+        "Region", "sin-number", "faq", "", date(2026, 11, 1), "", "", flags=("unverified",)
+    )
+    french = words.partner_list(PartnerList("Region", [doubtful], [], []), "fr")
+    assert "(sin-number) : dernière vérification : 2026-11-01; marquée comme non confirmée" in (
+        french.text
+    )
     assert "3 of 4 said not helpful" in screen.text
     assert [c.args for c in screen.choices] == [("health-card",)]  # one button per entry
     nothing = words.partner_list(PartnerList("Region", [], [], []), "fr")

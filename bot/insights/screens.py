@@ -329,10 +329,13 @@ class StaffScreens:
             lines += ["", m.bold(m.text(t("partner.stale", lang)))]
             for e in items.stale:
                 checked = f"{e.last_verified}" if e.last_verified else t("partner.never", lang)
+                why = [t(f"partner.why.{flag}", lang) for flag in e.flags if flag != "never"]
                 lines.append(
                     m.text(
-                        f"• {self.title(e.entry_id, lang)} ({e.entry_id}): "
+                        f"• {self.title(e.entry_id, lang)} ({e.entry_id})"
+                        + t("label.colon", lang)
                         + t("partner.checked", lang, date=checked)
+                        + "".join(f"; {w}" for w in why)
                     )
                 )
         if items.unhelpful:
@@ -340,7 +343,8 @@ class StaffScreens:
             for entry_id, helpful, unhelpful in items.unhelpful:
                 lines.append(
                     m.text(
-                        f"• {self.title(entry_id, lang)} ({entry_id}): "
+                        f"• {self.title(entry_id, lang)} ({entry_id})"
+                        + t("label.colon", lang)
                         + t("partner.votes", lang, bad=unhelpful, total=helpful + unhelpful)
                     )
                 )

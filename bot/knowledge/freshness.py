@@ -43,6 +43,8 @@ class DueEntry:
     # who checked it and when.
     confirmed_by: str = ""
     confirmed_on: date | None = None
+    # Why, as words a translation can key on: "never", "old", "unverified", "figures".
+    flags: tuple[str, ...] = ()
 
 
 def _kind(entry: Faq | Service | Event | CrisisLine) -> str:
@@ -66,16 +68,20 @@ def due(
     """Entries never verified, verified too long ago, or flagged unverified; by owner."""
     out: list[DueEntry] = []
     for entry in [*knowledge.entries(), *knowledge.crisis]:
-        reasons = []
+        reasons, flags = [], []
         if entry.last_verified is None:
             reasons.append("never verified")
+            flags.append("never")
         elif is_stale(entry, today, older_than_days):
             reasons.append(f"last verified {(today - entry.last_verified).days} days ago")
+            flags.append("old")
         if entry.unverified:
             reasons.append("flagged unverified")
+            flags.append("unverified")
         figures = expiry_reason(entry, today)
         if figures:
             reasons.append(figures)
+            flags.append("figures")
         if not reasons:
             continue
         location = knowledge.locations.get(entry.id)
@@ -88,6 +94,7 @@ def due(
                 last_verified=entry.last_verified,
                 reason="; ".join(reasons),
                 source=entry.source or entry.citation or "",
+                flags=tuple(flags),
             )
         )
     return sorted(out, key=lambda d: (d.owner.casefold(), d.where, d.entry_id))
