@@ -19,11 +19,9 @@ from bot.insights import overview as insights
 from bot.insights import report, triage
 from bot.insights.digest import weekly
 from bot.insights.overview import InsightError, Overview
-from bot.insights.screens import StaffScreens
 from bot.knowledge.loader import load_directory, load_knowledge
 from bot.knowledge.model import DEFAULT_REGION, KnowledgeBase, Region
 from bot.needs.grouping import NeedSummary
-from bot.replies.cards import PLAIN
 from bot.replies.messages import Catalogue
 from bot.storage import Invite, NeedAction, Partner, Storage, utc_now
 from bot.text import Synonyms, prepare
@@ -373,6 +371,10 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
             lambda s: weekly(s, knowledge, since, until, settings.stale_after_days, prep),
         )
     )
+    # The screens use the reply cards, which load the matching engine: only when printing.
+    from bot.insights.screens import StaffScreens  # noqa: PLC0415
+    from bot.replies.cards import PLAIN  # noqa: PLC0415
+
     print(StaffScreens(Catalogue.load(), knowledge, PLAIN).digest(digest, args.lang))
     return 0
 

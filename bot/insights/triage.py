@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from bot.knowledge.model import KnowledgeBase
-from bot.matching.matcher import Match
 from bot.text import normalise
+
+if TYPE_CHECKING:  # the matching engine loads numpy: partner tools must start without it
+    from bot.matching.matcher import Match
 
 # Staff read nearest entries as buttons on a phone: five fit one screen without scrolling.
 NEAREST = 5
