@@ -230,11 +230,18 @@ def test_need_card_has_everything_staff_need(small_kb: Path) -> None:
     ):
         assert part in card.text
     kinds = [c.action for c in card.choices]
-    assert kinds == [Action.OWNERS, Action.OUT_OF_SCOPE, Action.NOTE, Action.ENTRIES, Action.NEEDS]
+    assert kinds == [
+        Action.OWNERS,
+        Action.OUT_OF_SCOPE,
+        Action.NOTE,
+        Action.ENTRIES,
+        Action.REOPEN,
+        Action.NEEDS,
+    ]
     closed = words.need_card(_need(4, status="answered", entry_id="health-card"), [], "fr")
     assert "Réponse : how do I get a health card" not in closed.text
     assert "comment obtenir une carte santé (health-card)" in closed.text
-    assert [c.action for c in closed.choices] == [Action.NOTE, Action.NEEDS]
+    assert [c.action for c in closed.choices] == [Action.NOTE, Action.REOPEN, Action.NEEDS]
 
 
 def test_needs_list_pages(small_kb: Path) -> None:
@@ -245,11 +252,14 @@ def test_needs_list_pages(small_kb: Path) -> None:
     assert "Open needs from 2026-11-17 to 2026-11-24 (23):" in first.text
     opened = [c for c in first.choices if c.action is Action.NEED]
     assert len(opened) == NEEDS_PER_PAGE and "Page 1 of 3" in first.text
-    assert [c.args for c in first.choices if c.action is Action.NEEDS] == [(2,)]
+    assert [c.args for c in first.choices if c.action is Action.NEEDS] == [(2, "open")]
     last = words.needs_list(needs, 99, "en", since, until)  # out of range: the last page
     assert "Page 3 of 3" in last.text
     assert [c.args for c in last.choices if c.action is Action.NEED] == [(21,), (22,), (23,)]
     assert words.needs_list([], 1, "en", since, until).text == "No open needs this week."
+    every = words.needs_list(needs, 2, "fr", since, until, every=True)
+    assert "Tous les besoins" in every.text
+    assert [c.args for c in every.choices if c.action is Action.NEEDS] == [(1, "all"), (3, "all")]
 
 
 def test_partner_list_shows_only_what_it_is_given(small_kb: Path) -> None:

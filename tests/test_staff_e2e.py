@@ -138,6 +138,20 @@ async def test_staff_triage_a_need_from_needs_to_answered(bot: Bot) -> None:
     assert rows(bot.db, "SELECT status, entry_id FROM needs") == [("answered", "english-classes")]
     assert prompt.text  # the prompt was its own message, the card stayed
 
+    # Closed needs are listed with `/needs all`, and can be reopened (`needs set --status new`).
+    assert "No open needs" in (await bot.ask(STAFF_ID, "/needs")).text
+    everything = await bot.ask(STAFF_ID, "/needs all")
+    assert "All needs" in everything.text and "answered" in everything.text
+    await bot.press(STAFF_ID, everything, everything.data_for("cricket bat"))
+    found = everything
+    assert "Status: answered" in found.text and "Answer with an entry" not in found.text
+    notice = await press_and_read(bot, STAFF_ID, found, found.data_for("Reopen"))
+    assert notice == "Need #1 is open again (new)." and "Status: new" in found.text
+    assert rows(bot.db, "SELECT action, detail FROM need_actions ORDER BY id")[-1] == (
+        "status",
+        "new",
+    )
+
     # With nothing asked for, a staff member's text is an ordinary question again.
     reply = await bot.ask(STAFF_ID, "how do I get a health card")
     assert "ServiceOntario" in reply.text
@@ -182,6 +196,7 @@ async def test_forged_staff_buttons_change_nothing(bot: Bot) -> None:
         "se:1",
         "sp:1:english-classes",
         "sw:1:english-classes",
+        "sr:1",
         "pr:1",
     ]
     # A message in the intruder's own chat carrying the forged buttons.

@@ -70,12 +70,19 @@ class StaffScreens:
     # -- needs -----------------------------------------------------------------------------
 
     def needs_list(
-        self, needs: Sequence[NeedSummary], page: int, lang: str, since: datetime, until: datetime
+        self,
+        needs: Sequence[NeedSummary],
+        page: int,
+        lang: str,
+        since: datetime,
+        until: datetime,
+        every: bool = False,
     ) -> Screen:
-        """One page of open needs, biggest first, each a button to its card."""
+        """One page of needs (open ones, or `every` status), biggest first, each a button."""
         m = self.m
+        scope = "all" if every else "open"
         if not needs:
-            return Screen(m.text(self._t("staff.needs_none", lang)))
+            return Screen(m.text(self._t(f"staff.needs_none.{scope}", lang)))
         total = pages(len(needs), NEEDS_PER_PAGE)
         page = min(max(page, 1), total)
         shown = needs[(page - 1) * NEEDS_PER_PAGE : page * NEEDS_PER_PAGE]
@@ -83,7 +90,7 @@ class StaffScreens:
             m.bold(
                 m.text(
                     self._t(
-                        "staff.needs_title",
+                        f"staff.needs_title.{scope}",
                         lang,
                         start=f"{since:%Y-%m-%d}",
                         end=f"{until:%Y-%m-%d}",
@@ -110,9 +117,9 @@ class StaffScreens:
         choices = [Choice(_short(f"#{n.id} {label_of(n)}"), Action.NEED, (n.id,)) for n in shown]
         turn = []
         if page > 1:
-            turn.append(Choice(self._t("button.previous", lang), Action.NEEDS, (page - 1,)))
+            turn.append(Choice(self._t("button.previous", lang), Action.NEEDS, (page - 1, scope)))
         if page < total:
-            turn.append(Choice(self._t("button.next", lang), Action.NEEDS, (page + 1,)))
+            turn.append(Choice(self._t("button.next", lang), Action.NEEDS, (page + 1, scope)))
         return Screen("\n".join(lines), (*in_rows(choices), tuple(turn)))
 
     def need_card(
@@ -194,6 +201,8 @@ class StaffScreens:
             ]
         else:
             rows.append((Choice(t("button.note", lang), Action.NOTE, (need.id,)),))
+        if need.status != "new":
+            rows.append((Choice(t("button.reopen", lang), Action.REOPEN, (need.id,)),))
         rows.append((Choice(t("button.all_needs", lang), Action.NEEDS, (1,)),))
         return Screen("\n".join(lines), tuple(rows))
 

@@ -44,6 +44,7 @@ class Action(StrEnum):
     ENTRIES = "se"  # the entries nearest to a need, and search by title: need id
     PICK = "sp"  # show an entry before answering a need with it: need id, entry id
     ANSWER = "sw"  # answer a need with an entry: need id, entry id
+    REOPEN = "sr"  # set a need back to new (not in scope by mistake, answer withdrawn): need id
     REVOKE = "pr"  # stop a partner link: partner id
     # Partners only: an entry of theirs is still right.
     STILL_RIGHT = "pk"  # entry id

@@ -54,24 +54,25 @@ async def staff_only(update: Update, context: BotContext) -> tuple[Services, Mes
     return None
 
 
-async def open_needs(svc: Services) -> list[NeedSummary]:
-    """Needs still to be dealt with (new or assigned) with questions this week, biggest first."""
+async def week_needs(svc: Services, every: bool = False) -> list[NeedSummary]:
+    """Open needs (new or assigned), or all, biggest this week first; older ones stay reachable."""
     since, until = insights.period(None, None)
     found = await insights.list_needs(
         svc.storage, since, until, prepare=svc.assistant.brain.matcher.index.prepare
     )
-    return [n for n in found if n.status in OPEN]
+    return [n for n in found if every or n.status in OPEN]
 
 
 async def needs(update: Update, context: BotContext) -> None:
-    """Staff: the open needs of the week as buttons, ten a page."""
+    """Staff: the open needs of the week as buttons, ten a page (`/needs all`: every status)."""
     staff = await staff_only(update, context)
     if staff is None:
         return
     svc, message = staff
     lang = await language_of(update, context)
     since, until = insights.period(None, None)
-    screen = screens(svc).needs_list(await open_needs(svc), 1, lang, since, until)
+    every = (context.args or [""])[0].lower() == "all"
+    screen = screens(svc).needs_list(await week_needs(svc, every), 1, lang, since, until, every)
     await send_html(message, screen.text, for_screen(screen))
 
 
@@ -181,11 +182,12 @@ def _nearest(svc: Services, need: NeedSummary) -> list[str]:
 async def needs_page(
     update: Update, context: BotContext, message: Message, callback: Callback, lang: str
 ) -> str | None:
-    """Another page of the open needs."""
+    """Another page of the needs (open ones, or all with "all")."""
     svc = context.services
     since, until = insights.period(None, None)
+    every = callback.arg(1) == "all"
     screen = screens(svc).needs_list(
-        await open_needs(svc), callback.number(0) or 1, lang, since, until
+        await week_needs(svc, every), callback.number(0) or 1, lang, since, until, every
     )
     await edit_html(message, screen.text, for_screen(screen))
     return None
@@ -239,6 +241,17 @@ async def out_of_scope(
     )
     await _card(update, context, message, need_id, lang)
     return svc.catalogue.get("staff.out_of_scope", lang, id=need_id)
+
+
+async def reopen(
+    update: Update, context: BotContext, message: Message, callback: Callback, lang: str
+) -> str | None:
+    """Set a need back to new, like `needs set ID --status new`."""
+    svc = context.services
+    need_id = callback.number(0)
+    await insights.set_need(svc.storage, need_id, status="new", actor=user_key(update, context))
+    await _card(update, context, message, need_id, lang)
+    return svc.catalogue.get("staff.reopened", lang, id=need_id)
 
 
 async def note(
@@ -322,6 +335,7 @@ HANDLERS: dict[Action, Pressed] = {
         Action.OWNERS: owners,
         Action.ASSIGN: assign,
         Action.OUT_OF_SCOPE: out_of_scope,
+        Action.REOPEN: reopen,
         Action.NOTE: note,
         Action.ENTRIES: entries,
         Action.PICK: pick,
