@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.knowledge.freshness import STALE_AFTER_DAYS
 from bot.matching import thresholds
@@ -73,7 +72,6 @@ ENVIRONMENT: dict[str, str] = {
     "health_listen": "BOT_HEALTH_LISTEN",
     "log_level": "BOT_LOG_LEVEL",
     "bot_username": "BOT_USERNAME",
-    "time_zone": "BOT_TIME_ZONE",
     "digest_day": "BOT_DIGEST_DAY",
     "digest_hour": "BOT_DIGEST_HOUR",
     "nudge_days": "BOT_NUDGE_DAYS",
@@ -116,19 +114,13 @@ class Settings:
     # For partner invitation links (https://t.me/<bot_username>?start=partner-...); asked of
     # Telegram when not set.
     bot_username: str | None = None
-    # The weekly digest to staff: day and hour in the region's time zone.
-    time_zone: str = "America/Toronto"
+    # The weekly digest to staff: day and hour in the region's time zone (region.yaml).
     digest_day: str = "monday"
     digest_hour: int = 9
     # Partners get their list of entries to check this often ("once a month").
     nudge_days: int = 30
     # Partner invitation codes stop working after this many days.
     invite_days: int = 14
-
-    @property
-    def zone(self) -> ZoneInfo:
-        """The region's time zone."""
-        return ZoneInfo(self.time_zone)
 
     @property
     def database(self) -> Path:
@@ -209,10 +201,6 @@ def validate(settings: Settings) -> None:
         0 <= settings.suggest_threshold <= settings.answer_threshold
     ):
         raise ConfigError("suggest_threshold must be between 0 and answer_threshold")
-    try:
-        ZoneInfo(settings.time_zone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"time_zone {settings.time_zone!r} is not a known time zone") from exc
     if settings.digest_day.strip().lower() not in WEEKDAYS:
         raise ConfigError(
             f"digest_day must be a day of the week, like monday (not {settings.digest_day!r})"

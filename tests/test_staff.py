@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -16,7 +17,6 @@ from bot.insights.digest import PartnerList
 from bot.insights.screens import NEEDS_PER_PAGE, StaffScreens
 from bot.knowledge.freshness import DueEntry
 from bot.knowledge.loader import load_knowledge
-from bot.knowledge.model import TORONTO
 from bot.needs.grouping import NeedSummary
 from bot.replies.cards import PLAIN
 from bot.replies.messages import Catalogue
@@ -25,6 +25,8 @@ from bot.storage import NeedAction, Redeemed, Storage, StorageError
 from tests.fakebotapi import FakeBotApi
 
 # -- schedules -------------------------------------------------------------------------------
+
+TORONTO = ZoneInfo("America/Toronto")  # the shipped region.yaml's time zone
 
 
 def test_last_slot_is_monday_nine_in_toronto_across_daylight_saving() -> None:

@@ -346,7 +346,7 @@ def cmd_freshness(args: argparse.Namespace, settings: Settings) -> int:
     if older_than < 0:
         raise UsageError("--older-than must be 0 or more days")
     entries = freshness.due(load_knowledge(settings.kb_dir), date.today(), older_than)
-    if settings.db_path.exists():
+    if settings.database.exists():
         entries = freshness.with_confirmations(entries, asyncio.run(_confirmations(settings)))
     sys.stdout.write(
         freshness.as_csv(entries) if args.format == "csv" else freshness.as_table(entries)

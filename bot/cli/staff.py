@@ -375,7 +375,11 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
     from bot.insights.screens import StaffScreens  # noqa: PLC0415
     from bot.replies.cards import PLAIN  # noqa: PLC0415
 
-    print(StaffScreens(Catalogue.load(), knowledge, PLAIN).digest(digest, args.lang))
+    print(
+        StaffScreens(Catalogue.load().for_region(knowledge.region), knowledge, PLAIN).digest(
+            digest, args.lang
+        )
+    )
     return 0
 
 
@@ -395,7 +399,7 @@ async def _send_digest(
                 bot,
                 s,
                 knowledge,
-                Catalogue.load(),
+                Catalogue.load().for_region(knowledge.region),
                 make_hasher(settings),
                 settings,
                 since,

@@ -134,7 +134,9 @@ async def partner_list(
     )
     needs = [
         n
-        for n in await list_needs(storage, now - timedelta(days=feedback_days), now)
+        for n in await list_needs(
+            storage, now - timedelta(days=feedback_days), now, region=knowledge.region
+        )
         if n.status == "assigned" and n.assignee.casefold() == owner.casefold()
     ]
     return PartnerList(owner, stale, unhelpful, needs)

@@ -90,8 +90,9 @@ def build_application(
     app.bot_data.brain = brain
     app.bot_data.health = health
 
-    # Every update (webhook or poll) counts as contact with Telegram; group -1 runs first.
-    app.add_handler(TypeHandler(Update, _contact), group=-1)
+    # Every update (webhook or poll) counts as contact with Telegram; group -2 runs first
+    # (a group runs one handler per update, so this one cannot share group -1 with staff text).
+    app.add_handler(TypeHandler(Update, _contact), group=-2)
 
     # Order matters: commands first, staff commands before the catch-all for unknown
     # commands, then text questions, then everything else that is not text.

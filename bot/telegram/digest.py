@@ -77,7 +77,10 @@ async def weekly_digest(context: BotContext) -> None:
     if not settings.staff_ids:
         return
     slot = digest_due(
-        svc.clock(), weekday_number(settings.digest_day), settings.digest_hour, settings.zone
+        svc.clock(),
+        weekday_number(settings.digest_day),
+        settings.digest_hour,
+        svc.assistant.brain.knowledge.region.zone,
     )
     # Claim the slot before sending: two bot processes, or a restart, never send it twice.
     if slot is None or not await svc.storage.partners.claim_digest(slot_name(slot)):

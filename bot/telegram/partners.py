@@ -78,8 +78,9 @@ async def nudge_partners(context: BotContext) -> None:
     svc = context.services
     now = svc.clock()
     every = timedelta(days=svc.settings.nudge_days)
+    zone = svc.assistant.brain.knowledge.region.zone
     for partner in await svc.storage.partners.all():
-        if not nudge_due(now, partner.nudged_at, partner.joined_at, every, svc.settings.zone):
+        if not nudge_due(now, partner.nudged_at, partner.joined_at, every, zone):
             continue
         chat_id = svc.chat_tokens.open(partner.chat_token)
         try:

@@ -58,7 +58,11 @@ async def week_needs(svc: Services, every: bool = False) -> list[NeedSummary]:
     """Open needs (new or assigned), or all, biggest this week first; older ones stay reachable."""
     since, until = insights.period(None, None)
     found = await insights.list_needs(
-        svc.storage, since, until, prepare=svc.assistant.brain.matcher.index.prepare
+        svc.storage,
+        since,
+        until,
+        prepare=svc.assistant.brain.matcher.index.prepare,
+        region=svc.assistant.brain.knowledge.region,
     )
     return [n for n in found if every or n.status in OPEN]
 
@@ -161,7 +165,8 @@ def _staff_button(handler: Pressed) -> Pressed:
 
 async def _summary(svc: Services, need_id: int) -> NeedSummary:
     since, until = insights.period(None, None)
-    return await insights.show_need(svc.storage, need_id, since, until)
+    region = svc.assistant.brain.knowledge.region
+    return await insights.show_need(svc.storage, need_id, since, until, region)
 
 
 async def _card(
