@@ -13,6 +13,9 @@ from typing import Any
 from bot.knowledge.freshness import STALE_AFTER_DAYS
 from bot.matching import thresholds
 
+# Days for digest_day, Monday first (datetime.weekday() numbering).
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The knowledge base ships inside the wheel as this package (pyproject.toml maps knowledge/).
 KNOWLEDGE_PACKAGE = "welcome_bot_knowledge"
@@ -69,6 +72,11 @@ ENVIRONMENT: dict[str, str] = {
     "health_listen": "BOT_HEALTH_LISTEN",
     "log_level": "BOT_LOG_LEVEL",
     "follow_up_seconds": "BOT_FOLLOW_UP_SECONDS",
+    "bot_username": "BOT_USERNAME",
+    "digest_day": "BOT_DIGEST_DAY",
+    "digest_hour": "BOT_DIGEST_HOUR",
+    "nudge_days": "BOT_NUDGE_DAYS",
+    "invite_days": "BOT_INVITE_DAYS",
 }
 
 
@@ -113,6 +121,16 @@ class Settings:
     follow_up_seconds: float = 30.0
     # None: INFO for the Telegram bot, WARNING for terminal commands.
     log_level: str | None = None
+    # For partner invitation links (https://t.me/<bot_username>?start=partner-...); asked of
+    # Telegram when not set.
+    bot_username: str | None = None
+    # The weekly digest to staff: day and hour in the region's time zone (region.yaml).
+    digest_day: str = "monday"
+    digest_hour: int = 9
+    # Partners get their list of entries to check this often ("once a month").
+    nudge_days: int = 30
+    # Partner invitation codes stop working after this many days.
+    invite_days: int = 14
 
     @property
     def database(self) -> str | Path:
@@ -208,3 +226,12 @@ def validate(settings: Settings) -> None:
         raise ConfigError(
             "with a PostgreSQL database, set BOT_HASH_SECRET: every replica must use the same one"
         )
+    if settings.digest_day.strip().lower() not in WEEKDAYS:
+        raise ConfigError(
+            f"digest_day must be a day of the week, like monday (not {settings.digest_day!r})"
+        )
+    if not 0 <= settings.digest_hour <= 23:
+        raise ConfigError(f"digest_hour must be between 0 and 23 (it is {settings.digest_hour})")
+    for name in ("nudge_days", "invite_days"):
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"{name} must be at least 1 day")

@@ -218,6 +218,7 @@ class FakeBotApi:
         self.webhook_url: str | None = None
         self.webhook_secret: str | None = None
         self.callback_answers: list[JSON] = []
+        self.documents: list[JSON] = []
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -268,6 +269,9 @@ class FakeBotApi:
         raw.update(request.query)
         params: JSON = {}
         for key, value in raw.items():
+            if isinstance(value, web.FileField):
+                params[key] = {"filename": value.filename, "content": value.file.read()}
+                continue
             text = value if isinstance(value, str) else str(value)
             if key in OBJECT_FIELDS:
                 params[key] = json.loads(text)
@@ -379,6 +383,36 @@ class FakeBotApi:
         self.sent.setdefault(chat_id, {})[message.message_id] = message
         await self._notify()
         return self._message_json(message)
+
+    async def _api_senddocument(self, params: JSON) -> JSON:
+        document = params.get("document")
+        if not isinstance(document, dict) or not document.get("content"):
+            raise BadRequest("Bad Request: there is no document in the request")
+        if len(document["content"]) > 50 * 1024 * 1024:  # the Bot API's upload limit
+            raise BadRequest("Bad Request: file is too big", 413)
+        chat_id = int(params["chat_id"])
+        ids = self._message_ids.setdefault(chat_id, itertools.count(1000))
+        sent: JSON = {
+            "chat_id": chat_id,
+            "message_id": next(ids),
+            "filename": document["filename"],
+            "content": document["content"],
+            "caption": params.get("caption", ""),
+        }
+        self.documents.append(sent)
+        await self._notify()
+        return {
+            "message_id": sent["message_id"],
+            "date": int(time.time()),
+            "chat": self._chat_json(chat_id),
+            "from": self._bot_user(),
+            "document": {
+                "file_id": f"doc{sent['message_id']}",
+                "file_unique_id": f"u{sent['message_id']}",
+                "file_name": document["filename"],
+            },
+            "caption": sent["caption"],
+        }
 
     def _find(self, params: JSON) -> SentMessage:
         chat_id = int(params.get("chat_id", 0))

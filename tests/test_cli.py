@@ -274,7 +274,18 @@ def test_staff_commands_in_process(capsys: pytest.CaptureFixture[str], small_kb:
 
 
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
-    for command in ("chat", "ask", "validate", "run", "needs", "stats", "report", "purge"):
+    for command in (
+        "chat",
+        "ask",
+        "validate",
+        "run",
+        "needs",
+        "stats",
+        "report",
+        "purge",
+        "digest",
+        "partners",
+    ):
         with pytest.raises(SystemExit) as exit_:
             main([command, "--help"])
         assert exit_.value.code == 0

@@ -40,7 +40,9 @@ def test_due_lists_by_owner(make_kb: MakeKb) -> None:
     assert due[1].source == "https://example.org/a"
     assert due[2].reason == "flagged unverified"
     csv_text = freshness.as_csv(due)
-    assert csv_text.splitlines()[0] == "owner,entry_id,kind,file,last_verified,reason,source"
+    assert csv_text.splitlines()[0] == (
+        "owner,entry_id,kind,file,last_verified,reason,source,confirmed_by,confirmed_on"
+    )
     assert "Clinic Inc,old,service,kb/a.yaml:2:5,2024-05-01" in csv_text
     assert len(freshness.due(knowledge, date(2026, 11, 24), older_than_days=10_000)) == 2
 

@@ -346,10 +346,24 @@ def cmd_freshness(args: argparse.Namespace, settings: Settings) -> int:
     if older_than < 0:
         raise UsageError("--older-than must be 0 or more days")
     entries = freshness.due(load_knowledge(settings.kb_dir), date.today(), older_than)
+    if settings.db_url or settings.sqlite_file.exists():
+        entries = freshness.with_confirmations(entries, asyncio.run(_confirmations(settings)))
     sys.stdout.write(
         freshness.as_csv(entries) if args.format == "csv" else freshness.as_table(entries)
     )
     return 0
+
+
+async def _confirmations(settings: Settings) -> dict[str, tuple[str, date]]:
+    """Partners' "still right" presses: entry id -> (owner, day)."""
+    from bot.wiring import open_storage  # noqa: PLC0415 - storage only when there is a database
+
+    storage = await open_storage(settings)
+    try:
+        found = await storage.partners.confirmations()
+    finally:
+        await storage.close()
+    return {e: (c.owner, c.confirmed_at.date()) for e, c in found.items()}
 
 
 COMMANDS: dict[str, Command] = {

@@ -7,24 +7,33 @@ import asyncio
 import csv
 import io
 import json
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.config import Settings
 from bot.insights import overview as insights
-from bot.insights import report
+from bot.insights import report, triage
+from bot.insights.digest import weekly
 from bot.insights.overview import InsightError, Overview
 from bot.knowledge.loader import load_directory, load_knowledge
 from bot.knowledge.model import KnowledgeBase
 from bot.needs.grouping import NeedSummary
-from bot.storage import Storage
+from bot.replies.messages import Catalogue
+from bot.storage import Invite, NeedAction, Partner, Storage, utc_now
 from bot.text import Synonyms, prepare
-from bot.wiring import open_storage
+from bot.wiring import make_hasher, open_storage
+
+if TYPE_CHECKING:
+    from telegram import Bot
 
 T = TypeVar("T")
+# 12 random bytes make a 16-character code: unguessable, and short enough for a deep link
+# (Telegram allows 64 characters after ?start=).
+INVITE_BYTES = 12
 
 
 def _date(value: str) -> datetime:
@@ -79,6 +88,28 @@ def configure(sub: Any, common: argparse.ArgumentParser) -> None:
         "purge", parents=[common], help="delete question text older than the retention period"
     )
 
+    digest = sub.add_parser(
+        "digest", parents=[common], help="the weekly digest for staff (print, or --send it)"
+    )
+    _period_options(digest)
+    digest.add_argument("--lang", default="en", help="language of the printed digest (en, fr)")
+    digest.add_argument(
+        "--send", action="store_true", help="send it now to every staff member, with the report"
+    )
+
+    partners = sub.add_parser(
+        "partners", parents=[common], help="partner links: invite, list, revoke"
+    )
+    partner_actions = partners.add_subparsers(dest="partners_action", metavar="ACTION")
+    invite = partner_actions.add_parser(
+        "invite", parents=[common], help="make a single-use invitation link for an owner"
+    )
+    invite.add_argument("owner", help="the owner as the knowledge base names it, in quotes")
+    invite.add_argument("--days", type=int, help="days the link works (default: invite_days)")
+    partner_actions.add_parser("list", parents=[common], help="partner links and open invitations")
+    revoke = partner_actions.add_parser("revoke", parents=[common], help="stop a partner link")
+    revoke.add_argument("id", type=int)
+
 
 def _knowledge(settings: Settings) -> KnowledgeBase | None:
     """The knowledge base, when it loads (needs still list without it, without FAQ hints)."""
@@ -111,13 +142,13 @@ def cmd_needs(args: argparse.Namespace, settings: Settings) -> int:
     if action == "show":
         knowledge = _knowledge(settings)
         prep = _prepare_for(settings)
-        summary = asyncio.run(
-            _with_storage(
-                settings,
-                lambda s: insights.show_need(s, args.id, since, until, prep, knowledge),
-            )
-        )
-        print(describe(summary))
+
+        async def show(storage: Storage) -> tuple[NeedSummary, list[NeedAction]]:
+            found = await insights.show_need(storage, args.id, since, until, prep, knowledge)
+            return found, await storage.triage.history(args.id)
+
+        summary, history = asyncio.run(_with_storage(settings, show))
+        print(describe(summary, history))
         return 0
     if action == "set":
         asyncio.run(
@@ -233,8 +264,8 @@ def format_needs(summaries: list[NeedSummary], fmt: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def describe(need: NeedSummary) -> str:
-    """One need in detail, for `needs show`."""
+def describe(need: NeedSummary, history: Sequence[NeedAction] = ()) -> str:
+    """One need in detail, for `needs show`, with what staff did to it."""
     lines = [
         f"Need {need.id}: {need.name}",
         f"  status: {need.status}" + (f" (assigned to {need.assignee})" if need.assignee else ""),
@@ -264,6 +295,13 @@ def describe(need: NeedSummary) -> str:
         "  wordings (most common first):",
     ]
     lines += [f"    - {w}" for w in need.wordings[:20]]
+    if history:
+        lines.append("  history (who: a staff member's hashed id, or the command line):")
+        lines += [
+            f"    {a.acted_at:%Y-%m-%d %H:%M} UTC  {a.actor[:12]:<12}  {a.action}"
+            + (f": {a.detail}" if a.detail else "")
+            for a in history
+        ]
     return "\n".join(lines)
 
 
@@ -353,5 +391,140 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-COMMANDS = {"needs": cmd_needs, "stats": cmd_stats, "report": cmd_report, "purge": cmd_purge}
+def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the weekly digest for a period, or send it now through the Bot API."""
+    since, until = insights.period(args.since, args.until)
+    knowledge = load_knowledge(settings.kb_dir)
+    prep = partial(prepare, synonyms=Synonyms(knowledge.synonyms))
+    if args.send:
+        if not settings.telegram_token:
+            raise InsightError("set TELEGRAM_BOT_TOKEN to send the digest")
+        if not settings.staff_ids:
+            raise InsightError("set BOT_STAFF_IDS: nobody would receive the digest")
+        sent = asyncio.run(_send_digest(settings, knowledge, since, until, prep))
+        print(f"sent the digest to {sent} of {len(settings.staff_ids)} staff member(s)")
+        return 0 if sent == len(settings.staff_ids) else 1
+    digest = asyncio.run(
+        _with_storage(
+            settings,
+            lambda s: weekly(s, knowledge, since, until, settings.stale_after_days, prep),
+        )
+    )
+    # The screens use the reply cards, which load the matching engine: only when printing.
+    from bot.insights.screens import StaffScreens  # noqa: PLC0415
+    from bot.replies.cards import PLAIN  # noqa: PLC0415
+
+    print(
+        StaffScreens(Catalogue.load().for_region(knowledge.region), knowledge, PLAIN).digest(
+            digest, args.lang
+        )
+    )
+    return 0
+
+
+async def _send_digest(
+    settings: Settings,
+    knowledge: KnowledgeBase,
+    since: datetime,
+    until: datetime,
+    prep: Callable[[str], str],
+) -> int:
+    from bot.telegram.digest import send_digest  # noqa: PLC0415 - Telegram only to send
+
+    async with _bot(settings) as bot:
+        return await _with_storage(
+            settings,
+            lambda s: send_digest(
+                bot,
+                s,
+                knowledge,
+                Catalogue.load().for_region(knowledge.region),
+                make_hasher(settings),
+                settings,
+                since,
+                until,
+                prep,
+            ),
+        )
+
+
+def _bot(settings: Settings) -> Bot:
+    from telegram import Bot  # noqa: PLC0415 - Telegram only when it is used
+
+    assert settings.telegram_token is not None
+    if settings.api_base_url:
+        base = settings.api_base_url.rstrip("/")
+        return Bot(
+            settings.telegram_token,
+            base_url=base,
+            base_file_url=base.removesuffix("/bot") + "/file/bot",
+        )
+    return Bot(settings.telegram_token)
+
+
+async def _bot_username(settings: Settings) -> str | None:
+    if settings.bot_username:
+        return settings.bot_username.lstrip("@")
+    if not settings.telegram_token:
+        return None
+    async with _bot(settings) as bot:
+        me = await bot.get_me()
+        return str(me.username) if me.username else None
+
+
+def cmd_partners(args: argparse.Namespace, settings: Settings) -> int:
+    """Invite a partner, list partner links, or revoke one."""
+    action = getattr(args, "partners_action", None) or "list"
+    now = utc_now()
+    if action == "invite":
+        knowledge = load_knowledge(settings.kb_dir)
+        owner = triage.match_owner(knowledge, args.owner)
+        if owner is None:
+            raise InsightError(
+                f"no entry has the owner {args.owner!r}; owners are: "
+                + "; ".join(triage.owners(knowledge))
+            )
+        days = args.days if args.days is not None else settings.invite_days
+        if days < 1:
+            raise InsightError("--days must be at least 1")
+        code = secrets.token_urlsafe(INVITE_BYTES)
+        expires = now + timedelta(days=days)
+        asyncio.run(_with_storage(settings, lambda s: s.partners.invite(code, owner, expires)))
+        try:
+            username = asyncio.run(_bot_username(settings))
+        except Exception:  # the link is still useful with the name filled in by hand
+            username = None
+        print(f"Invitation for {owner}, single use, valid until {expires:%Y-%m-%d %H:%M} UTC:")
+        print(f"https://t.me/{username or '<bot username>'}?start=partner-{code}")
+        if username is None:
+            print("(set BOT_USERNAME or TELEGRAM_BOT_TOKEN to fill in the bot's username)")
+        return 0
+    if action == "revoke":
+        if not asyncio.run(_with_storage(settings, lambda s: s.partners.revoke(args.id))):
+            raise InsightError(f"there is no active partner link number {args.id}")
+        print(f"partner link {args.id} revoked")
+        return 0
+
+    async def listing(storage: Storage) -> tuple[list[Partner], list[Invite]]:
+        return await storage.partners.all(), await storage.partners.invites(now)
+
+    links, invites = asyncio.run(_with_storage(settings, listing))
+    if not links and not invites:
+        print("No partner links or open invitations.")
+    for p in links:
+        last = f"{p.nudged_at:%Y-%m-%d}" if p.nudged_at else "never"
+        print(f"{p.id:>4}  {p.owner}  joined {p.joined_at:%Y-%m-%d}  last list {last}")
+    for i in invites:
+        print(f"   -  {i.owner}  invitation not used yet, valid until {i.expires_at:%Y-%m-%d}")
+    return 0
+
+
+COMMANDS = {
+    "needs": cmd_needs,
+    "stats": cmd_stats,
+    "report": cmd_report,
+    "purge": cmd_purge,
+    "digest": cmd_digest,
+    "partners": cmd_partners,
+}
 __all__ = ["COMMANDS", "InsightError", "configure"]

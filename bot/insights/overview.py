@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # the embedding model and numpy load only when needs are grou
     from bot.needs.groups import Vectoriser
 
 STATUSES = ("new", "assigned", "answered", "not_in_scope")
+# Who changed a need, when it was not a staff member in Telegram (whose id is stored hashed).
+COMMAND_LINE = "command line"
 
 
 class InsightError(Exception):
@@ -205,13 +207,38 @@ async def set_need(
     status: str | None = None,
     note: str | None = None,
     assignee: str | None = None,
+    actor: str = COMMAND_LINE,
 ) -> None:
-    """Change a need's status, note or assignee."""
+    """Change a need's status, note or assignee; the change goes into the need's history."""
     if status is not None and status not in STATUSES:
         raise InsightError(f"status must be one of {', '.join(STATUSES)}")
     if status == "answered":
         raise InsightError("to mark a need answered, use `needs answer ID --entry ENTRY_ID`")
-    if not await storage.needs.update(need_id, status=status, note=note, assignee=assignee):
+    if assignee:
+        action, detail = "assigned", assignee
+    elif note is not None:
+        action, detail = "note", note
+    else:
+        action, detail = "status", status or ""
+    if not await storage.needs.update(
+        need_id,
+        status=status,
+        note=note,
+        assignee=assignee,
+        actor=actor,
+        action=action,
+        detail=detail,
+    ):
+        raise InsightError(f"there is no need number {need_id}")
+
+
+async def add_note(storage: Storage, need_id: int, text: str, actor: str) -> None:
+    """Add a note below the need's earlier notes (the command line's --note replaces them)."""
+    need = await storage.needs.need(need_id)
+    if need is None:
+        raise InsightError(f"there is no need number {need_id}")
+    note = f"{need.note}\n{text}" if need.note else text
+    if not await storage.needs.update(need_id, note=note, actor=actor, action="note", detail=text):
         raise InsightError(f"there is no need number {need_id}")
 
 
@@ -223,10 +250,16 @@ class Answered:
     entry_id: str
     variants_yaml: str
     waiting: int  # people who asked to be told, to be messaged by the running bot
+    variants: tuple[str, ...] = ()  # wordings the entry does not have yet
+    where: str = ""  # the file (and line) of the entry, to add them to
 
 
 async def answer_need(
-    storage: Storage, need_id: int, entry_id: str, knowledge: KnowledgeBase
+    storage: Storage,
+    need_id: int,
+    entry_id: str,
+    knowledge: KnowledgeBase,
+    actor: str = COMMAND_LINE,
 ) -> Answered:
     """Mark a need answered by an entry; give the question variants to paste into its YAML."""
     entry = knowledge.entry(entry_id)
@@ -235,7 +268,14 @@ async def answer_need(
     need = await storage.needs.need(need_id)
     if need is None:
         raise InsightError(f"there is no need number {need_id}")
-    await storage.needs.update(need_id, status="answered", entry_id=entry_id)
+    await storage.needs.update(
+        need_id,
+        status="answered",
+        entry_id=entry_id,
+        actor=actor,
+        action="answered",
+        detail=entry_id,
+    )
     need.status, need.entry_id = "answered", entry_id
     now = datetime.now(UTC)
     summary = summarise(need, now - timedelta(days=7), now, places_in=knowledge.region.places_in)
@@ -245,7 +285,9 @@ async def answer_need(
     header = f"# Add these to the questions of {entry_id}" + (f" ({where})" if where else "")
     body = yaml.safe_dump(variants, allow_unicode=True, default_flow_style=False, width=1000)
     waiting = len(await storage.follow_ups.pending(need_id))
-    return Answered(summary, entry_id, f"{header}\n{body}", waiting)
+    return Answered(
+        summary, entry_id, f"{header}\n{body}", waiting, tuple(variants), str(where or "")
+    )
 
 
 def _questions_of(entry: object) -> list[str]:

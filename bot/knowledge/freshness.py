@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import date
 
 from bot.knowledge.figures import expiry_reason
@@ -38,10 +39,27 @@ class DueEntry:
     last_verified: date | None
     reason: str
     source: str
+    # A partner pressed "still right" in Telegram: the YAML is unchanged, but staff can see
+    # who checked it and when.
+    confirmed_by: str = ""
+    confirmed_on: date | None = None
+    # Why, as words a translation can key on: "never", "old", "unverified", "figures".
+    flags: tuple[str, ...] = ()
 
 
 def _kind(entry: Faq | Service | Event | CrisisLine) -> str:
     return {Faq: "faq", Service: "service", Event: "event", CrisisLine: "crisis"}[type(entry)]
+
+
+def with_confirmations(
+    entries: list[DueEntry], confirmed: Mapping[str, tuple[str, date]]
+) -> list[DueEntry]:
+    """Add who last confirmed each entry as still right, and when (entry id -> owner, day)."""
+    out = []
+    for item in entries:
+        found = confirmed.get(item.entry_id)
+        out.append(replace(item, confirmed_by=found[0], confirmed_on=found[1]) if found else item)
+    return out
 
 
 def due(
@@ -50,16 +68,20 @@ def due(
     """Entries never verified, verified too long ago, or flagged unverified; by owner."""
     out: list[DueEntry] = []
     for entry in [*knowledge.entries(), *knowledge.crisis]:
-        reasons = []
+        reasons, flags = [], []
         if entry.last_verified is None:
             reasons.append("never verified")
+            flags.append("never")
         elif is_stale(entry, today, older_than_days):
             reasons.append(f"last verified {(today - entry.last_verified).days} days ago")
+            flags.append("old")
         if entry.unverified:
             reasons.append("flagged unverified")
+            flags.append("unverified")
         figures = expiry_reason(entry, today)
         if figures:
             reasons.append(figures)
+            flags.append("figures")
         if not reasons:
             continue
         location = knowledge.locations.get(entry.id)
@@ -72,6 +94,7 @@ def due(
                 last_verified=entry.last_verified,
                 reason="; ".join(reasons),
                 source=entry.source or entry.citation or "",
+                flags=tuple(flags),
             )
         )
     return sorted(out, key=lambda d: (d.owner.casefold(), d.where, d.entry_id))
@@ -94,6 +117,10 @@ def as_table(entries: list[DueEntry]) -> str:
         )
         if item.source:
             lines.append(f"      source: {item.source}")
+        if item.confirmed_on:
+            lines.append(
+                f"      confirmed still right by {item.confirmed_by} on {item.confirmed_on}"
+            )
     return "\n".join(lines).lstrip("\n") + "\n"
 
 
@@ -101,7 +128,19 @@ def as_csv(entries: list[DueEntry]) -> str:
     """One row per entry with the owner, for a mail merge."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["owner", "entry_id", "kind", "file", "last_verified", "reason", "source"])
+    writer.writerow(
+        [
+            "owner",
+            "entry_id",
+            "kind",
+            "file",
+            "last_verified",
+            "reason",
+            "source",
+            "confirmed_by",
+            "confirmed_on",
+        ]
+    )
     for item in entries:
         writer.writerow(
             [
@@ -112,6 +151,8 @@ def as_csv(entries: list[DueEntry]) -> str:
                 item.last_verified.isoformat() if item.last_verified else "",
                 item.reason,
                 item.source,
+                item.confirmed_by,
+                item.confirmed_on.isoformat() if item.confirmed_on else "",
             ]
         )
     return buffer.getvalue()

@@ -34,6 +34,20 @@ class Action(StrEnum):
     EVENTS = "ev"  # upcoming events in one municipality ("" for all)
     LANGUAGE = "l"  # reply language chosen
     FORGET = "fg"  # erase my data: y/n
+    # Staff only (every handler checks BOT_STAFF_IDS again: button data can be forged).
+    NEEDS = "sn"  # the open needs, one page: page number
+    NEED = "sd"  # a need's card: need id
+    OWNERS = "so"  # who to assign a need to: need id, page number
+    ASSIGN = "sa"  # assign a need: need id, owner key
+    OUT_OF_SCOPE = "ss"  # mark a need not in scope: need id
+    NOTE = "sm"  # the next text is a note for a need: need id
+    ENTRIES = "se"  # the entries nearest to a need, and search by title: need id
+    PICK = "sp"  # show an entry before answering a need with it: need id, entry id
+    ANSWER = "sw"  # answer a need with an entry: need id, entry id
+    REOPEN = "sr"  # set a need back to new (not in scope by mistake, answer withdrawn): need id
+    REVOKE = "pr"  # stop a partner link: partner id
+    # Partners only: an entry of theirs is still right.
+    STILL_RIGHT = "pk"  # entry id
 
 
 @dataclass(frozen=True)

@@ -116,8 +116,15 @@ class NeedStore:
         note: str | None = None,
         assignee: str | None = None,
         entry_id: str | None = None,
+        actor: str | None = None,
+        action: str = "",
+        detail: str = "",
     ) -> bool:
-        """Change a need's triage fields; False when there is no such need."""
+        """Change a need's triage fields; False when there is no such need.
+
+        With an `actor`, the change is written to the need's history in the same transaction,
+        so no change goes unrecorded.
+        """
         changes: dict[str, Any] = {
             k: v
             for k, v in {
@@ -131,11 +138,22 @@ class NeedStore:
         if not changes:
             return await self._exists(need_id)
         sets = ", ".join(f"{k} = ?" for k in changes)  # keys: the fixed names above
-        changed = await self._db.write(
-            f"UPDATE needs SET {sets}, updated_at = ? WHERE id = ?",
-            [*changes.values(), iso(utc_now()), need_id],
-        )
-        return changed > 0
+        now = iso(utc_now())
+
+        async def run(connection: Connection) -> int:
+            changed = await connection.execute(
+                f"UPDATE needs SET {sets}, updated_at = ? WHERE id = ?",
+                [*changes.values(), now, need_id],
+            )
+            if changed > 0 and actor is not None:
+                await connection.execute(
+                    "INSERT INTO need_actions (need_id, acted_at, actor, action, detail)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (need_id, now, actor, action or "changed", detail),
+                )
+            return changed
+
+        return await self._db.transaction(run) > 0
 
     async def _exists(self, need_id: int) -> bool:
         return await self._db.fetch_one("SELECT 1 FROM needs WHERE id = ?", (need_id,)) is not None

@@ -56,10 +56,20 @@ class Users:
         """Delete everything stored about one user, in one transaction."""
 
         async def run(connection: Connection) -> list[int]:
-            return [
+            counts = [
                 await connection.execute(f"DELETE FROM {table} WHERE user_hash = ?", (user_hash,))
                 for table in PERSONAL_TABLES
             ]
+            # Partner links and staff prompts are settings too; a partner's confirmations stay
+            # (staff need to know an entry was checked) but no longer say by whom.
+            for table in ("partners", "staff_prompts"):
+                counts[-1] += await connection.execute(
+                    f"DELETE FROM {table} WHERE user_hash = ?", (user_hash,)
+                )
+            await connection.execute(
+                "UPDATE confirmations SET user_hash = '' WHERE user_hash = ?", (user_hash,)
+            )
+            return counts
 
         follow_ups, questions, feedback, settings = await self._db.transaction(run)
         return Erased(questions, feedback, settings, follow_ups)

@@ -102,4 +102,53 @@ MIGRATIONS: tuple[str, ...] = (
         last_run  TEXT NOT NULL
     );
     """,
+    # 5: staff triage history, staff prompts waiting for a text, partners and their invites,
+    # "still right" confirmations, and the weekly digests already sent.
+    """
+    CREATE TABLE need_actions (
+        id          INTEGER PRIMARY KEY,
+        need_id     INTEGER NOT NULL REFERENCES needs (id) ON DELETE CASCADE,
+        acted_at    TEXT NOT NULL,
+        actor       TEXT NOT NULL,
+        action      TEXT NOT NULL,
+        detail      TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX need_actions_need ON need_actions (need_id, id);
+    CREATE TABLE staff_prompts (
+        user_hash   TEXT PRIMARY KEY,
+        kind        TEXT NOT NULL CHECK (kind IN ('note', 'search')),
+        need_id     INTEGER NOT NULL REFERENCES needs (id) ON DELETE CASCADE,
+        asked_at    TEXT NOT NULL
+    );
+    CREATE TABLE partner_invites (
+        code_hash   TEXT PRIMARY KEY,
+        owner       TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        expires_at  TEXT NOT NULL,
+        used_at     TEXT
+    );
+    CREATE TABLE partners (
+        id            INTEGER PRIMARY KEY,
+        owner         TEXT NOT NULL,
+        user_hash     TEXT NOT NULL,
+        chat_token    TEXT NOT NULL,
+        language      TEXT NOT NULL,
+        joined_at     TEXT NOT NULL,
+        nudged_at     TEXT,
+        revoked_at    TEXT
+    );
+    CREATE INDEX partners_user ON partners (user_hash);
+    CREATE TABLE confirmations (
+        id            INTEGER PRIMARY KEY,
+        entry_id      TEXT NOT NULL,
+        owner         TEXT NOT NULL,
+        user_hash     TEXT NOT NULL,
+        confirmed_at  TEXT NOT NULL
+    );
+    CREATE INDEX confirmations_entry ON confirmations (entry_id, confirmed_at);
+    CREATE TABLE digests (
+        slot      TEXT PRIMARY KEY,
+        sent_at   TEXT NOT NULL
+    );
+    """,
 )

@@ -8,9 +8,11 @@ from bot.storage.database import Database, open_database
 from bot.storage.follow_ups import FollowUps
 from bot.storage.jobs import JobRuns
 from bot.storage.needs import NeedStore
+from bot.storage.partners import Partners
 from bot.storage.people import Feedback, Users
 from bot.storage.questions import QuestionLog
 from bot.storage.records import StorageError
+from bot.storage.triage import Triage
 from bot.storage.usage import UsageCounts
 
 
@@ -26,6 +28,8 @@ class Storage:
         self.follow_ups = FollowUps(db)
         self.usage = UsageCounts(db)
         self.jobs = JobRuns(db)
+        self.triage = Triage(db)
+        self.partners = Partners(db)
 
     @property
     def location(self) -> str:

@@ -20,7 +20,7 @@ from telegram.ext import (
 from bot.assistant import Assistant, Brain
 from bot.config import Settings
 from bot.replies.messages import Catalogue
-from bot.telegram import buttons, commands, jobs, questions, staff
+from bot.telegram import buttons, commands, digest, jobs, partners, questions, staff
 from bot.telegram.context import CONTEXT_TYPES, BotApp, BotContext, Services
 from bot.telegram.flood import FloodGuard
 from bot.telegram.health import ContactRequest, Health, HealthServer
@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 
 COMMANDS = ("start", "topics", "events", "language", "help", "privacy", "forget")
 RELOAD_SECONDS = 2.0
+# The digest is due at a whole hour: checking every minute sends it within a minute of it.
+DIGEST_CHECK_SECONDS = 60.0
+# Partner lists are monthly: ten minutes late is fine.
+NUDGE_CHECK_SECONDS = 600.0
 
 
 class TokenFilter(logging.Filter):
@@ -85,8 +89,9 @@ def build_application(
     app.bot_data.brain = brain
     app.bot_data.health = health
 
-    # Every update (webhook or poll) counts as contact with Telegram; group -1 runs first.
-    app.add_handler(TypeHandler(Update, _contact), group=-1)
+    # Every update (webhook or poll) counts as contact with Telegram; group -2 runs first
+    # (a group runs one handler per update, so this one cannot share group -1 with staff text).
+    app.add_handler(TypeHandler(Update, _contact), group=-2)
 
     # Order matters: commands first, staff commands before the catch-all for unknown
     # commands, then text questions, then everything else that is not text.
@@ -99,9 +104,15 @@ def build_application(
     app.add_handler(CommandHandler("forget", commands.forget))
     app.add_handler(CommandHandler("needs", staff.needs))
     app.add_handler(CommandHandler("stats", staff.stats))
+    app.add_handler(CommandHandler("partners", staff.partners))
     app.add_handler(MessageHandler(filters.COMMAND, commands.unknown_command))
+    # A staff member's note or entry search comes first (group -1); it stops the update only
+    # when a button asked for that text, so staff can still ask questions.
+    if settings.staff_ids:
+        staff_text = filters.TEXT & ~filters.COMMAND & filters.User(user_id=settings.staff_ids)
+        app.add_handler(MessageHandler(staff_text, staff.typed), group=-1)
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, questions.question))
-    buttons.register(app)
+    buttons.register(app, {**staff.HANDLERS, **partners.HANDLERS})
     app.add_handler(MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL, questions.not_text))
     app.add_error_handler(error_handler)
     return app
@@ -150,6 +161,12 @@ async def _post_init(app: BotApp) -> None:
         app.job_queue.run_daily(jobs.purge_old_questions, clock_time(3, 30), name="retention")
         app.job_queue.run_repeating(
             jobs.reload_knowledge, RELOAD_SECONDS, first=RELOAD_SECONDS, name="reload"
+        )
+        app.job_queue.run_repeating(
+            digest.weekly_digest, DIGEST_CHECK_SECONDS, first=DIGEST_CHECK_SECONDS, name="digest"
+        )
+        app.job_queue.run_repeating(
+            partners.nudge_partners, NUDGE_CHECK_SECONDS, first=NUDGE_CHECK_SECONDS, name="nudges"
         )
     log.info("bot ready: %d entries, database %s", len(brain.knowledge), storage.location)
 

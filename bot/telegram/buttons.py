@@ -6,7 +6,7 @@ matches no pattern is answered by `unknown_button` so the spinner always stops.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,11 +16,9 @@ from telegram.ext import CallbackQueryHandler
 from bot.replies.cards import HTML
 from bot.replies.screens import Action
 from bot.storage import StorageError
-from bot.telegram.context import BotApp, BotContext
+from bot.telegram.context import BotApp, BotContext, Pressed
 from bot.telegram.keyboards import Callback, button, decode, for_screen, markup, pattern
 from bot.telegram.sending import answer_keyboard, edit_html, language_of, user_key
-
-Pressed = Callable[[Update, BotContext, Message, Callback, str], Awaitable[str | None]]
 
 
 def _press(handler: Pressed) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
@@ -189,8 +187,9 @@ HANDLERS: dict[Action, Pressed] = {
 }
 
 
-def register(app: BotApp) -> None:
-    """One CallbackQueryHandler per button kind, then a catch-all that answers the rest."""
-    for kind, handler in HANDLERS.items():
+def register(app: BotApp, more: dict[Action, Pressed] | None = None) -> None:
+    """One CallbackQueryHandler per button kind (with `more`, like the staff buttons), then a
+    catch-all that answers the rest."""
+    for kind, handler in {**HANDLERS, **(more or {})}.items():
         app.add_handler(CallbackQueryHandler(_press(handler), pattern=pattern(kind)))
     app.add_handler(CallbackQueryHandler(_press(unknown_button)))

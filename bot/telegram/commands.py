@@ -9,6 +9,7 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot.replies.cards import HTML
 from bot.replies.screens import Action
+from bot.telegram import partners
 from bot.telegram.context import BotContext
 from bot.telegram.keyboards import button, for_screen, markup, rows
 from bot.telegram.sending import language_of, send_html, user_key
@@ -26,6 +27,10 @@ async def start(update: Update, context: BotContext) -> None:
         return
     payload = context.args[0] if context.args else None
     valid = payload and set(payload) <= DEEP_LINK_CHARS and len(payload) <= MAX_DEEP_LINK
+    if valid and payload and payload.startswith(partners.PREFIX):
+        # An invitation code is a secret: it is never recorded as the source of a visit.
+        await partners.join(update, context, payload.removeprefix(partners.PREFIX))
+        return
     source = payload if valid else None
     await svc.storage.users.touch(user_key(update, context), source=source)
     lang = await language_of(update, context)

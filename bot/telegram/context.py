@@ -6,18 +6,22 @@ a dict, so every dependency is typed and a missing one is a clear error, not a K
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from telegram import Message, Update
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 
 from bot.assistant import Assistant, Brain
 from bot.config import Settings
 from bot.privacy import ChatTokens, UserHasher
 from bot.replies.messages import Catalogue
-from bot.storage import Storage
+from bot.storage import Storage, utc_now
 from bot.telegram.flood import FloodGuard
 from bot.telegram.health import Health, HealthServer
+from bot.telegram.keyboards import Callback
 from bot.watcher import KnowledgeWatcher
 
 
@@ -33,6 +37,9 @@ class Services:
     flood: FloodGuard
     watcher: KnowledgeWatcher
     health: Health
+    # The time for schedules (digest, partner lists, invitations); tests replace it to run a
+    # week or a month in a second.
+    clock: Callable[[], datetime] = field(default=utc_now)
 
     @property
     def catalogue(self) -> Catalogue:
@@ -68,3 +75,7 @@ CONTEXT_TYPES = ContextTypes(context=BotContext, bot_data=BotData)
 BotApp = Application[
     ExtBot[Any], BotContext, dict[Any, Any], dict[Any, Any], BotData, JobQueue[BotContext]
 ]
+
+Pressed = Callable[[Update, BotContext, Message, Callback, str], Awaitable[str | None]]
+"""A button handler: the update, the context, the message with the button, the decoded
+data and the presser's language; returns the notice shown to them (or None)."""
