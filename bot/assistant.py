@@ -106,8 +106,13 @@ class Assistant:
             if match.outcome is Outcome.ANSWERED and match.entry_id:
                 await self.record_referrals(question_id, match.entry_id, match.places)
         reply = brain.cards.for_match(match, markup)
+        reader = script_language(text) or user_language
+        if match.outcome in (Outcome.UNANSWERED, Outcome.AMBIGUOUS):
+            # The safety net in the person's own language too, when the bot cannot answer in it.
+            net = self.catalogue.safety_net(reader)
+            reply = f"🆘 {markup.text(net)}\n\n{reply}" if net else reply
         if match.outcome is Outcome.UNANSWERED:
-            note = self.catalogue.elsewhere(script_language(text) or user_language)
+            note = self.catalogue.elsewhere(reader)
             reply = f"{markup.text(note)}\n\n{reply}" if note else reply
         return Answer(match, question_id, reply)
 

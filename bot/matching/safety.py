@@ -129,10 +129,16 @@ def _typo_of(typed: str, word: str) -> bool:
     # often another word ("eating" is not "beating", "grape" is not "rape").
     if len(word) < 4 or typed[0] != word[0] or OSA.distance(typed, word, score_cutoff=1) > 1:
         return False
+    if typed == word + "s":
+        # A plural or possessive is another word, not a typo ("I lost my child's card" is
+        # about a card); lexicons list the plurals they mean.
+        return False
     if len(word) == 4:
         # "kil" for "kill" (a doubled letter written once), "wnat" for "want" (a swap).
         if len(typed) == 3:
-            return any(word[i] == word[i + 1] and word[:i] + word[i + 1 :] == typed for i in range(3))
+            return any(
+                word[i] == word[i + 1] and word[:i] + word[i + 1 :] == typed for i in range(3)
+            )
         return len(typed) == 4 and sorted(typed) == sorted(word)
     return True
 
@@ -140,9 +146,7 @@ def _typo_of(typed: str, word: str) -> bool:
 class SafetyDetector:
     """Finds the most urgent kind of danger a message speaks of, from the safety lexicons."""
 
-    def __init__(
-        self, lines: Sequence[CrisisLine], lexicons: Iterable[SafetyLexicon] = ()
-    ) -> None:
+    def __init__(self, lines: Sequence[CrisisLine], lexicons: Iterable[SafetyLexicon] = ()) -> None:
         self._lines = {line.category: line for line in reversed(lines)}  # first wins
         self._priority = {category: line.priority for category, line in self._lines.items()}
         self._patterns = _Patterns()
@@ -192,7 +196,10 @@ class SafetyDetector:
     # --- compiling -------------------------------------------------------------------------
 
     def _word(self, word: str, fuzzy: bool = True) -> int | None:
-        """The pattern id of one written word ("overdos*"), or None if it has no letters."""
+        """The pattern id of one written word ("overdos*"), or None if it has no letters.
+        "=word" is never read as a typo ("=stroke" must not fire on "strike")."""
+        if word.startswith("="):
+            word, fuzzy = word[1:], False
         starts, ends = word.startswith("*"), word.endswith("*")
         core = normalise(word.strip("*"))
         if not core:
@@ -370,6 +377,8 @@ class _Compiler:
                 slots.append(self.groups.get(word[1:-1], frozenset()))
             else:
                 # Punctuation inside a word ("mother-in-law", "m'a") makes several words.
+                exact = word.startswith("=")
+                word = word.lstrip("=")
                 starts, ends = word.startswith("*"), word.endswith("*")
                 pieces = normalise(word.strip("*")).split()
                 for index, piece in enumerate(pieces):
@@ -378,7 +387,7 @@ class _Compiler:
                         + piece
                         + ("*" if ends and index == len(pieces) - 1 else "")
                     )
-                    pattern_id = self.detector._word(marked, self.fuzzy)
+                    pattern_id = self.detector._word(marked, self.fuzzy and not exact)
                     if pattern_id is not None:
                         slots.append(frozenset({pattern_id}))
         while slots and slots[-1] == GAP:
@@ -391,9 +400,7 @@ class _Compiler:
 class _View:
     """One sentence as the detector sees it: each word's pattern ids, idiom words set aside."""
 
-    def __init__(
-        self, resolved: list[frozenset[int]], numbers: list[int | None], cjk: str
-    ) -> None:
+    def __init__(self, resolved: list[frozenset[int]], numbers: list[int | None], cjk: str) -> None:
         self.resolved = resolved
         self.numbers = numbers
         self.cjk = cjk
