@@ -643,26 +643,44 @@ class SafetyLexicon(_Model):
     idioms: Phrases = Field(default_factory=list)
     categories: dict[CrisisCategory, SafetyConcept] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _groups_known(self) -> SafetyLexicon:
-        for name, group in self.words.items():
+    @field_validator("words")
+    @classmethod
+    def _one_word_each(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name, group in value.items():
             for word in group:
                 if len(word.split()) != 1:
                     raise ValueError(f'the word group "{name}" holds "{word}": one word each')
-        phrases = [*self.calm, *self.urgent, *self.idioms]
-        for concept in self.categories.values():
-            phrases += concept.terms
+        return value
+
+    @field_validator("calm", "urgent", "idioms")
+    @classmethod
+    def _phrases_ok(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        _check_groups(value, info.data.get("words", {}))
+        return value
+
+    @field_validator("categories")
+    @classmethod
+    def _categories_ok(
+        cls, value: dict[str, SafetyConcept], info: ValidationInfo
+    ) -> dict[str, SafetyConcept]:
+        for concept in value.values():
+            phrases = [*concept.terms]
             phrases += [p for pair in concept.pairs for side in pair for p in side]
-        for phrase in phrases:
-            _check_phrase(phrase)
-            for name in _GROUP_REF.findall(phrase):
-                if name not in self.words:
-                    known = ", ".join(sorted(self.words)) or "none yet"
-                    raise ValueError(
-                        f'"{phrase}" uses {{{name}}}, but there is no word group "{name}" '
-                        f"under words: (groups here: {known})"
-                    )
-        return self
+            _check_groups(phrases, info.data.get("words", {}))
+        return value
+
+
+def _check_groups(phrases: list[str], words: dict[str, list[str]]) -> None:
+    """Every {group} a phrase uses must be defined under words:."""
+    for phrase in phrases:
+        _check_phrase(phrase)
+        for name in _GROUP_REF.findall(phrase):
+            if name not in words:
+                known = ", ".join(sorted(words)) or "none yet"
+                raise ValueError(
+                    f'"{phrase}" uses {{{name}}}, but there is no word group "{name}" '
+                    f"under words: (groups here: {known})"
+                )
 
 
 SynonymGroup = Annotated[list[str], Field(min_length=2)]

@@ -86,34 +86,40 @@ class _Patterns:
     """Every distinct word pattern of every lexicon, with an id each."""
 
     ids: dict[tuple[str, str], int] = field(default_factory=dict)
-    literal: dict[str, int] = field(default_factory=dict)
-    prefix: dict[str, int] = field(default_factory=dict)
+    # A word written right satisfies every pattern of it, forgiving or not.
+    literal: dict[str, list[int]] = field(default_factory=dict)
+    prefix: dict[str, list[int]] = field(default_factory=dict)
     suffix: dict[str, int] = field(default_factory=dict)
     infix: dict[str, int] = field(default_factory=dict)
+    # A word with a typo only satisfies the forgiving pattern: danger words, not "=stroke",
+    # nor calm and urgent words, which must be written right (or "there" would be read as
+    # "theme*" and calm a real alarm).
+    forgiving_literal: dict[str, int] = field(default_factory=dict)
+    forgiving_prefix: dict[str, int] = field(default_factory=dict)
     # Typo look-up: a word with one letter deleted -> the patterns it may be a typo of.
     near_literal: dict[str, set[str]] = field(default_factory=dict)
     near_prefix: dict[str, set[str]] = field(default_factory=dict)
-    # Patterns forgiven a typo: danger words only. Calm and urgent words must be written
-    # right, or "there" would be read as "theme*" and calm a real alarm.
-    fuzzy: set[tuple[str, str]] = field(default_factory=set)
 
     def add(self, kind: str, value: str, fuzzy: bool) -> int:
-        key = (kind, value)
+        forgiving = fuzzy and (
+            (kind == "=" and len(value) >= 4) or (kind == ">" and len(value) >= 5)
+        )
+        key = (kind + ("?" if forgiving else ""), value)
         pattern_id = self.ids.get(key)
-        if pattern_id is None:
-            pattern_id = len(self.ids)
-            self.ids[key] = pattern_id
-            table = {"=": self.literal, ">": self.prefix, "<": self.suffix, "~": self.infix}
-            table[kind][value] = pattern_id
-        if not fuzzy or key in self.fuzzy:
+        if pattern_id is not None:
             return pattern_id
-        self.fuzzy.add(key)
-        if kind == "=" and len(value) >= 4:
+        pattern_id = len(self.ids)
+        self.ids[key] = pattern_id
+        if kind in ("=", ">"):
+            table = self.literal if kind == "=" else self.prefix
+            table.setdefault(value, []).append(pattern_id)
+        else:
+            (self.suffix if kind == "<" else self.infix)[value] = pattern_id
+        if forgiving:
+            near = self.near_literal if kind == "=" else self.near_prefix
+            (self.forgiving_literal if kind == "=" else self.forgiving_prefix)[value] = pattern_id
             for variant in (value, *_deletions(value)):
-                self.near_literal.setdefault(variant, set()).add(value)
-        if kind == ">" and len(value) >= 5:
-            for variant in (value, *_deletions(value)):
-                self.near_prefix.setdefault(variant, set()).add(value)
+                near.setdefault(variant, set()).add(value)
         return pattern_id
 
 
@@ -147,8 +153,8 @@ class SafetyDetector:
     """Finds the most urgent kind of danger a message speaks of, from the safety lexicons."""
 
     def __init__(self, lines: Sequence[CrisisLine], lexicons: Iterable[SafetyLexicon] = ()) -> None:
-        self._lines = {line.category: line for line in reversed(lines)}  # first wins
-        self._priority = {category: line.priority for category, line in self._lines.items()}
+        self._lines: dict[str, CrisisLine] = {line.category: line for line in reversed(lines)}
+        self._priority: dict[str, int] = {c: line.priority for c, line in self._lines.items()}
         self._patterns = _Patterns()
         self._cache: dict[str, frozenset[int]] = {}
         self._idioms: list[_Any] = []
@@ -159,10 +165,10 @@ class SafetyDetector:
         languages: list[str] = []
         for lexicon in lexicons:
             languages.append(lexicon.language)
-            groups = {
-                name: frozenset(self._word(w) for w in words if self._word(w) is not None)
-                for name, words in lexicon.words.items()
-            }
+            groups: dict[str, frozenset[int]] = {}
+            for name, words in lexicon.words.items():
+                ids = (self._word(w) for w in words)
+                groups[name] = frozenset(i for i in ids if i is not None)
             compile_ = _Compiler(self, groups)
             exact = _Compiler(self, groups, fuzzy=False)
             self._idioms += exact.all(lexicon.idioms)
@@ -222,12 +228,9 @@ class SafetyDetector:
             return cached
         patterns = self._patterns
         found: set[int] = set()
-        if token in patterns.literal:
-            found.add(patterns.literal[token])
+        found.update(patterns.literal.get(token, ()))
         for size in range(1, len(token) + 1):
-            head = patterns.prefix.get(token[:size])
-            if head is not None:
-                found.add(head)
+            found.update(patterns.prefix.get(token[:size], ()))
             tail = patterns.suffix.get(token[-size:])
             if tail is not None:
                 found.add(tail)
@@ -238,13 +241,13 @@ class SafetyDetector:
             for variant in (token, *_deletions(token)):
                 for word in patterns.near_literal.get(variant, ()):
                     if _typo_of(token, word):
-                        found.add(patterns.literal[word])
+                        found.add(patterns.forgiving_literal[word])
             for size in range(4, len(token) + 1):
                 head_text = token[:size]
                 for variant in (head_text, *_deletions(head_text)):
                     for stem in patterns.near_prefix.get(variant, ()):
                         if head_text[0] == stem[0] and OSA.distance(head_text, stem) <= 1:
-                            found.add(patterns.prefix[stem])
+                            found.add(patterns.forgiving_prefix[stem])
         result = frozenset(found)
         if len(self._cache) >= MAX_CACHED_WORDS:
             self._cache.clear()
@@ -378,9 +381,9 @@ class _Compiler:
             else:
                 # Punctuation inside a word ("mother-in-law", "m'a") makes several words.
                 exact = word.startswith("=")
-                word = word.lstrip("=")
-                starts, ends = word.startswith("*"), word.endswith("*")
-                pieces = normalise(word.strip("*")).split()
+                bare = word.lstrip("=")
+                starts, ends = bare.startswith("*"), bare.endswith("*")
+                pieces = normalise(bare.strip("*")).split()
                 for index, piece in enumerate(pieces):
                     marked = (
                         ("*" if starts and index == 0 else "")
