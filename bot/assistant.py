@@ -90,6 +90,7 @@ class Assistant:
         log: bool = True,
         markup: Markup = PLAIN,
         user_language: str | None = None,
+        safety: bool = True,
     ) -> Answer:
         """Match a question, commit it to the log (before any reply is sent), render the reply.
 
@@ -97,7 +98,7 @@ class Assistant:
         question's script does not: an "I don't know" then starts with a sentence in it.
         """
         brain = self.brain
-        match = brain.matcher.match(text, language)
+        match = brain.matcher.match(text, language, safety=safety)
         question_id = None
         if log and self.storage is not None:
             question_id = await self.storage.questions.log(

@@ -250,3 +250,22 @@ def test_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert crisis.main(["--split", "tune"]) == 0
     out = capsys.readouterr().out
     assert "old tripwire" in out and "new detector" in out and "new/old" in out
+
+
+def test_a_crisis_message_is_held_briefly_for_its_sender_only() -> None:
+    from bot.telegram.context import RecentCrises
+
+    held = RecentCrises(keep_seconds=60, most=2)
+    held.remember(1, "alice", "first")
+    assert held.take(1, "bob") is None  # not someone else's
+    held.remember(1, "alice", "first")
+    assert held.take(1, "alice") == "first"
+    assert held.take(1, "alice") is None  # once only
+    for qid in (2, 3, 4):
+        held.remember(qid, "alice", f"m{qid}")
+    assert held.take(2, "alice") is None  # the oldest made room
+    assert held.take(4, "alice") == "m4"
+    stale = RecentCrises(keep_seconds=0)
+    stale.remember(5, "alice", "x")
+    time.sleep(0.01)
+    assert stale.take(5, "alice") is None

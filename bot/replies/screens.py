@@ -34,6 +34,7 @@ class Action(StrEnum):
     EVENTS = "ev"  # upcoming events in one municipality ("" for all)
     LANGUAGE = "l"  # reply language chosen
     FORGET = "fg"  # erase my data: y/n
+    NOT_EMERGENCY = "ne"  # a crisis reply was a false alarm: question id
 
 
 @dataclass(frozen=True)

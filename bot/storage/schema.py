@@ -79,4 +79,9 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX follow_ups_user ON follow_ups (user_hash);
     """,
+    # 3: "this is not an emergency" pressed after a crisis reply: false alarms per category
+    # for staff (issue 11); the message itself is never stored.
+    """
+    ALTER TABLE questions ADD COLUMN not_emergency INTEGER NOT NULL DEFAULT 0;
+    """,
 )

@@ -70,5 +70,10 @@ async def stats(update: Update, context: BotContext) -> None:
         "Contacts given: "
         + HTML.text(", ".join(f"{k} {v}" for k, v in usage.referrals.items()) or "none"),
         f"Emerging needs: {len(view.needs)}",
+        "Crisis replies: "
+        + HTML.text(", ".join(f"{k} {v}" for k, v in usage.crisis.items()) or "none"),
+        # Presses of "this is not an emergency", per category: where the detector errs.
+        "Said not an emergency: "
+        + HTML.text(", ".join(f"{k} {v}" for k, v in usage.false_alarms.items()) or "none"),
     ]
     await send_html(message, "\n".join(lines))
