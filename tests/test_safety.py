@@ -189,8 +189,8 @@ def test_every_language_has_a_lexicon_and_others_await_review(shipped: Knowledge
     assert languages == set("ar en es fa fr hi pa pt ru ta tl uk ur zh".split())
     for lexicon in shipped.safety:
         text = (KNOWLEDGE / "safety" / f"{lexicon.language}.yaml").read_text(encoding="utf-8")
-        if not lexicon.reviewed:
-            assert "NATIVE SPEAKER" in text.upper() or lexicon.language == "fr", lexicon.language
+        if not lexicon.reviewed and lexicon.language != "en":
+            assert "NATIVE SPEAKER'S CHECK" in text, lexicon.language
 
 
 def test_every_crisis_reply_names_a_sourced_phone(shipped: KnowledgeBase) -> None:
