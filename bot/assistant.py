@@ -90,6 +90,7 @@ class Assistant:
         log: bool = True,
         markup: Markup = PLAIN,
         user_language: str | None = None,
+        safety: bool = True,
     ) -> Answer:
         """Match a question, commit it to the log (before any reply is sent), render the reply.
 
@@ -97,7 +98,7 @@ class Assistant:
         question's script does not: an "I don't know" then starts with a sentence in it.
         """
         brain = self.brain
-        match = brain.matcher.match(text, language)
+        match = brain.matcher.match(text, language, safety=safety)
         question_id = None
         if log and self.storage is not None:
             question_id = await self.storage.questions.log(
@@ -106,8 +107,13 @@ class Assistant:
             if match.outcome is Outcome.ANSWERED and match.entry_id:
                 await self.record_referrals(question_id, match.entry_id, match.places)
         reply = brain.cards.for_match(match, markup)
+        reader = script_language(text) or user_language
+        if match.outcome in (Outcome.UNANSWERED, Outcome.AMBIGUOUS):
+            # The safety net in the person's own language too, when the bot cannot answer in it.
+            net = self.catalogue.safety_net(reader)
+            reply = f"🆘 {markup.text(net)}\n\n{reply}" if net else reply
         if match.outcome is Outcome.UNANSWERED:
-            note = self.catalogue.elsewhere(script_language(text) or user_language)
+            note = self.catalogue.elsewhere(reader)
             reply = f"{markup.text(note)}\n\n{reply}" if note else reply
         return Answer(match, question_id, reply)
 

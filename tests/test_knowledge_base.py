@@ -20,6 +20,7 @@ import yaml
 
 from bot.knowledge.loader import LoadResult, load_directory
 from bot.knowledge.model import (
+    CRISIS_CATEGORIES,
     CrisisLine,
     Event,
     Faq,
@@ -30,7 +31,7 @@ from bot.knowledge.model import (
     localise,
     phone_digits,
 )
-from bot.matching.safety import Tripwire
+from bot.matching.safety import SafetyDetector
 from bot.replies.glossary import Glossary
 from bot.text import normalise
 
@@ -71,6 +72,10 @@ SOURCE_EXCEPTIONS = {
     "https://distresscentredurham.com": "facts give the website as a bare domain",
     "https://whitbylibrary.ca": "facts give the website as a bare domain",
     "https://durhamcas.ca": "facts give Children's Aid's website as the bare domain",
+    "https://ontariopoisoncentre.ca": "facts cite ontariopoisoncentre.ca pages without https://",
+    "https://canadianhumantraffickinghotline.ca/who-are-we": (
+        "facts cite this page without https://"
+    ),
     "https://fiestaweek.com": "facts give the website as a bare domain",
     "https://legalaid.on.ca": "facts cite legalaid.on.ca pages without https://",
     "https://refugee.cleo.on.ca/en/getting-legal-help": "facts cite this page without https://",
@@ -146,15 +151,15 @@ CRISIS_MESSAGES = {
     "my dad has chest pain": "medical",
     "she is not breathing": "medical",
     "il ne respire plus": "medical",
-    "a child is in danger": "child_danger",
-    "mon enfant a disparu": "child_danger",
-    "my husband hits me": "violence",
-    "il me frappe": "violence",
-    "I am being abused at home": "abuse",
-    "violence conjugale": "abuse",
+    "a child is in danger": "child_abuse",
+    "mon enfant a disparu": "child_abuse",
+    "my husband hits me": "domestic_violence",
+    "il me frappe": "domestic_violence",
+    "I am being abused at home": "domestic_violence",
+    "violence conjugale": "domestic_violence",
     "I have nowhere to sleep tonight": "homeless",
     "je dois dormir dehors": "homeless",
-    "I smell gas in my kitchen": "other",
+    "I smell gas in my kitchen": "fire_gas",
 }
 
 
@@ -445,7 +450,8 @@ def test_french_coverage(knowledge: KnowledgeBase) -> None:
         assert "fr" in languages_of(topic.title), f"topic {topic.id} has no French title"
     for line in knowledge.crisis:
         assert "fr" in languages_of(line.reply), f"crisis line {line.id} has no French reply"
-        assert "fr" in languages_of(line.triggers), f"crisis line {line.id} has no French triggers"
+        french = next(lexicon for lexicon in knowledge.safety if lexicon.language == "fr")
+        assert line.category in french.categories, f"crisis line {line.id} has no French words"
     french = [
         f
         for f in knowledge.faqs.values()
@@ -466,10 +472,11 @@ def test_events_are_dated_and_described(knowledge: KnowledgeBase) -> None:
 
 def test_crisis_categories_are_covered(knowledge: KnowledgeBase) -> None:
     categories = {line.category for line in knowledge.crisis}
-    assert categories >= {"self_harm", "violence", "abuse", "child_danger", "medical", "homeless"}
+    assert categories == set(CRISIS_CATEGORIES)
+    english = next(lexicon for lexicon in knowledge.safety if lexicon.language == "en")
     for line in knowledge.crisis:
         assert line.services, f"{line.id} links no service to call"
-        assert "en" in languages_of(line.triggers), f"{line.id} has no English triggers"
+        assert line.category in english.categories, f"{line.id} has no English words"
 
 
 def test_no_trigger_is_too_generic(knowledge: KnowledgeBase) -> None:
@@ -478,10 +485,20 @@ def test_no_trigger_is_too_generic(knowledge: KnowledgeBase) -> None:
             assert normalise(trigger) not in TOO_GENERIC_TRIGGERS, (
                 f"{line.id}: {trigger!r} alone would fire on ordinary questions"
             )
+    for lexicon in knowledge.safety:
+        for category, concept in lexicon.categories.items():
+            for term in concept.terms:
+                # "fire" and "feu" alone are danger; their ordinary uses are idioms.
+                if normalise(term) in {"fire", "feu"}:
+                    continue
+                assert normalise(term) not in TOO_GENERIC_TRIGGERS, (
+                    f"{lexicon.language}/{category}: {term!r} alone would fire on ordinary "
+                    "questions"
+                )
 
 
 def test_tripwire_catches_danger_in_both_languages(knowledge: KnowledgeBase) -> None:
-    tripwire = Tripwire(knowledge.crisis)
+    tripwire = SafetyDetector(knowledge.crisis, knowledge.safety)
     for message, category in CRISIS_MESSAGES.items():
         line = tripwire.check(message)
         assert line is not None, f"{message!r} should reach the crisis reply"
@@ -489,14 +506,14 @@ def test_tripwire_catches_danger_in_both_languages(knowledge: KnowledgeBase) -> 
 
 
 def test_tripwire_leaves_ordinary_questions_alone(knowledge: KnowledgeBase) -> None:
-    tripwire = Tripwire(knowledge.crisis)
+    tripwire = SafetyDetector(knowledge.crisis, knowledge.safety)
     for question in ORDINARY_QUESTIONS:
         assert tripwire.check(question) is None, f"{question!r} should not fire the tripwire"
 
 
 def test_faq_wordings_are_reachable(knowledge: KnowledgeBase) -> None:
     # The tripwire runs first: a stored wording that contains a trigger can never be matched.
-    tripwire = Tripwire(knowledge.crisis)
+    tripwire = SafetyDetector(knowledge.crisis, knowledge.safety)
     for faq in knowledge.faqs.values():
         for question in all_texts(faq.questions):
             line = tripwire.check(question)

@@ -54,4 +54,5 @@ def test_schema_command_writes_the_file(tmp_path: Path, capsys: pytest.CaptureFi
         "synonyms",
         "glossary",
         "region",
+        "safety",
     }

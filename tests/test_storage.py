@@ -496,3 +496,25 @@ def needs_view(needs: list) -> list[tuple]:
         )
         for n in needs
     ]
+
+
+async def test_not_an_emergency_is_counted_per_category_without_text(tmp_path: Path) -> None:
+    storage = await Storage.open(tmp_path / "bot.sqlite3")
+    try:
+        crisis = await storage.questions.log(
+            question(None, outcome="crisis", crisis_category="fire_gas")
+        )
+        ordinary = await storage.questions.log(question())
+        assert await storage.questions.mark_not_emergency(crisis) == "fire_gas"
+        # Only a crisis can be a false alarm; an ordinary question is left alone.
+        assert await storage.questions.mark_not_emergency(ordinary) is None
+        now = datetime.now(UTC)
+        usage = await storage.usage.between(now - timedelta(days=1), now + timedelta(days=1))
+        assert usage.false_alarms == {"fire_gas": 1}
+        assert usage.crisis == {"fire_gas": 1}
+    finally:
+        await storage.close()
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as raw:
+        assert raw.execute(
+            "SELECT text, not_emergency FROM questions WHERE id = ?", (crisis,)
+        ).fetchall() == [(None, 1)]

@@ -246,6 +246,30 @@ async def test_crisis_reply_comes_first_and_only_the_category_is_logged(bot: Bot
     ]
 
 
+async def test_not_an_emergency_shows_the_answer_and_staff_see_the_count(bot: Bot) -> None:
+    reply = await bot.ask(40, "i want to kill myself, how do I get a health card")
+    assert "988" in reply.text
+    (data,) = [d for label, d in reply.buttons if "not an emergency" in label]
+    before = len(bot.server.messages(40))
+    await bot.press(40, reply, data)
+    answer = (await bot.server.wait_for_messages(40, before + 1))[-1]
+    assert "Apply for OHIP" in answer.text  # the ordinary answer, after all
+    assert reply.buttons == []  # the button is gone; the crisis numbers stay above
+    # The log still holds no text: only the category, and the press.
+    assert bot.rows("SELECT text, crisis_category, not_emergency FROM questions") == [
+        (None, "self_harm", 1)
+    ]
+    stats = await bot.ask(STAFF_ID, "/stats")
+    assert "Said not an emergency: self_harm 1" in stats.text
+
+
+async def test_unsure_replies_carry_the_safety_net(bot: Bot) -> None:
+    reply = await bot.ask(41, "where can I buy a cricket bat")
+    assert "call 911" in reply.text and "988" in reply.text
+    reply = await bot.ask(42, "Де знайти безкоштовний одяг для дітей")
+    assert "911" in reply.text and "Якщо ви або хтось інший" in reply.text
+
+
 async def test_topics_navigation_edits_one_message(bot: Bot) -> None:
     menu = await bot.ask(9, "/topics")
     await bot.press(9, menu, "t:health")

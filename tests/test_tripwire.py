@@ -1,4 +1,5 @@
-"""The safety tripwire fires on danger phrases (with typos), not on ordinary questions."""
+"""The safety detector on a small knowledge base: crisis-line triggers still work alone, and
+the most urgent category wins."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from pathlib import Path
 import pytest
 
 from bot.knowledge.loader import load_knowledge
-from bot.matching.safety import Tripwire
+from bot.matching.safety import SafetyDetector
 
 
 @pytest.fixture
-def tripwire(small_kb: Path) -> Tripwire:
-    return Tripwire(load_knowledge(small_kb).crisis)
+def detector(small_kb: Path) -> SafetyDetector:
+    kb = load_knowledge(small_kb)
+    return SafetyDetector(kb.crisis, kb.safety)
 
 
 @pytest.mark.parametrize(
@@ -25,8 +27,8 @@ def tripwire(small_kb: Path) -> Tripwire:
         "J'ai envie de mourir",
     ],
 )
-def test_fires(tripwire: Tripwire, text: str) -> None:
-    line = tripwire.check(text)
+def test_fires(detector: SafetyDetector, text: str) -> None:
+    line = detector.check(text)
     assert line is not None
     assert line.category == "self_harm"
 
@@ -40,8 +42,8 @@ def test_fires(tripwire: Tripwire, text: str) -> None:
         "",
     ],
 )
-def test_does_not_fire(tripwire: Tripwire, text: str) -> None:
-    assert tripwire.check(text) is None
+def test_does_not_fire(detector: SafetyDetector, text: str) -> None:
+    assert detector.check(text) is None
 
 
 def test_most_urgent_category_wins(make_kb) -> None:  # type: ignore[no-untyped-def]
@@ -56,6 +58,6 @@ crisis:
             }
         )
     )
-    line = Tripwire(kb.crisis).check("I have nowhere to sleep and I want to die")
+    line = SafetyDetector(kb.crisis, kb.safety).check("I have nowhere to sleep and I want to die")
     assert line is not None
-    assert line.id == "selfharm"
+    assert line.category == "self_harm"

@@ -23,6 +23,7 @@ from bot.knowledge.model import (
     Faq,
     KnowledgeBase,
     Region,
+    SafetyLexicon,
     Service,
     SourceLocation,
     Term,
@@ -36,7 +37,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "events": Event,
     "crisis": CrisisLine,
 }
-ALL_SECTIONS = (*SECTIONS, "synonyms", "glossary", "region")
+ALL_SECTIONS = (*SECTIONS, "synonyms", "glossary", "region", "safety")
 AnyEntry = Topic | Service | Faq | Event | CrisisLine
 
 Path_ = tuple[str | int, ...]
@@ -350,6 +351,30 @@ class _FileReader:
         """Validate the glossary's terms (they have no ids: nothing links to them)."""
         return [cast(Term, term) for term, _ in self._valid(data, "glossary", Term)]
 
+    def safety(self, data: dict[str, Any]) -> SafetyLexicon | None:
+        """Validate a safety lexicon (one language's words for danger), if the file has one."""
+        raw = data.get("safety")
+        if raw is None:
+            return None
+        if not isinstance(raw, dict):
+            self.problem(("safety",), '"safety" should be a group of "key: value" lines')
+            return None
+        try:
+            return SafetyLexicon.model_validate(raw)
+        except ValidationError as exc:
+            reported: set[Path_] = set()
+            for err in exc.errors():
+                loc = _clean_loc(err["loc"])
+                if loc in reported:
+                    continue
+                reported.add(loc)
+                self.problem(
+                    ("safety", *loc),
+                    _friendly(err, SafetyLexicon, loc),
+                    key=err["type"] in ("extra_forbidden", "literal_error"),
+                )
+            return None
+
     def _valid(
         self, data: dict[str, Any], section: str, model: type[BaseModel]
     ) -> list[tuple[BaseModel, int]]:
@@ -504,6 +529,8 @@ def load_directory(
     collected: dict[str, list[Any]] = {name: [] for name in SECTIONS}
     synonyms: list[list[str]] = []
     glossary: list[Term] = []
+    lexicons: list[tuple[SafetyLexicon, _FileReader]] = []
+    lexicon_files: dict[str, str] = {}
     locations: dict[str, SourceLocation] = {}
     readers: dict[str, tuple[_FileReader, Path_]] = {}
     displays: list[str] = []
@@ -533,6 +560,17 @@ def load_directory(
                     collected[section].append(entry)
             synonyms += reader.synonyms(data)
             glossary += reader.glossary(data)
+            lexicon = reader.safety(data)
+            if lexicon is not None:
+                if lexicon.language in lexicon_files:
+                    reader.problem(
+                        ("safety", "language"),
+                        f'the language "{lexicon.language}" already has a safety lexicon in '
+                        f"{lexicon_files[lexicon.language]}; keep one file per language",
+                    )
+                else:
+                    lexicon_files[lexicon.language] = display
+                    lexicons.append((lexicon, reader))
         errors += reader.problems
 
     def link_error(entry_id: str, field_name: str | Path_, message: str) -> None:
@@ -593,6 +631,18 @@ def load_directory(
             warn(event.id, "start", "this event is over; the bot no longer offers it")
     for line in collected["crisis"]:
         check_links(line.id, "services", line.services, service_ids, "service")
+    # A lexicon's category needs a crisis line to reply with.
+    categories = {line.category for line in collected["crisis"]}
+    for lexicon, lexicon_reader in lexicons:
+        for category in lexicon.categories:
+            if category not in categories:
+                before = len(lexicon_reader.problems)
+                lexicon_reader.problem(
+                    ("safety", "categories", category, "__key__"),
+                    f'no crisis line has the category "{category}", so the bot would have no '
+                    "reply for it; add one to crisis.yaml",
+                )
+                errors.extend(lexicon_reader.problems[before:])
 
     for section in ("services", "faqs", "events", "crisis"):
         for entry in collected[section]:
@@ -624,6 +674,7 @@ def load_directory(
         root=str(base),
         glossary=glossary,
         region=profile,
+        safety=[lexicon for lexicon, _ in lexicons],
     )
     return LoadResult(knowledge, errors, warnings, displays)
 

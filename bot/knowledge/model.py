@@ -393,15 +393,32 @@ class Event(Provenance):
         return self.finishes >= now
 
 
+# The kinds of danger the safety layer tells apart; each has its own reply and contacts.
+CrisisCategory = Literal[
+    "self_harm",
+    "overdose",
+    "medical",
+    "fire_gas",
+    "harm_others",
+    "child_abuse",
+    "elder_abuse",
+    "trafficking",
+    "sexual_assault",
+    "domestic_violence",
+    "crime",
+    "homeless",
+]
+CRISIS_CATEGORIES: tuple[str, ...] = CrisisCategory.__args__  # type: ignore[attr-defined]
+
+
 class CrisisLine(Provenance):
-    """A tripwire category: phrases that mean someone may be in danger, and who to call."""
+    """A kind of danger: the reply and who to call. The words that spot it live in the
+    safety lexicons (knowledge/safety/<language>.yaml); `triggers` adds exact phrases."""
 
     id: EntryId
-    category: Literal[
-        "self_harm", "violence", "abuse", "child_danger", "medical", "homeless", "other"
-    ]
+    category: CrisisCategory
     priority: int = 100
-    triggers: LocalList
+    triggers: LocalList = Field(default_factory=list)
     reply: LocalText
     services: Annotated[list[EntryId], BeforeValidator(_one_or_many)] = Field(default_factory=list)
 
@@ -552,6 +569,120 @@ DEFAULT_REGION = Region(
 )
 
 
+def _words(value: Any) -> Any:
+    """Let partners write numbers and single words where a list of phrases is expected."""
+    if isinstance(value, str | int):
+        value = [value]
+    return _texts(value)
+
+
+Phrases = Annotated[list[str], BeforeValidator(_words)]
+_GROUP_REF = re.compile(r"\{([a-z_]+)\}")
+
+
+def _check_phrase(phrase: str) -> str:
+    words = phrase.split()
+    if not words:
+        raise ValueError("a phrase cannot be empty")
+    if all(w in {"*", "...", "#"} for w in words):
+        raise ValueError(f'"{phrase}" has no letters: it would match almost anything')
+    for word in words:
+        if word.startswith("*") and word.endswith("*") and len(word.strip("*")) < 3:
+            raise ValueError(f'"{word}" is too short to match inside other words (3 letters min)')
+    return phrase
+
+
+class SafetyConcept(_Model):
+    """How one kind of danger is written in one language.
+
+    terms: phrases that mean this danger on their own ("kill myself", "not breathing").
+    pairs: groups of phrases that mean it only together, in any order within a sentence
+    (a harm word with a person word: [[hit, beat*], [me, {partner}]]).
+    """
+
+    terms: Phrases = Field(default_factory=list)
+    pairs: list[list[Phrases]] = Field(default_factory=list)
+
+    @field_validator("terms")
+    @classmethod
+    def _terms_ok(cls, value: list[str]) -> list[str]:
+        return [_check_phrase(v) for v in value]
+
+    @field_validator("pairs")
+    @classmethod
+    def _pairs_ok(cls, value: list[list[list[str]]]) -> list[list[list[str]]]:
+        for pair in value:
+            if not 2 <= len(pair) <= 3:
+                raise ValueError(
+                    "a pair is 2 or 3 lists of phrases that mean danger together, like "
+                    "[[took, keeps], [my passport]]"
+                )
+            for side in pair:
+                if not side:
+                    raise ValueError("each side of a pair needs at least one phrase")
+                for phrase in side:
+                    _check_phrase(phrase)
+        return value
+
+
+class SafetyLexicon(_Model):
+    """One language's words for danger, for the safety detector (knowledge/safety/*.yaml).
+
+    words: named groups of single words used in phrases as {name} ({child}, {partner}).
+    calm: context that lowers the alarm (a course, an essay, the past) in the same sentence.
+    urgent: words that keep the alarm on whatever the context (now, tonight, help).
+    idioms: phrases whose danger words are not danger ("this paperwork is killing me").
+    """
+
+    language: LanguageCode
+    # False until a native speaker has checked the lists (see knowledge/README.md).
+    reviewed: bool = False
+    words: dict[Annotated[str, Field(pattern=r"^[a-z_]+$")], Phrases] = Field(default_factory=dict)
+    calm: Phrases = Field(default_factory=list)
+    urgent: Phrases = Field(default_factory=list)
+    idioms: Phrases = Field(default_factory=list)
+    categories: dict[CrisisCategory, SafetyConcept] = Field(default_factory=dict)
+
+    @field_validator("words")
+    @classmethod
+    def _one_word_each(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name, group in value.items():
+            for word in group:
+                if len(word.split()) != 1:
+                    raise ValueError(f'the word group "{name}" holds "{word}": one word each')
+        return value
+
+    @field_validator("calm", "urgent", "idioms")
+    @classmethod
+    def _phrases_ok(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        _check_groups(value, info.data.get("words", {}))
+        return value
+
+    @field_validator("categories")
+    @classmethod
+    def _categories_ok(
+        cls, value: dict[str, SafetyConcept], info: ValidationInfo
+    ) -> dict[str, SafetyConcept]:
+        for concept in value.values():
+            phrases = [*concept.terms]
+            phrases += [p for pair in concept.pairs for side in pair for p in side]
+            _check_groups(phrases, info.data.get("words", {}))
+        return value
+
+
+def _check_groups(phrases: list[str], words: dict[str, list[str]]) -> None:
+    """Every {group} a phrase uses must be defined under words:."""
+    for phrase in phrases:
+        _check_phrase(phrase)
+        for name in _GROUP_REF.findall(phrase):
+            if name not in words:
+                known = ", ".join(sorted(words)) or "none yet"
+                raise ValueError(
+                    f'"{phrase}" uses {{{name}}}, but there is no word group "{name}" '
+                    f"under words: (groups here: {known})"
+                )
+
+
 SynonymGroup = Annotated[list[str], Field(min_length=2)]
 
 Entry = Faq | Service | Event
@@ -583,6 +714,7 @@ class KnowledgeBase:
     root: str = ""
     glossary: tuple[Term, ...] = ()
     region: Region = DEFAULT_REGION
+    safety: tuple[SafetyLexicon, ...] = ()
 
     @classmethod
     def build(
@@ -598,6 +730,7 @@ class KnowledgeBase:
         root: str = "",
         glossary: list[Term] | None = None,
         region: Region | None = None,
+        safety: list[SafetyLexicon] | None = None,
     ) -> KnowledgeBase:
         """Freeze lists of entries into lookup tables."""
         return cls(
@@ -613,6 +746,7 @@ class KnowledgeBase:
             root=root,
             glossary=tuple(glossary or ()),
             region=region or DEFAULT_REGION,
+            safety=tuple(sorted(safety or (), key=lambda lexicon: lexicon.language)),
         )
 
     def entry(self, entry_id: str) -> Entry | None:

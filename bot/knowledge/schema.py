@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.knowledge.model import CrisisLine, Event, Faq, Region, Service, Term, Topic
+from bot.knowledge.model import CrisisLine, Event, Faq, Region, SafetyLexicon, Service, Term, Topic
 
 SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"
 
@@ -21,7 +21,9 @@ class KnowledgeFile(BaseModel):
     services: list[Service] = Field(default_factory=list, description="Organisations, programmes")
     faqs: list[Faq] = Field(default_factory=list, description="Questions with one answer")
     events: list[Event] = Field(default_factory=list, description="Community events")
-    crisis: list[CrisisLine] = Field(default_factory=list, description="Safety tripwire lines")
+    crisis: list[CrisisLine] = Field(
+        default_factory=list, description="Kinds of danger: reply and contacts"
+    )
     synonyms: list[list[str]] = Field(
         default_factory=list, description="Groups of words that mean the same; first is used"
     )
@@ -31,6 +33,9 @@ class KnowledgeFile(BaseModel):
     region: Region | None = Field(
         default=None,
         description="The region profile (region.yaml): name, towns, time zone, partnership",
+    )
+    safety: SafetyLexicon | None = Field(
+        default=None, description="One language's words for danger (knowledge/safety/)"
     )
 
 

@@ -22,7 +22,7 @@ from bot.knowledge.places import places_of
 from bot.matching import thresholds
 from bot.matching.engine import Document, Evidence, Hit, Index
 from bot.matching.meaning import default_embedder
-from bot.matching.safety import Tripwire
+from bot.matching.safety import SafetyDetector
 from bot.text import Synonyms, guess_language, prepare, sentences
 
 # Matching looks at the start of very long messages only: a question is in the first lines.
@@ -149,7 +149,7 @@ class Matcher:
         self.knowledge = knowledge
         self.settings = settings or MatchSettings()
         self.synonyms = Synonyms(knowledge.synonyms)
-        self.tripwire = Tripwire(knowledge.crisis)
+        self.safety = SafetyDetector(knowledge.crisis, knowledge.safety)
         self.index = Index.build(
             documents(knowledge),
             partial(prepare, synonyms=self.synonyms),
@@ -164,11 +164,18 @@ class Matcher:
             return language.split("-")[0].lower()
         return guess_language(text) or DEFAULT_LANGUAGE
 
-    def match(self, text: str, language: str | None = None, now: datetime | None = None) -> Match:
-        """Decide how to answer `text`; never raises on odd input."""
+    def match(
+        self,
+        text: str,
+        language: str | None = None,
+        now: datetime | None = None,
+        safety: bool = True,
+    ) -> Match:
+        """Decide how to answer `text`; never raises on odd input. `safety=False` skips the
+        safety detector, for someone who said a crisis reply was a false alarm."""
         lang = self.language_of(text, language)
         question = text[:MAX_QUESTION_CHARS]
-        crisis = self.tripwire.check(question)
+        crisis = self.safety.check(question) if safety else None
         if crisis is not None:
             return Match(Outcome.CRISIS, lang, (), crisis)
         now = now or datetime.now(self.knowledge.region.zone)

@@ -1,50 +1,481 @@
-"""The safety tripwire: spots messages about danger before any matching happens."""
+"""The safety detector: spots a message about danger before any matching happens.
+
+It reads the safety lexicons (knowledge/safety/<language>.yaml), one per language, and the
+crisis lines' own `triggers`. A message is split into sentences; in each one it looks for:
+
+- terms: phrases that mean a kind of danger on their own ("kill myself", "not breathing");
+- pairs: phrases that mean danger only together, in any order ("took" + "my passport");
+- idioms: phrases whose danger words are not danger ("this paperwork is killing me"): their
+  words are set aside first;
+- calm context (a course, an essay, statistics, the past) that lowers the alarm, unless the
+  same sentence is urgent (now, tonight, help).
+
+Words are matched as people write them: `stem*` matches any ending ("overdos*": overdosed,
+overdosing), `*end` any beginning, `*part*` anything around it, `#` any number, `...` up to
+three words of anything, `{group}` any word of a named group ({child}: son, daughter...), and
+one typo is forgiven in danger words of 4 letters or more, never in the first letter (in
+4-letter words only a swap or a doubled letter written once: "wnat", "kil"; any one edit
+from 5 letters: "suicde"). Chinese and Japanese have no
+spaces between words: phrases written in those characters are found inside the text.
+
+Pure and fast: every lexicon is compiled once; a word's matches are cached.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from rapidfuzz.distance import OSA
 
-from bot.knowledge.model import CrisisLine, all_texts
+from bot.knowledge.model import CrisisLine, SafetyLexicon, all_texts
 from bot.text import normalise
+
+GAP = -1  # a "..." slot: up to MAX_GAP words of anything
+MAX_GAP = 3
+_NUMBER = re.compile(r"^#(?:(\d+)-(\d+))?$")  # "#": any number; "#60-120": one in that range
+# Chinese characters between two parts of a phrase written "A...B".
+MAX_CJK_GAP = 6
+# Words longer than this are not checked for typos (pasted links, long numbers).
+MAX_FUZZY_WORD = 24
+# The word cache is cleared past this size (about 10 MB), so a flood cannot grow it for ever.
+MAX_CACHED_WORDS = 100_000
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Sentence ends: . ? ! ; and line breaks, and their Chinese, Arabic, Hindi forms.
+_SENTENCE_END = re.compile(r"[.?!;\n。！？；؟।]+")
+_SPACE = re.compile(r"\s+")
+
+Slot = frozenset[int]
 
 
 @dataclass(frozen=True)
-class _Trigger:
-    words: tuple[str, ...]
+class _Phrase:
+    """A compiled phrase: one slot per word, each the pattern ids it accepts."""
+
+    text: str
+    slots: tuple[Slot | int | tuple[int, int], ...]  # pattern ids, GAP, or a number range
+
+
+@dataclass(frozen=True)
+class _Cjk:
+    """A phrase in Chinese characters, found inside the text."""
+
+    text: str
+    pattern: re.Pattern[str]
+
+
+_Any = _Phrase | _Cjk
+# A rule: every side must be found, on different words (a term is a rule of one side).
+_Rule = tuple[tuple[_Any, ...], ...]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What the detector saw: the crisis line to reply with, and why."""
+
     line: CrisisLine
+    evidence: tuple[str, ...]
+    # True when calm context was present but the sentence was urgent.
+    urgent_over_calm: bool = False
 
 
-def _same_word(typed: str, trigger: str) -> bool:
-    # One typo (or swapped pair of letters) is forgiven in longer words ("suicde", "myslef");
-    # short words must match exactly so "die" does not fire on "did" or "dye".
-    if typed == trigger:
-        return True
-    return len(trigger) >= 5 and OSA.distance(typed, trigger, score_cutoff=1) <= 1
+@dataclass
+class _Patterns:
+    """Every distinct word pattern of every lexicon, with an id each."""
+
+    ids: dict[tuple[str, str], int] = field(default_factory=dict)
+    # A word written right satisfies every pattern of it, forgiving or not.
+    literal: dict[str, list[int]] = field(default_factory=dict)
+    prefix: dict[str, list[int]] = field(default_factory=dict)
+    suffix: dict[str, int] = field(default_factory=dict)
+    infix: dict[str, int] = field(default_factory=dict)
+    # A word with a typo only satisfies the forgiving pattern: danger words, not "=stroke",
+    # nor calm and urgent words, which must be written right (or "there" would be read as
+    # "theme*" and calm a real alarm).
+    forgiving_literal: dict[str, int] = field(default_factory=dict)
+    forgiving_prefix: dict[str, int] = field(default_factory=dict)
+    # Typo look-up: a word with one letter deleted -> the patterns it may be a typo of.
+    near_literal: dict[str, set[str]] = field(default_factory=dict)
+    near_prefix: dict[str, set[str]] = field(default_factory=dict)
+
+    def add(self, kind: str, value: str, fuzzy: bool) -> int:
+        forgiving = fuzzy and (
+            (kind == "=" and len(value) >= 4) or (kind == ">" and len(value) >= 5)
+        )
+        key = (kind + ("?" if forgiving else ""), value)
+        pattern_id = self.ids.get(key)
+        if pattern_id is not None:
+            return pattern_id
+        pattern_id = len(self.ids)
+        self.ids[key] = pattern_id
+        if kind in ("=", ">"):
+            table = self.literal if kind == "=" else self.prefix
+            table.setdefault(value, []).append(pattern_id)
+        else:
+            (self.suffix if kind == "<" else self.infix)[value] = pattern_id
+        if forgiving:
+            near = self.near_literal if kind == "=" else self.near_prefix
+            (self.forgiving_literal if kind == "=" else self.forgiving_prefix)[value] = pattern_id
+            for variant in (value, *_deletions(value)):
+                near.setdefault(variant, set()).add(value)
+        return pattern_id
 
 
-class Tripwire:
-    """Finds the most urgent crisis category whose trigger phrase appears in a message."""
+def _deletions(word: str) -> list[str]:
+    return [word[:i] + word[i + 1 :] for i in range(len(word))]
 
-    def __init__(self, lines: tuple[CrisisLine, ...]) -> None:
-        triggers: list[_Trigger] = []
-        for line in lines:  # already sorted by priority
-            for phrase in all_texts(line.triggers):
-                words = tuple(normalise(phrase).split())
-                if words:
-                    triggers.append(_Trigger(words, line))
-        self._triggers = tuple(triggers)
+
+def _typo_of(typed: str, word: str) -> bool:
+    """One typo in a word of 4+ letters; in 4-letter words only a swap or a doubled letter
+    written once ("wnat", "kil"), so "kill" never fires on "bill" or "will" nor "rate" on
+    "ate"."""
+    # The first letter is kept: people rarely mistype it, and a word that differs there is
+    # often another word ("eating" is not "beating", "grape" is not "rape").
+    if len(word) < 4 or typed[0] != word[0] or OSA.distance(typed, word, score_cutoff=1) > 1:
+        return False
+    if typed == word + "s":
+        # A plural or possessive is another word, not a typo ("I lost my child's card" is
+        # about a card); lexicons list the plurals they mean.
+        return False
+    if len(word) == 4:
+        # "kil" for "kill" (a doubled letter written once), "wnat" for "want" (a swap).
+        if len(typed) == 3:
+            return any(
+                word[i] == word[i + 1] and word[:i] + word[i + 1 :] == typed for i in range(3)
+            )
+        return len(typed) == 4 and sorted(typed) == sorted(word)
+    return True
+
+
+class SafetyDetector:
+    """Finds the most urgent kind of danger a message speaks of, from the safety lexicons."""
+
+    def __init__(self, lines: Sequence[CrisisLine], lexicons: Iterable[SafetyLexicon] = ()) -> None:
+        self._lines: dict[str, CrisisLine] = {line.category: line for line in reversed(lines)}
+        self._priority: dict[str, int] = {c: line.priority for c, line in self._lines.items()}
+        self._patterns = _Patterns()
+        self._cache: dict[str, frozenset[int]] = {}
+        self._idioms: list[_Any] = []
+        self._calm: list[_Any] = []
+        self._urgent: list[_Any] = []
+        self._rules: list[tuple[str, _Rule]] = []
+        self.languages: tuple[str, ...] = ()
+        languages: list[str] = []
+        for lexicon in lexicons:
+            languages.append(lexicon.language)
+            groups: dict[str, frozenset[int]] = {}
+            for name, words in lexicon.words.items():
+                ids = (self._word(w) for w in words)
+                groups[name] = frozenset(i for i in ids if i is not None)
+            compile_ = _Compiler(self, groups)
+            exact = _Compiler(self, groups, fuzzy=False)
+            self._idioms += exact.all(lexicon.idioms)
+            self._calm += exact.all(lexicon.calm)
+            self._urgent += exact.all(lexicon.urgent)
+            for category, concept in lexicon.categories.items():
+                if category not in self._lines:
+                    continue
+                for term in concept.terms:
+                    self._rules.append((category, ((compile_.one(term),),)))
+                for pair in concept.pairs:
+                    rule = tuple(tuple(compile_.all(side)) for side in pair)
+                    self._rules.append((category, rule))
+        plain = _Compiler(self, {})
+        for line in lines:
+            for trigger in all_texts(line.triggers):
+                self._rules.append((line.category, ((plain.one(trigger),),)))
+        self.languages = tuple(sorted(languages))
+        self._rules.sort(key=lambda item: self._priority[item[0]])
+        # Only rules one of whose words is in a sentence are tried: an index from each word
+        # pattern to those rules (rules in Chinese characters are tried on Chinese text).
+        self._rule_index = _Index([rule for _, rule in self._rules])
+        self._idiom_index = _Index([((p,),) for p in self._idioms])
+        self._calm_index = _Index([((p,),) for p in self._calm])
+        self._urgent_index = _Index([((p,),) for p in self._urgent])
 
     def __len__(self) -> int:
-        return len(self._triggers)
+        """How many rules (terms, pairs and triggers) the detector checks."""
+        return len(self._rules)
+
+    # --- compiling -------------------------------------------------------------------------
+
+    def _word(self, word: str, fuzzy: bool = True) -> int | None:
+        """The pattern id of one written word ("overdos*"), or None if it has no letters.
+        "=word" is never read as a typo ("=stroke" must not fire on "strike")."""
+        if word.startswith("="):
+            word, fuzzy = word[1:], False
+        starts, ends = word.startswith("*"), word.endswith("*")
+        core = normalise(word.strip("*"))
+        if not core:
+            return None
+        core = core.replace(" ", "")
+        if starts and ends:
+            return self._patterns.add("~", core, False)
+        if ends:
+            return self._patterns.add(">", core, fuzzy)
+        if starts:
+            return self._patterns.add("<", core, False)
+        return self._patterns.add("=", core, fuzzy)
+
+    # --- matching --------------------------------------------------------------------------
+
+    def _resolve(self, token: str) -> frozenset[int]:
+        """Every pattern id a written word satisfies (cached)."""
+        cached = self._cache.get(token)
+        if cached is not None:
+            return cached
+        patterns = self._patterns
+        found: set[int] = set()
+        found.update(patterns.literal.get(token, ()))
+        for size in range(1, len(token) + 1):
+            found.update(patterns.prefix.get(token[:size], ()))
+            tail = patterns.suffix.get(token[-size:])
+            if tail is not None:
+                found.add(tail)
+        for part, pattern_id in patterns.infix.items():
+            if part in token:
+                found.add(pattern_id)
+        if 3 <= len(token) <= MAX_FUZZY_WORD:
+            for variant in (token, *_deletions(token)):
+                for word in patterns.near_literal.get(variant, ()):
+                    if _typo_of(token, word):
+                        found.add(patterns.forgiving_literal[word])
+            for size in range(4, len(token) + 1):
+                head_text = token[:size]
+                for variant in (head_text, *_deletions(head_text)):
+                    for stem in patterns.near_prefix.get(variant, ()):
+                        if head_text[0] == stem[0] and OSA.distance(head_text, stem) <= 1:
+                            found.add(patterns.forgiving_prefix[stem])
+        result = frozenset(found)
+        if len(self._cache) >= MAX_CACHED_WORDS:
+            self._cache.clear()
+        self._cache[token] = result
+        return result
+
+    def find(self, text: str) -> Finding | None:
+        """The most urgent danger in a message, with the phrases that showed it, or None."""
+        best: tuple[int, Finding] | None = None
+        for sentence in _SENTENCE_END.split(text):
+            if not sentence.strip():
+                continue
+            found = self._sentence(sentence)
+            if found is not None:
+                rank = self._priority[found.line.category]
+                if best is None or rank < best[0]:
+                    best = (rank, found)
+        return best[1] if best else None
 
     def check(self, text: str) -> CrisisLine | None:
-        """The crisis line for this message, or None when no trigger phrase is present."""
-        words = normalise(text).split()
-        for trigger in self._triggers:
-            size = len(trigger.words)
-            for start in range(len(words) - size + 1):
-                if all(_same_word(words[start + i], trigger.words[i]) for i in range(size)):
-                    return trigger.line
-        return None
+        """The crisis line for this message, or None when it speaks of no danger."""
+        found = self.find(text)
+        return found.line if found else None
+
+    def _sentence(self, sentence: str) -> Finding | None:
+        normalised = normalise(sentence)
+        tokens = normalised.split()
+        resolved = [self._resolve(t) for t in tokens]
+        numbers = [int(t) if t.isdecimal() and len(t) < 7 else None for t in tokens]
+        cjk = _SPACE.sub("", normalised) if _CJK.search(normalised) else ""
+        view = _View(resolved, numbers, cjk)
+        present: set[int] = set().union(*resolved)
+        for index in self._idiom_index.candidates(present, bool(cjk)):
+            view.mask(self._idioms[index])
+        present = set().union(*view.resolved)
+        hit: tuple[str, tuple[str, ...]] | None = None
+        for index in self._rule_index.candidates(present, bool(cjk)):
+            category, rule = self._rules[index]
+            evidence = view.rule(rule)
+            if evidence is not None:
+                hit = (category, evidence)
+                break  # rules are in priority order
+        if hit is None:
+            return None
+        urgent = any(
+            view.spans(self._urgent[i]) for i in self._urgent_index.candidates(present, bool(cjk))
+        )
+        calm = any(
+            view.spans(self._calm[i]) for i in self._calm_index.candidates(present, bool(cjk))
+        )
+        if calm and not urgent:
+            return None
+        category, evidence = hit
+        return Finding(self._lines[category], evidence, urgent_over_calm=calm)
+
+
+class _Index:
+    """Which rules may fire, from the word patterns present in a sentence."""
+
+    def __init__(self, rules: Sequence[_Rule]) -> None:
+        self._by_pattern: dict[int, list[int]] = {}
+        self._cjk: list[int] = []
+        self._always: list[int] = []
+        for position, rule in enumerate(rules):
+            anchors = [_anchors(side) for side in rule]
+            usable = [a for a in anchors if a is not None]
+            if any(a == "cjk" for a in usable):
+                self._cjk.append(position)
+                continue
+            sets = [a for a in usable if isinstance(a, frozenset)]
+            if not sets:
+                self._always.append(position)
+                continue
+            for pattern_id in min(sets, key=len):
+                self._by_pattern.setdefault(pattern_id, []).append(position)
+
+    def candidates(self, present: set[int], cjk: bool) -> list[int]:
+        """The rules worth trying, in their order."""
+        chosen = set(self._always)
+        if cjk:
+            chosen.update(self._cjk)
+        for pattern_id in present:
+            found = self._by_pattern.get(pattern_id)
+            if found:
+                chosen.update(found)
+        return sorted(chosen)
+
+
+def _anchors(side: tuple[_Any, ...]) -> frozenset[int] | str | None:
+    """The patterns one of which must be present for a side to match ("cjk" for characters;
+    None when a side cannot narrow the search, such as a phrase of numbers only)."""
+    out: set[int] = set()
+    for phrase in side:
+        if isinstance(phrase, _Cjk):
+            return "cjk"
+        slots = [s for s in phrase.slots if isinstance(s, frozenset)]
+        if not slots:
+            return None
+        out |= min(slots, key=len)
+    return frozenset(out)
+
+
+class _Compiler:
+    """Turns written phrases into slots for one lexicon (its word groups)."""
+
+    def __init__(
+        self, detector: SafetyDetector, groups: dict[str, frozenset[int]], fuzzy: bool = True
+    ) -> None:
+        self.detector = detector
+        self.groups = groups
+        self.fuzzy = fuzzy
+
+    def all(self, phrases: Iterable[str]) -> list[_Any]:
+        return [self.one(p) for p in phrases]
+
+    def one(self, phrase: str) -> _Any:
+        if _CJK.search(phrase):
+            parts = [_SPACE.sub("", normalise(part)) for part in phrase.split("...")]
+            regex = f".{{0,{MAX_CJK_GAP}}}".join(re.escape(p) for p in parts if p)
+            return _Cjk(phrase, re.compile(regex))
+        slots: list[Slot | int | tuple[int, int]] = []
+        for word in phrase.split():
+            number = _NUMBER.match(word)
+            if word == "...":
+                slots.append(GAP)
+            elif number:
+                low, high = number.groups()
+                slots.append((int(low), int(high)) if low else (0, 10**7))
+            elif word.startswith("{") and word.endswith("}"):
+                slots.append(self.groups.get(word[1:-1], frozenset()))
+            else:
+                # Punctuation inside a word ("mother-in-law", "m'a") makes several words.
+                exact = word.startswith("=")
+                bare = word.lstrip("=")
+                starts, ends = bare.startswith("*"), bare.endswith("*")
+                pieces = normalise(bare.strip("*")).split()
+                for index, piece in enumerate(pieces):
+                    marked = (
+                        ("*" if starts and index == 0 else "")
+                        + piece
+                        + ("*" if ends and index == len(pieces) - 1 else "")
+                    )
+                    pattern_id = self.detector._word(marked, self.fuzzy and not exact)
+                    if pattern_id is not None:
+                        slots.append(frozenset({pattern_id}))
+        while slots and slots[-1] == GAP:
+            slots.pop()
+        while slots and slots[0] == GAP:
+            slots.pop(0)
+        return _Phrase(phrase, tuple(slots))
+
+
+class _View:
+    """One sentence as the detector sees it: each word's pattern ids, idiom words set aside."""
+
+    def __init__(self, resolved: list[frozenset[int]], numbers: list[int | None], cjk: str) -> None:
+        self.resolved = resolved
+        self.numbers = numbers
+        self.cjk = cjk
+
+    def mask(self, idiom: _Any) -> None:
+        """Set aside the words of every place this idiom is written."""
+        if isinstance(idiom, _Cjk):
+            if self.cjk:
+                self.cjk = idiom.pattern.sub("□", self.cjk)
+            return
+        for span in self.spans(idiom):
+            for index in span:
+                self.resolved[index] = frozenset()
+                self.numbers[index] = None
+
+    def spans(self, phrase: _Any) -> list[frozenset[int]]:
+        """Every place a phrase is written: the word positions (or characters) it covers."""
+        if isinstance(phrase, _Cjk):
+            if not self.cjk:
+                return []
+            # Characters are counted from a large offset so they never clash with words.
+            return [
+                frozenset(range(10_000 + m.start(), 10_000 + m.end()))
+                for m in phrase.pattern.finditer(self.cjk)
+            ]
+        slots = phrase.slots
+        if not slots:
+            return []
+        found: list[frozenset[int]] = []
+        for start in range(len(self.resolved)):
+            end = self._match(slots, 0, start, ())
+            if end is not None:
+                found.append(frozenset(end))
+        return found
+
+    def _match(
+        self,
+        slots: tuple[Slot | int | tuple[int, int], ...],
+        slot: int,
+        at: int,
+        used: tuple[int, ...],
+    ) -> tuple[int, ...] | None:
+        if slot == len(slots):
+            return used
+        wanted = slots[slot]
+        if wanted == GAP:
+            for skip in range(MAX_GAP + 1):
+                end = self._match(slots, slot + 1, at + skip, used)
+                if end is not None:
+                    return end
+            return None
+        if at >= len(self.resolved):
+            return None
+        if isinstance(wanted, tuple):
+            value = self.numbers[at]
+            ok = value is not None and wanted[0] <= value <= wanted[1]
+        else:
+            assert isinstance(wanted, frozenset)
+            ok = not wanted.isdisjoint(self.resolved[at])
+        return self._match(slots, slot + 1, at + 1, (*used, at)) if ok else None
+
+    def rule(self, rule: _Rule) -> tuple[str, ...] | None:
+        """The phrases that satisfy a rule on different words, or None."""
+        chosen: list[str] = []
+        taken: frozenset[int] = frozenset()
+        for side in rule:
+            for phrase in side:
+                free = [s for s in self.spans(phrase) if s.isdisjoint(taken)]
+                if free:
+                    chosen.append(phrase.text)
+                    taken |= free[0]
+                    break
+            else:
+                return None
+        return tuple(chosen)

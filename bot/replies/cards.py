@@ -144,8 +144,14 @@ class Cards:
         lines = [f"{n}. {markup.text(label)}" for n, label in enumerate(labels, 1)]
         if match.outcome is Outcome.AMBIGUOUS:
             intro = markup.text(self.catalogue.get("ambiguous.intro", lang))
-            return "\n".join([intro, *lines])
+            return "\n".join([intro, *lines]) + "\n\n" + self.safety_net(lang, markup)
         return self.unanswered(lang, markup, lines)
+
+    def safety_net(self, lang: str, markup: Markup = PLAIN) -> str:
+        """The line under every reply that is not a sure answer: 911 for danger, 988 for
+        suicide. The detector cannot know every way danger is written; this means no message
+        leaves with nothing."""
+        return "🆘 " + markup.text(self.catalogue.get("safety.net", lang))
 
     def _title(self, entry_id: str, lang: str) -> str:
         entry = self.knowledge.entry(entry_id)
@@ -386,7 +392,10 @@ class Cards:
 
     def unanswered(self, lang: str, markup: Markup = PLAIN, related: Sequence[str] = ()) -> str:
         """The honest "I don't know yet" reply, answers that might be related, who can help now."""
-        parts = [markup.text(self.catalogue.get("unanswered.reply", lang))]
+        parts = [
+            markup.text(self.catalogue.get("unanswered.reply", lang)),
+            self.safety_net(lang, markup),
+        ]
         if related:
             intro = markup.text(self.catalogue.get("unanswered.related", lang))
             parts.append("\n".join([intro, *related]))

@@ -14,6 +14,7 @@ from bot.knowledge.model import DEFAULT_LANGUAGE, DEFAULT_REGION, Region
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 ELSEWHERE = Path("elsewhere") / "211.yaml"
+SAFETY_NET = Path("elsewhere") / "safety-net.yaml"
 
 
 class Catalogue:
@@ -24,6 +25,7 @@ class Catalogue:
         messages: Mapping[str, Mapping[str, str]],
         elsewhere: Mapping[str, str] | None = None,
         region: Region = DEFAULT_REGION,
+        safety_nets: Mapping[str, str] | None = None,
     ) -> None:
         self._messages = MappingProxyType(
             {k: MappingProxyType(dict(v)) for k, v in messages.items()}
@@ -33,6 +35,8 @@ class Catalogue:
         self.region = region
         # One sentence per other language: "I answer in English and French; 211 speaks yours."
         self._elsewhere = MappingProxyType(dict(elsewhere or {}))
+        # The safety-net line in languages without a catalogue (issue 11, point 1).
+        self._safety_nets = MappingProxyType(dict(safety_nets or {}))
         if DEFAULT_LANGUAGE not in self._messages:
             raise ValueError("the message catalogue needs an English (en) file")
 
@@ -47,11 +51,16 @@ class Catalogue:
                     raise ValueError(f"{path}: a message file is a list of 'key: text' lines")
                 messages.setdefault(path.stem, {}).update({str(k): str(v) for k, v in data.items()})
         elsewhere: Any = yaml.safe_load((LOCALES_DIR / ELSEWHERE).read_text(encoding="utf-8"))
-        return cls(messages, {str(k): str(v) for k, v in (elsewhere or {}).items()})
+        nets: Any = yaml.safe_load((LOCALES_DIR / SAFETY_NET).read_text(encoding="utf-8"))
+        return cls(
+            messages,
+            {str(k): str(v) for k, v in (elsewhere or {}).items()},
+            safety_nets={str(k): str(v) for k, v in (nets or {}).items()},
+        )
 
     def for_region(self, region: Region) -> Catalogue:
         """The same messages, speaking of `region`."""
-        return Catalogue(self._messages, self._elsewhere, region)
+        return Catalogue(self._messages, self._elsewhere, region, self._safety_nets)
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -77,6 +86,13 @@ class Catalogue:
             return None
         base = language.split("-")[0].lower()
         return None if base in self._messages else self._elsewhere.get(base)
+
+    def safety_net(self, language: str | None) -> str | None:
+        """The safety-net line in a language the bot cannot answer in (None otherwise)."""
+        if not language:
+            return None
+        base = language.split("-")[0].lower()
+        return None if base in self._messages else self._safety_nets.get(base)
 
     def get(self, key: str, language: str | None = None, **values: object) -> str:
         """The message for `key` in `language` (or English), with {placeholders} filled."""

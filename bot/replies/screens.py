@@ -48,6 +48,7 @@ class Action(StrEnum):
     REVOKE = "pr"  # stop a partner link: partner id
     # Partners only: an entry of theirs is still right.
     STILL_RIGHT = "pk"  # entry id
+    NOT_EMERGENCY = "ne"  # a crisis reply was a false alarm: question id
 
 
 @dataclass(frozen=True)

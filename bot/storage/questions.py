@@ -117,6 +117,21 @@ class QuestionLog:
             (question_id,),
         )
 
+    async def mark_not_emergency(self, question_id: int) -> str | None:
+        """Someone said a crisis reply was not an emergency: count it (a false alarm of its
+        category). Returns the category, or None when the question is no crisis."""
+        row = await self._db.fetch_one(
+            "SELECT crisis_category FROM questions WHERE id = ? AND outcome = 'crisis'",
+            (question_id,),
+        )
+        if row is None:
+            return None
+        await self._db.write(
+            "UPDATE questions SET not_emergency = 1 WHERE id = ? AND outcome = 'crisis'",
+            (question_id,),
+        )
+        return str(row[0]) if row[0] is not None else None
+
     async def count(self, user_hash: str | None = None) -> int:
         """How many questions are stored (for one user, if given)."""
         if user_hash is None:

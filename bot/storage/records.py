@@ -84,3 +84,5 @@ class Usage:
     referrals: dict[str, int]  # partner organisation -> times its contacts were given
     crisis: dict[str, int]
     users: int
+    # Crisis replies someone said were not an emergency, per category (never the text).
+    false_alarms: dict[str, int] = field(default_factory=dict)

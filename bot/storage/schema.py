@@ -151,4 +151,9 @@ MIGRATIONS: tuple[str, ...] = (
         sent_at   TEXT NOT NULL
     );
     """,
+    # 6: "this is not an emergency" pressed after a crisis reply: false alarms per category
+    # for staff (issue 11); the message itself is never stored.
+    """
+    ALTER TABLE questions ADD COLUMN not_emergency INTEGER NOT NULL DEFAULT 0;
+    """,
 )

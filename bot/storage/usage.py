@@ -61,6 +61,11 @@ class UsageCounts:
             + _IN_PERIOD
             + " AND crisis_category IS NOT NULL GROUP BY 1"
         )
+        false_alarms = await pairs(
+            "SELECT crisis_category, COUNT(*) FROM questions"
+            + _IN_PERIOD
+            + " AND crisis_category IS NOT NULL AND not_emergency = 1 GROUP BY 1"
+        )
         feedback = await pairs(
             "SELECT entry_id, SUM(helpful), SUM(1 - helpful) FROM feedback"
             " WHERE given_at >= ? AND given_at < ? GROUP BY 1"
@@ -84,5 +89,6 @@ class UsageCounts:
             sources={str(k): int(v) for k, v in sources},
             referrals={str(k or "(no owner)"): int(v) for k, v in referrals},
             crisis={str(k): int(v) for k, v in crisis},
+            false_alarms={str(k): int(v) for k, v in false_alarms},
             users=int(users[0][0]) if users else 0,
         )

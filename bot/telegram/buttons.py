@@ -13,12 +13,13 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import CallbackQueryHandler
 
+from bot.matching.matcher import Outcome
 from bot.replies.cards import HTML
 from bot.replies.screens import Action
 from bot.storage import StorageError
 from bot.telegram.context import BotApp, BotContext, Pressed
 from bot.telegram.keyboards import Callback, button, decode, for_screen, markup, pattern
-from bot.telegram.sending import answer_keyboard, edit_html, language_of, user_key
+from bot.telegram.sending import answer_keyboard, edit_html, language_of, send_html, user_key
 
 
 def _press(handler: Pressed) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
@@ -174,6 +175,30 @@ async def unknown_button(
     return context.services.catalogue.get("button.expired", lang)
 
 
+async def not_emergency(
+    update: Update, context: BotContext, message: Message, callback: Callback, lang: str
+) -> str | None:
+    """A crisis reply was a false alarm: count it for its category, show the ordinary answer
+    (the crisis reply stays above it, with its numbers)."""
+    svc = context.services
+    qid = callback.number(0)
+    await svc.storage.questions.mark_not_emergency(qid)
+    await message.edit_reply_markup(None)
+    text = svc.recent_crises.take(qid, user_key(update, context))
+    if text is None:
+        await message.reply_text(svc.catalogue.get("crisis.ask_again", lang))
+        return None
+    # Not logged: the log keeps only the crisis category of this message.
+    answer = await svc.assistant.ask(
+        text, language=lang, channel="telegram", log=False, markup=HTML, safety=False
+    )
+    keyboard = None
+    if answer.match.outcome is Outcome.ANSWERED and answer.match.entry_id:
+        keyboard = answer_keyboard(svc, answer.match.entry_id, None, lang)
+    await send_html(message, answer.text, keyboard)
+    return None
+
+
 HANDLERS: dict[Action, Pressed] = {
     Action.TOPIC: topic,
     Action.ENTRY: entry,
@@ -184,6 +209,7 @@ HANDLERS: dict[Action, Pressed] = {
     Action.EVENTS: events,
     Action.LANGUAGE: language,
     Action.FORGET: forget,
+    Action.NOT_EMERGENCY: not_emergency,
 }
 
 

@@ -6,6 +6,8 @@ a dict, so every dependency is typed and a missing one is a clear error, not a K
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +26,37 @@ from bot.telegram.health import Health, HealthServer
 from bot.telegram.keyboards import Callback
 from bot.watcher import KnowledgeWatcher
 
+# A crisis message is kept in memory this long, so "this is not an emergency" can still show
+# the ordinary answer; an hour covers reading the reply and deciding.
+KEEP_CRISIS_SECONDS = 3600
+# At most this many at once (a few hundred bytes each): a flood cannot grow it.
+MOST_CRISIS_KEPT = 500
+
+
+class RecentCrises:
+    """Crisis messages held in memory only, never written anywhere: the question log keeps
+    only their category. Pressing "this is not an emergency" takes one back, once."""
+
+    def __init__(
+        self, keep_seconds: float = KEEP_CRISIS_SECONDS, most: int = MOST_CRISIS_KEPT
+    ) -> None:
+        self._keep = keep_seconds
+        self._most = most
+        self._held: OrderedDict[int, tuple[str, str, float]] = OrderedDict()
+
+    def remember(self, question_id: int, user: str, text: str) -> None:
+        """Hold one crisis message for its sender."""
+        self._held[question_id] = (user, text, time.monotonic())
+        while len(self._held) > self._most:
+            self._held.popitem(last=False)
+
+    def take(self, question_id: int, user: str) -> str | None:
+        """The message, if it is this sender's and recent enough; it is then forgotten."""
+        held = self._held.pop(question_id, None)
+        if held is None or held[0] != user or time.monotonic() - held[2] > self._keep:
+            return None
+        return held[1]
+
 
 @dataclass
 class Services:
@@ -40,6 +73,7 @@ class Services:
     # The time for schedules (digest, partner lists, invitations); tests replace it to run a
     # week or a month in a second.
     clock: Callable[[], datetime] = field(default=utc_now)
+    recent_crises: RecentCrises = field(default_factory=RecentCrises)
 
     @property
     def catalogue(self) -> Catalogue:

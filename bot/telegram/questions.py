@@ -71,7 +71,13 @@ async def question(update: Update, context: BotContext) -> None:
     t = svc.catalogue.get
     keyboard: InlineKeyboardMarkup | None = None
     reply = answer.text
-    if match.outcome is Outcome.ANSWERED and match.entry_id:
+    if match.outcome is Outcome.CRISIS:
+        # One way out of a false alarm: the ordinary answer, so no one is ever blocked.
+        if answer.question_id:
+            svc.recent_crises.remember(answer.question_id, user, text)
+            label = t("button.not_emergency", lang)
+            keyboard = markup([button(label, Action.NOT_EMERGENCY, answer.question_id)])
+    elif match.outcome is Outcome.ANSWERED and match.entry_id:
         keyboard = answer_keyboard(svc, match.entry_id, answer.question_id, lang)
         reply += "\n\n" + HTML.italic(HTML.text(t("answer.helpful", lang)))
     else:

@@ -121,6 +121,9 @@ async def stats(update: Update, context: BotContext) -> None:
         ),
         t("staff.stats.referrals", lang, value=listed(usage.referrals)),
         t("staff.stats.needs", lang, count=len(view.needs)),
+        t("staff.stats.crisis", lang, value=listed(usage.crisis)),
+        # Presses of "this is not an emergency", per category: where the detector errs.
+        t("staff.stats.false_alarms", lang, value=listed(usage.false_alarms)),
     ]
     await send_html(message, "\n".join(HTML.text(x) if i else x for i, x in enumerate(lines)))
 

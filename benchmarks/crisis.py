@@ -1,0 +1,289 @@
+"""Crisis detection: the safety detector against the old phrase-list tripwire, side by side.
+
+    python benchmarks/crisis.py [--split heldout|tune|all] [--misses] [--multilingual]
+                                [--embeddings]
+
+Over tests/data/crisis.jsonl (crisis messages in 11 categories and 14 languages, and ordinary
+questions that share their words), it prints detection per category and per language, false
+alarms per kind of ordinary question, whether each crisis reply names a contact meant for
+that danger, the misses (with --misses), and the time to check one message, old and new, in
+one run. Tune the lexicons on split=tune only; the held-out part is for reporting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rapidfuzz.distance import OSA
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.knowledge.loader import load_knowledge
+from bot.knowledge.model import CrisisLine, KnowledgeBase, all_texts, localise
+from bot.matching.safety import SafetyDetector
+from bot.text import normalise
+
+DATA = ROOT / "tests" / "data" / "crisis.jsonl"
+MULTILINGUAL = ROOT.parent / "staging" / "multilingual.jsonl"
+OLD_PHRASES = ROOT / "benchmarks" / "data" / "old_crisis.yaml"
+MAJOR = ("en", "fr")
+
+# A contact meant for each kind of danger: the reply must name one of these numbers.
+RIGHT_CONTACTS: dict[str, tuple[str, ...]] = {
+    "self_harm": ("988",),
+    "overdose": ("1-844-764-7669", "911"),
+    "medical": ("911",),
+    "fire_gas": ("911",),
+    "harm_others": ("911", "988"),
+    "child_abuse": ("905-433-1551", "911"),
+    "elder_abuse": ("1-866-299-1011", "905-721-4226"),
+    "trafficking": ("1-833-900-1010",),
+    "sexual_assault": ("905-721-4226",),
+    "domestic_violence": ("905-721-4226", "1-866-437-4066", "1-800-263-3725"),
+    "crime": ("911",),
+}
+
+
+@dataclass(frozen=True)
+class _OldLine:
+    category: str
+    priority: int
+    phrases: tuple[tuple[str, ...], ...]
+
+
+class OldTripwire:
+    """The tripwire before issue 11 (bot/matching/safety.py at git 2a8cd44), verbatim logic:
+    whole phrases, words in order, one typo forgiven in words of 5 letters or more."""
+
+    def __init__(self, path: Path) -> None:
+        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        lines = sorted(data["crisis"], key=lambda item: (item["priority"], item["id"]))
+        self._triggers: list[tuple[tuple[str, ...], str]] = []
+        for line in lines:
+            for phrase in all_texts(line["triggers"]):
+                words = tuple(normalise(phrase).split())
+                if words:
+                    self._triggers.append((words, line["category"]))
+
+    @staticmethod
+    def _same(typed: str, trigger: str) -> bool:
+        if typed == trigger:
+            return True
+        return len(trigger) >= 5 and OSA.distance(typed, trigger, score_cutoff=1) <= 1
+
+    def check(self, text: str) -> str | None:
+        words = normalise(text).split()
+        for trigger, category in self._triggers:
+            size = len(trigger)
+            for start in range(len(words) - size + 1):
+                if all(self._same(words[start + i], trigger[i]) for i in range(size)):
+                    return category
+        return None
+
+
+def load_rows(path: Path, split: str) -> list[dict[str, str]]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return [r for r in rows if split == "all" or r.get("split") == split]
+
+
+def reply_text(knowledge: KnowledgeBase, line: CrisisLine, lang: str) -> str:
+    """The crisis reply's words and its services' phone numbers (what the card shows)."""
+    phones = [
+        p.number
+        for service_id in line.services
+        if service_id in knowledge.services
+        for p in knowledge.services[service_id].phones
+    ]
+    return " ".join([localise(line.reply, lang), *phones])
+
+
+def timed(check: Callable[[str], object], texts: list[str], rounds: int = 3) -> float:
+    """The median over `rounds` of the mean time to check one message, in milliseconds."""
+    runs = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for text in texts:
+            check(text)
+        runs.append((time.perf_counter() - start) / len(texts) * 1000)
+    return statistics.median(runs)
+
+
+def percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:5.1f}% ({part}/{whole})" if whole else "   n/a"
+
+
+def report(
+    rows: list[dict[str, str]],
+    knowledge: KnowledgeBase,
+    detector: SafetyDetector,
+    old: OldTripwire,
+    show_misses: bool,
+) -> dict[str, float]:
+    crisis = [r for r in rows if r["label"] != "none"]
+    ordinary = [r for r in rows if r["label"] == "none"]
+    new_hits = {id(r): detector.find(r["text"]) for r in rows}
+    old_hits = {id(r): old.check(r["text"]) for r in rows}
+
+    def table(title: str, key: str, items: list[dict[str, str]]) -> None:
+        print(f"\n{title:<20} {'old tripwire':>20} {'new detector':>20}")
+        for value in sorted({r[key] for r in items}):
+            group = [r for r in items if r[key] == value]
+            old_n = sum(old_hits[id(r)] is not None for r in group)
+            new_n = sum(new_hits[id(r)] is not None for r in group)
+            print(f"{value:<20} {percent(old_n, len(group)):>20} {percent(new_n, len(group)):>20}")
+
+    table("detected, category", "label", crisis)
+    table("detected, language", "lang", crisis)
+    table("false alarm, kind", "kind", ordinary)
+
+    found_old = sum(old_hits[id(r)] is not None for r in crisis)
+    found_new = sum(new_hits[id(r)] is not None for r in crisis)
+    false_old = sum(old_hits[id(r)] is not None for r in ordinary)
+    false_new = sum(new_hits[id(r)] is not None for r in ordinary)
+    major = [r for r in crisis if r["lang"] in MAJOR]
+    other = [r for r in crisis if r["lang"] not in MAJOR]
+    right = 0
+    for r in crisis:
+        finding = new_hits[id(r)]
+        if finding is not None:
+            text = reply_text(knowledge, finding.line, "fr" if r["lang"] == "fr" else "en")
+            right += any(number in text for number in RIGHT_CONTACTS[r["label"]])
+    same_category = sum(
+        (f := new_hits[id(r)]) is not None and f.line.category == r["label"] for r in crisis
+    )
+    print()
+    print(
+        f"{'crisis detected':<34} {percent(found_old, len(crisis)):>20} "
+        f"{percent(found_new, len(crisis)):>20}"
+    )
+    for name, group in (("  English and French", major), ("  twelve other languages", other)):
+        old_n = sum(old_hits[id(r)] is not None for r in group)
+        new_n = sum(new_hits[id(r)] is not None for r in group)
+        print(f"{name:<34} {percent(old_n, len(group)):>20} {percent(new_n, len(group)):>20}")
+    print(
+        f"{'false alarms on ordinary':<34} {percent(false_old, len(ordinary)):>20} "
+        f"{percent(false_new, len(ordinary)):>20}"
+    )
+    print(
+        f"{'new: same category as labelled':<34} {'':>20} {percent(same_category, len(crisis)):>20}"
+    )
+    print(f"{'new: reply names a right contact':<34} {'':>20} {percent(right, len(crisis)):>20}")
+    print("  (every unsure reply also carries the safety net: 911, and 988 for suicide)")
+
+    texts = [r["text"] for r in rows]
+    old_ms = timed(old.check, texts)
+    new_ms = timed(detector.check, texts)
+    print(
+        f"\nms per message (mean, median of 3 runs): old {old_ms:.3f}, new {new_ms:.3f}, "
+        f"new/old {new_ms / old_ms:.2f}x"
+    )
+
+    if show_misses:
+        print("\nmisses:")
+        for r in crisis:
+            if new_hits[id(r)] is None:
+                print(f"  [{r['lang']} {r['label']} {r['kind']}] {r['text']}")
+        print("false alarms:")
+        for r in ordinary:
+            finding = new_hits[id(r)]
+            if finding is not None:
+                print(
+                    f"  [{r['lang']} {r['kind']}] {r['text']} -> {finding.line.category} "
+                    f"{finding.evidence}"
+                )
+    by_lang = Counter(r["lang"] for r in crisis)
+    hit_lang = Counter(r["lang"] for r in crisis if new_hits[id(r)] is not None)
+    by_cat = Counter(r["label"] for r in crisis)
+    hit_cat = Counter(r["label"] for r in crisis if new_hits[id(r)] is not None)
+    figures = {
+        "detected": found_new / len(crisis),
+        "false_alarms": false_new / len(ordinary) if ordinary else 0.0,
+        "right_contact": right / len(crisis),
+        "ms_new": new_ms,
+        "ms_old": old_ms,
+    }
+    figures |= {f"lang_{k}": hit_lang[k] / n for k, n in by_lang.items()}
+    figures |= {f"cat_{k}": hit_cat[k] / n for k, n in by_cat.items()}
+    return figures
+
+
+def embeddings_check(detector: SafetyDetector) -> None:
+    """Would the embeddings (bot/matching/meaning.py) catch what the words miss?
+
+    Each held-out message scores its closest tune crisis message minus its closest tune
+    ordinary one; above a margin it counts as a crisis. Printed for several margins, alone
+    and added to the detector: a gain is worth having only if false alarms stay low.
+    """
+    import numpy as np
+
+    from bot.matching.meaning import default_embedder
+
+    embed = default_embedder()
+    if embed is None:
+        print("\nembeddings: WordLlama is not available")
+        return
+    tune = load_rows(DATA, "tune")
+    held = load_rows(DATA, "heldout")
+    known = embed([r["text"] for r in tune])
+    asked = embed([r["text"] for r in held])
+    is_tune_crisis = np.array([r["label"] != "none" for r in tune])
+    similar = asked @ known.T
+    margin = similar[:, is_tune_crisis].max(1) - similar[:, ~is_tune_crisis].max(1)
+    crisis = np.array([r["label"] != "none" for r in held])
+    words = np.array([detector.check(r["text"]) is not None for r in held])
+    print("\nembeddings (held-out; nearest tune crisis minus nearest tune ordinary message)")
+    print(
+        f"  detector alone:            detected {words[crisis].mean():.1%}, "
+        f"false alarms {words[~crisis].mean():.1%}"
+    )
+    for cut in (0.0, 0.05, 0.1, 0.15, 0.2):
+        near = margin > cut
+        both = words | near
+        print(
+            f"  margin > {cut:.2f}: alone {near[crisis].mean():6.1%} / {near[~crisis].mean():5.1%}"
+            f"   with the detector {both[crisis].mean():6.1%} / {both[~crisis].mean():5.1%}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", default="heldout", choices=["heldout", "tune", "all"])
+    parser.add_argument("--misses", action="store_true", help="list misses and false alarms")
+    parser.add_argument(
+        "--multilingual", action="store_true", help=f"also the crisis items of {MULTILINGUAL}"
+    )
+    parser.add_argument(
+        "--embeddings", action="store_true", help="measure whether the embeddings would help"
+    )
+    args = parser.parse_args(argv)
+    knowledge = load_knowledge(ROOT / "knowledge")
+    detector = SafetyDetector(knowledge.crisis, knowledge.safety)
+    old = OldTripwire(OLD_PHRASES)
+    print(f"crisis.jsonl, split={args.split}")
+    report(load_rows(DATA, args.split), knowledge, detector, old, args.misses)
+    if args.multilingual and MULTILINGUAL.exists():
+        rows = [r for r in load_rows(MULTILINGUAL, "all") if r.get("kind") == "crisis"]
+        found = sum(detector.check(r["text"]) is not None for r in rows)
+        found_old = sum(old.check(r["text"]) is not None for r in rows)
+        print(
+            f"\nmultilingual.jsonl crisis items: old {percent(found_old, len(rows))}, "
+            f"new {percent(found, len(rows))}"
+        )
+    if args.embeddings:
+        embeddings_check(detector)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,271 @@
+"""The safety detector: how lexicon words match (pure), the loader's errors for partners,
+the floors it keeps on the held-out crisis set, and the safety net under unsure replies."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.knowledge.loader import load_directory, load_knowledge
+from bot.knowledge.model import KnowledgeBase
+from bot.matching.safety import SafetyDetector
+
+ROOT = Path(__file__).resolve().parent.parent
+KNOWLEDGE = ROOT / "knowledge"
+CRISIS_SET = ROOT / "tests" / "data" / "crisis.jsonl"
+
+LINES = """
+crisis:
+  - {id: c-self, category: self_harm, priority: 1, reply: r1}
+  - {id: c-child, category: child_abuse, priority: 7, reply: r2}
+  - {id: c-fire, category: fire_gas, priority: 4, reply: r3}
+"""
+LEXICON = """
+safety:
+  language: en
+  words:
+    child: [son, daughter, kid]
+  urgent: [now, help]
+  calm: [course, "# years ago"]
+  idioms: ["is killing me"]
+  categories:
+    self_harm:
+      terms: [suicid*, "want to die", "=stroke", "kill ... myself"]
+    child_abuse:
+      terms: ["lost my {child}"]
+      pairs:
+        - [["{child}"], [missing, "#1-5 years old"]]
+    fire_gas:
+      terms: [着火, "smell* gas"]
+"""
+
+
+@pytest.fixture
+def detector(make_kb: Callable[[dict[str, str]], Path]) -> SafetyDetector:
+    kb = load_knowledge(make_kb({"crisis.yaml": LINES, "safety/en.yaml": LEXICON}))
+    return SafetyDetector(kb.crisis, kb.safety)
+
+
+def category(detector: SafetyDetector, text: str) -> str | None:
+    line = detector.check(text)
+    return line.category if line else None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("thinking about suicide", "self_harm"),  # stem
+        ("suicidal thoughts", "self_harm"),
+        ("i wnat to die", "self_harm"),  # a swap in a 4-letter word
+        ("i want to kill just myself", "self_harm"),  # "..." lets words in between
+        ("i lost my daughter at the mall", "child_abuse"),  # word group
+        ("missing since noon, my son", "child_abuse"),  # a pair, in any order
+        ("my kid is missing", "child_abuse"),
+        ("厨房着火了", "fire_gas"),  # Chinese: found inside the text
+        ("we smell gas", "fire_gas"),
+        ("I smelled gas", "fire_gas"),
+    ],
+)
+def test_words_as_people_write_them(detector: SafetyDetector, text: str, expected: str) -> None:
+    assert category(detector, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "this essay is killing me",  # no danger word
+        "i lost my daughters passport",  # a plural or possessive is not a typo
+        "is there a bus strike",  # "=stroke" forgives no typo
+        "suicide prevention course for volunteers",  # calm context
+        "my uncle died by suicide 10 years ago",  # the past
+        "",
+        "   ",
+    ],
+)
+def test_ordinary_questions_stay_ordinary(detector: SafetyDetector, text: str) -> None:
+    assert detector.check(text) is None
+
+
+def test_urgency_keeps_the_alarm_despite_calm_context(detector: SafetyDetector) -> None:
+    assert category(detector, "i took the course but i want to die now") == "self_harm"
+    assert category(detector, "i took the course but i want to die") is None
+
+
+def test_calm_context_is_read_per_sentence(detector: SafetyDetector) -> None:
+    text = "Is the course free? Also I want to die."
+    assert category(detector, text) == "self_harm"
+
+
+def test_the_most_urgent_danger_wins_and_evidence_is_given(detector: SafetyDetector) -> None:
+    found = detector.find("my son is missing and i want to die")
+    assert found is not None
+    assert found.line.category == "self_harm"
+    assert found.evidence == ("want to die",)
+
+
+def test_number_ranges(detector: SafetyDetector) -> None:
+    assert category(detector, "my son 3 years old") == "child_abuse"
+    assert category(detector, "my son 30 years old") is None
+
+
+def test_triggers_in_crisis_lines_still_work(
+    make_kb: Callable[[dict[str, str]], Path],
+) -> None:
+    kb = load_knowledge(
+        make_kb({"c.yaml": "crisis:\n  - {id: c, category: crime, triggers: [burglar], reply: r}"})
+    )
+    assert SafetyDetector(kb.crisis, kb.safety).check("a BURGLAR upstairs") is not None
+
+
+# --- What a partner sees when a lexicon is wrong ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lexicon", "where", "message"),
+    [
+        (
+            "safety:\n  language: en\n  categories:\n    self_harm:\n      terms: ['{kid} hurt']\n",
+            ":4:",
+            'no word group "kid"',
+        ),
+        (
+            "safety:\n  language: en\n  categories:\n    arson:\n      terms: [fire]\n",
+            ":4:",
+            "arson",
+        ),
+        (
+            "safety:\n  language: en\n  categories:\n    trafficking:\n      terms: [x y]\n",
+            ":4:",
+            'no crisis line has the category "trafficking"',
+        ),
+        (
+            "safety:\n  language: en\n  categories:\n    self_harm:\n"
+            "      pairs:\n        - [[a, b]]\n",
+            ":6:",
+            "2 or 3 lists",
+        ),
+        ("safety:\n  language: en\n  calm: ['...']\n", ":3:", "no letters"),
+        ("safety:\n  language: en\n  idioms: ['{x} y']\n", ":3:", 'no word group "x"'),
+    ],
+)
+def test_lexicon_errors_name_the_file_and_line(
+    make_kb: Callable[[dict[str, str]], Path], lexicon: str, where: str, message: str
+) -> None:
+    root = make_kb({"crisis.yaml": LINES, "safety/en.yaml": lexicon})
+    result = load_directory(root)
+    assert not result.ok
+    shown = [str(p) for p in result.errors]
+    assert any("en.yaml" + where in s and message in s for s in shown), shown
+
+
+def test_one_lexicon_per_language(make_kb: Callable[[dict[str, str]], Path]) -> None:
+    root = make_kb(
+        {
+            "crisis.yaml": LINES,
+            "safety/en.yaml": "safety: {language: en}\n",
+            "safety/en2.yaml": "safety: {language: en}\n",
+        }
+    )
+    errors = [str(p) for p in load_directory(root).errors]
+    assert any("keep one file per language" in e for e in errors), errors
+
+
+# --- The shipped lexicons ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shipped() -> KnowledgeBase:
+    return load_knowledge(KNOWLEDGE)
+
+
+def test_every_language_has_a_lexicon_and_others_await_review(shipped: KnowledgeBase) -> None:
+    languages = {lexicon.language for lexicon in shipped.safety}
+    assert languages == set("ar en es fa fr hi pa pt ru ta tl uk ur zh".split())
+    for lexicon in shipped.safety:
+        text = (KNOWLEDGE / "safety" / f"{lexicon.language}.yaml").read_text(encoding="utf-8")
+        if not lexicon.reviewed and lexicon.language != "en":
+            assert "NATIVE SPEAKER'S CHECK" in text, lexicon.language
+
+
+def test_every_crisis_reply_names_a_sourced_phone(shipped: KnowledgeBase) -> None:
+    for line in shipped.crisis:
+        phones = [p.number for s in line.services for p in shipped.services[s].phones]
+        assert phones, line.id
+        reply = " ".join(
+            str(v) for v in (line.reply.values() if isinstance(line.reply, dict) else [line.reply])
+        )
+        assert "911" in reply or line.category == "homeless", line.id
+
+
+# Floors on the held-out part of tests/data/crisis.jsonl, a little below what
+# benchmarks/crisis.py measured (detected 72.4%, English and French 79.2%, other languages
+# 67.3%, false alarms 8.7%, 0.42 ms per message against 4.0 ms for the old tripwire). The
+# issue's targets (95%, 80%, 85% per category, 2% false alarms) are not reached yet.
+FLOORS = {"detected": 0.70, "major": 0.76, "other": 0.64, "category": 0.50}
+MAX_FALSE_ALARMS = 0.10
+
+
+def test_held_out_floors(shipped: KnowledgeBase) -> None:
+    detector = SafetyDetector(shipped.crisis, shipped.safety)
+    rows = [json.loads(line) for line in CRISIS_SET.read_text(encoding="utf-8").splitlines()]
+    held = [r for r in rows if r["split"] == "heldout"]
+    crisis = [r for r in held if r["label"] != "none"]
+    ordinary = [r for r in held if r["label"] == "none"]
+    hit = {id(r): detector.check(r["text"]) is not None for r in held}
+
+    def rate(group: list[dict[str, str]]) -> float:
+        return sum(hit[id(r)] for r in group) / len(group)
+
+    assert rate(crisis) >= FLOORS["detected"]
+    assert rate([r for r in crisis if r["lang"] in ("en", "fr")]) >= FLOORS["major"]
+    assert rate([r for r in crisis if r["lang"] not in ("en", "fr")]) >= FLOORS["other"]
+    by_category = Counter(r["label"] for r in crisis)
+    for label in by_category:
+        group = [r for r in crisis if r["label"] == label]
+        assert rate(group) >= FLOORS["category"], label
+    assert rate(ordinary) <= MAX_FALSE_ALARMS
+
+
+def test_checking_stays_well_under_a_millisecond(shipped: KnowledgeBase) -> None:
+    detector = SafetyDetector(shipped.crisis, shipped.safety)
+    texts = [json.loads(line)["text"] for line in CRISIS_SET.read_text().splitlines()]
+    start = time.perf_counter()
+    for text in texts:
+        detector.check(text)
+    mean_ms = (time.perf_counter() - start) / len(texts) * 1000
+    # 0.42 ms measured on a shared 2-core machine; the bound leaves room for a busy CI.
+    assert mean_ms < 2.0, mean_ms
+
+
+def test_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    sys.path.insert(0, str(ROOT))
+    from benchmarks import crisis
+
+    assert crisis.main(["--split", "tune"]) == 0
+    out = capsys.readouterr().out
+    assert "old tripwire" in out and "new detector" in out and "new/old" in out
+
+
+def test_a_crisis_message_is_held_briefly_for_its_sender_only() -> None:
+    from bot.telegram.context import RecentCrises
+
+    held = RecentCrises(keep_seconds=60, most=2)
+    held.remember(1, "alice", "first")
+    assert held.take(1, "bob") is None  # not someone else's
+    held.remember(1, "alice", "first")
+    assert held.take(1, "alice") == "first"
+    assert held.take(1, "alice") is None  # once only
+    for qid in (2, 3, 4):
+        held.remember(qid, "alice", f"m{qid}")
+    assert held.take(2, "alice") is None  # the oldest made room
+    assert held.take(4, "alice") == "m4"
+    stale = RecentCrises(keep_seconds=0)
+    stale.remember(5, "alice", "x")
+    time.sleep(0.01)
+    assert stale.take(5, "alice") is None
