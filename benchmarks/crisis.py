@@ -35,7 +35,7 @@ from bot.matching.safety import SafetyDetector
 from bot.text import normalise
 
 DATA = ROOT / "tests" / "data" / "crisis.jsonl"
-MULTILINGUAL = ROOT.parent / "staging" / "multilingual.jsonl"
+MULTILINGUAL = ROOT / "tests" / "data" / "multilingual.jsonl"
 OLD_PHRASES = ROOT / "benchmarks" / "data" / "old_crisis.yaml"
 MAJOR = ("en", "fr")
 
@@ -258,7 +258,10 @@ def embeddings_check(detector: SafetyDetector) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", default="heldout", choices=["heldout", "tune", "all"])
+    parser.add_argument("--data", type=Path, default=DATA, help="a labelled set (JSON lines)")
+    parser.add_argument(
+        "--split", default="heldout", help="heldout, tune, all (or the set's own split names)"
+    )
     parser.add_argument("--misses", action="store_true", help="list misses and false alarms")
     parser.add_argument(
         "--multilingual", action="store_true", help=f"also the crisis items of {MULTILINGUAL}"
@@ -270,8 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     knowledge = load_knowledge(ROOT / "knowledge")
     detector = SafetyDetector(knowledge.crisis, knowledge.safety)
     old = OldTripwire(OLD_PHRASES)
-    print(f"crisis.jsonl, split={args.split}")
-    report(load_rows(DATA, args.split), knowledge, detector, old, args.misses)
+    print(f"{args.data.name}, split={args.split}")
+    report(load_rows(args.data, args.split), knowledge, detector, old, args.misses)
     if args.multilingual and MULTILINGUAL.exists():
         rows = [r for r in load_rows(MULTILINGUAL, "all") if r.get("kind") == "crisis"]
         found = sum(detector.check(r["text"]) is not None for r in rows)
