@@ -9,12 +9,11 @@ Use it around a refactor: behaviour is unchanged when it prints "0 differ".
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from checkouts import HERE, probe
 
 PROBE = r"""
 import json, sys
@@ -45,14 +44,7 @@ print(json.dumps(out))
 
 def cards(checkout: Path, kb: Path, questions: Path) -> dict[str, str]:
     """Every card and reply rendered by one checkout."""
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, str(kb), str(questions)],
-        cwd=checkout,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    result: dict[str, str] = json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, str] = probe(checkout, PROBE, str(kb), str(questions))
     return result
 
 

@@ -26,6 +26,7 @@ sys.path.insert(0, str(PROJECT))
 
 from bot.knowledge.loader import load_directory
 from bot.knowledge.model import KnowledgeBase, localise
+from bot.knowledge.model import texts_of as model_texts
 from tests.parity import facts as claims_in
 
 DEFAULT_FACTS = Path(
@@ -37,21 +38,6 @@ GENERAL_KNOWLEDGE: dict[tuple[str, str], str] = {
     # Empty today: every number the knowledge base writes is in the facts file. Add a line only
     # for a count anyone knows, e.g. ("holidays-seasons", "31"): "Halloween is on October 31".
 }
-
-TEXT_FIELDS = (
-    "name",
-    "title",
-    "description",
-    "answer",
-    "reply",
-    "hours",
-    "eligibility",
-    "cost",
-    "caveat",
-    "schedule",
-    "address",
-    "location",
-)
 
 
 @dataclass(frozen=True)
@@ -70,13 +56,8 @@ def texts_of(entry: object) -> list[str]:
     French is not read here: tests/test_french_parity.py holds every French answer to the same
     numbers, phones, addresses and dates as its English one.
     """
-    out: list[str] = []
-    for name in TEXT_FIELDS:
-        value = getattr(entry, name, None)
-        out.append(localise(value, "en") if value is not None else "")
-    for phone in getattr(entry, "phones", []):
-        out.append(phone.number)
-        out.append(localise(phone.label, "en"))
+    out = model_texts(entry, "en")
+    out += [phone.number for phone in getattr(entry, "phones", [])]
     for site in getattr(entry, "locations", []):
         out += [site.address or "", localise(site.hours, "en"), *(p.number for p in site.phones)]
     for name in ("website", "email", "registration_url"):

@@ -10,14 +10,13 @@ files left in the cache and their total size, and the mean build time.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from checkouts import checkouts, probe
 
 # Runs inside each checkout: the old layout had flat modules, the new one packages.
 PROBE = r"""
@@ -50,14 +49,9 @@ def run(checkout: Path, edits: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         kb = Path(tmp) / "knowledge"
         shutil.copytree(checkout / "knowledge", kb)
-        done = subprocess.run(
-            [sys.executable, "-c", PROBE, str(kb), str(Path(tmp) / "cache"), str(edits)],
-            cwd=checkout,
-            capture_output=True,
-            text=True,
-            check=True,
+        result: dict[str, float] = probe(
+            checkout, PROBE, str(kb), str(Path(tmp) / "cache"), str(edits)
         )
-    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 
@@ -66,13 +60,10 @@ def main() -> int:
     parser.add_argument("--baseline", type=Path, help="an older checkout to compare with")
     parser.add_argument("--edits", type=int, default=20)
     args = parser.parse_args()
-    checkouts = {"this": HERE}
-    if args.baseline:
-        checkouts["baseline"] = args.baseline.resolve()
     print(f"{args.edits} accepted edits, each followed by a rebuild with the model cache:")
     print("| checkout | model files left | cache size | mean build |")
     print("|---|---|---|---|")
-    for name, path in checkouts.items():
+    for name, path in checkouts(args.baseline).items():
         figures = run(path, args.edits)
         print(
             f"| {name} | {figures['files']:.0f} | {figures['mb']:.0f} MB | "

@@ -36,6 +36,7 @@ from bot.needs import groups as need_groups
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import needs_old
+from needs_log import typo
 
 LABELLED = ROOT / "tests" / "data" / "needs_labelled.jsonl"
 CLINC = ROOT.parent / "shared" / "benchmarks" / "clinc150.jsonl"
@@ -209,19 +210,6 @@ def average(results: list[dict[str, float]]) -> dict[str, float]:
     return {k: float(np.mean([r[k] for r in results])) for k in results[0]}
 
 
-def typo(text: str, rng: random.Random) -> str:
-    """Swap two neighbouring letters in one longer word, as thumbs do."""
-    words = text.split()
-    long = [i for i, w in enumerate(words) if len(w) > 4]
-    if not long:
-        return text
-    i = rng.choice(long)
-    w = words[i]
-    j = rng.randrange(1, len(w) - 2)
-    words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2 :]
-    return " ".join(words)
-
-
 def _group_all(
     texts: Sequence[str],
 ) -> tuple[need_groups.Vectoriser, need_groups.NeedGroups, float]:
@@ -245,8 +233,8 @@ def scale(count: int, rows: list[dict[str, str | None]]) -> None:
     base = [str(r["text"]) for r in rows]
     texts = list(base[:count])
     while len(texts) < count:
-        texts.append(typo(rng.choice(base), rng))
-    extra = [typo(rng.choice(base), rng) for _ in range(1000)]
+        texts.append(typo(rng.choice(base), rng, longer_than=4))
+    extra = [typo(rng.choice(base), rng, longer_than=4) for _ in range(1000)]
     start = time.perf_counter()
     vectoriser, groups, words = _group_all(texts)
     total = time.perf_counter() - start

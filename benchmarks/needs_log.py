@@ -90,10 +90,10 @@ PLACES = [
 ]
 
 
-def typo(text: str, rng: random.Random) -> str:
+def typo(text: str, rng: random.Random, longer_than: int = 5) -> str:
     """Swap two neighbouring letters in one longer word, as thumbs do."""
     words = text.split()
-    long = [i for i, w in enumerate(words) if len(w) > 5]
+    long = [i for i, w in enumerate(words) if len(w) > longer_than]
     if not long:
         return text
     i = rng.choice(long)

@@ -16,7 +16,9 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from checkouts import checkouts
+
 COMMANDS: dict[str, list[str]] = {
     "--help": ["--help"],
     "validate": ["validate"],
@@ -43,18 +45,16 @@ def main() -> int:
     parser.add_argument("--baseline", type=Path, help="another checkout to compare with")
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
-    checkouts = {"this": HERE}
-    if args.baseline:
-        checkouts["baseline"] = args.baseline.resolve()
-    print(f"| command | {' | '.join(f'{n} median (min)' for n in checkouts)} | ratio |")
-    print("|---|" + "---|" * len(checkouts) + "---|")
+    found = checkouts(args.baseline)
+    print(f"| command | {' | '.join(f'{n} median (min)' for n in found)} | ratio |")
+    print("|---|" + "---|" * len(found) + "---|")
     for name, command in COMMANDS.items():
-        times: dict[str, list[float]] = {n: [] for n in checkouts}
+        times: dict[str, list[float]] = {n: [] for n in found}
         for _ in range(args.runs):
-            for label, path in checkouts.items():
+            for label, path in found.items():
                 times[label].append(timed(path, command))
         medians = {n: statistics.median(t) for n, t in times.items()}
-        cells = " | ".join(f"{medians[n]:.2f} s ({min(times[n]):.2f})" for n in checkouts)
+        cells = " | ".join(f"{medians[n]:.2f} s ({min(times[n]):.2f})" for n in found)
         ratio = f"{medians['this'] / medians['baseline']:.2f}" if "baseline" in medians else "-"
         print(f"| {name} | {cells} | {ratio} |")
     return 0

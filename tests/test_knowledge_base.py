@@ -30,6 +30,7 @@ from bot.knowledge.model import (
     languages_of,
     localise,
     phone_digits,
+    texts_of,
 )
 from bot.matching.safety import SafetyDetector
 from bot.replies.glossary import Glossary
@@ -186,29 +187,6 @@ def _sourced(knowledge: KnowledgeBase) -> list[Service | Faq | Event | CrisisLin
     return [*knowledge.entries(), *knowledge.crisis]
 
 
-def _texts_of(entry: object) -> list[str]:
-    """Every human-readable text of an entry, in every language."""
-    out: list[str] = []
-    for name in (
-        "name",
-        "title",
-        "description",
-        "answer",
-        "reply",
-        "hours",
-        "eligibility",
-        "cost",
-        "caveat",
-        "schedule",
-        "address",
-        "location",
-    ):
-        out += all_texts(getattr(entry, name, None))
-    for phone in getattr(entry, "phones", []):
-        out += all_texts(phone.label)
-    return out
-
-
 # --- The knowledge base loads, and every entry says where it comes from -------------------
 
 
@@ -285,7 +263,7 @@ def test_no_phone_number_is_invented(knowledge: KnowledgeBase, facts: str) -> No
                 )
             checked += 1
     for entry in [*_sourced(knowledge)]:
-        for text in _texts_of(entry):
+        for text in texts_of(entry):
             for found in _PHONE_TEXT.finditer(text):
                 digits = _bare(re.sub(r"(?i),?\s*(ext\.?|x|poste)\s*\d+$", "", found.group(0)))
                 assert digits in known, f"{entry.id}: {found.group(0)} is not in durham-facts.md"
@@ -350,7 +328,7 @@ def test_web_addresses_come_from_the_facts(knowledge: KnowledgeBase, facts: str)
         for url in filter(None, urls):
             assert _url_key(url) in known, f"{entry.id}: {url} is not in durham-facts.md"
         # Addresses written inside answers and descriptions ("ontario.ca/healthcareconnect").
-        for text in _texts_of(entry):
+        for text in texts_of(entry):
             for found in _URLISH.finditer(text):
                 if "@" in text[max(0, found.start() - 1) : found.start()]:
                     continue
@@ -388,7 +366,7 @@ def test_emails_come_from_the_facts(knowledge: KnowledgeBase, facts: str) -> Non
     lowered = facts.lower()
     emails = [s.email for s in knowledge.services.values() if s.email]
     for entry in _sourced(knowledge):
-        for text in _texts_of(entry):
+        for text in texts_of(entry):
             emails += re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", text)
     assert emails
     for email in emails:

@@ -10,7 +10,7 @@ import difflib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypeVar, cast
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -41,6 +41,9 @@ ALL_SECTIONS = (*SECTIONS, "synonyms", "glossary", "region", "safety")
 AnyEntry = Topic | Service | Faq | Event | CrisisLine
 
 Path_ = tuple[str | int, ...]
+
+
+One = TypeVar("One", bound=BaseModel)
 
 
 @dataclass(frozen=True, order=True)
@@ -353,27 +356,43 @@ class _FileReader:
 
     def safety(self, data: dict[str, Any]) -> SafetyLexicon | None:
         """Validate a safety lexicon (one language's words for danger), if the file has one."""
-        raw = data.get("safety")
+        return self._section(data, "safety", SafetyLexicon)
+
+    def _section(self, data: dict[str, Any], section: str, model: type[One]) -> One | None:
+        """Validate a section that is one group of "key: value" lines (a lexicon, the region)."""
+        raw = data.get(section)
         if raw is None:
             return None
         if not isinstance(raw, dict):
-            self.problem(("safety",), '"safety" should be a group of "key: value" lines')
+            self.problem((section,), f'"{section}" should be a group of "key: value" lines')
             return None
         try:
-            return SafetyLexicon.model_validate(raw)
+            return model.model_validate(raw)
         except ValidationError as exc:
-            reported: set[Path_] = set()
-            for err in exc.errors():
-                loc = _clean_loc(err["loc"])
-                if loc in reported:
-                    continue
-                reported.add(loc)
-                self.problem(
-                    ("safety", *loc),
-                    _friendly(err, SafetyLexicon, loc),
-                    key=err["type"] in ("extra_forbidden", "literal_error"),
-                )
+            self._report(exc, (section,), model)
             return None
+
+    def _report(
+        self,
+        exc: ValidationError,
+        where: Path_,
+        model: type[BaseModel],
+        entry_id: str | None = None,
+    ) -> None:
+        """Every distinct problem of a validation error, at its line. A union (text, or text
+        per language) fails once per branch: each place is said once."""
+        reported: set[Path_] = set()
+        for err in exc.errors():
+            loc = _clean_loc(err["loc"])
+            if loc in reported:
+                continue
+            reported.add(loc)
+            self.problem(
+                (*where, *loc),
+                _friendly(err, model, loc),
+                entry_id,
+                key=err["type"] in ("extra_forbidden", "literal_error"),
+            )
 
     def _valid(
         self, data: dict[str, Any], section: str, model: type[BaseModel]
@@ -393,44 +412,12 @@ class _FileReader:
             try:
                 out.append((model.model_validate(raw, context={"region": self.region}), index))
             except ValidationError as exc:
-                reported: set[Path_] = set()
-                for err in exc.errors():
-                    loc = _clean_loc(err["loc"])
-                    # A union (text, or text per language) fails once per branch: say it once.
-                    if loc in reported:
-                        continue
-                    reported.add(loc)
-                    path: Path_ = (section, index, *loc)
-                    self.problem(
-                        path,
-                        _friendly(err, model, loc),
-                        entry_id,
-                        key=err["type"] == "extra_forbidden",
-                    )
+                self._report(exc, (section, index), model, entry_id)
         return out
 
     def region_profile(self, data: dict[str, Any]) -> Region | None:
         """Validate the region profile, when this file has one."""
-        raw = data.get("region")
-        if raw is None:
-            return None
-        if not isinstance(raw, dict):
-            self.problem(("region",), "\"region\" should be a group of 'key: value' lines")
-            return None
-        try:
-            return Region.model_validate(raw)
-        except ValidationError as exc:
-            reported: set[Path_] = set()
-            for err in exc.errors():
-                loc = _clean_loc(err["loc"])
-                if loc not in reported:
-                    reported.add(loc)
-                    self.problem(
-                        ("region", *loc),
-                        _friendly(err, Region, loc),
-                        key=err["type"] == "extra_forbidden",
-                    )
-            return None
+        return self._section(data, "region", Region)
 
     def synonyms(self, data: dict[str, Any]) -> list[list[str]]:
         """Validate the synonym groups: each a list of two or more terms."""

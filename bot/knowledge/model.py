@@ -196,6 +196,38 @@ def all_texts(value: LocalText | LocalList | None) -> list[str]:
     return out
 
 
+# The fields of an entry that people read (and that fact checks and parity tests look at).
+TEXT_FIELDS = (
+    "name",
+    "title",
+    "description",
+    "answer",
+    "reply",
+    "hours",
+    "eligibility",
+    "cost",
+    "caveat",
+    "schedule",
+    "address",
+    "location",
+)
+
+
+def texts_of(entry: object, language: str | None = None) -> list[str]:
+    """The human-readable texts of an entry and its phone labels: in every language, or in
+    one (`language`, with the English fallback) for checks that read one language."""
+    out: list[str] = []
+    for name in TEXT_FIELDS:
+        value = getattr(entry, name, None)
+        if language is None:
+            out += all_texts(value)
+        elif value is not None:
+            out.append(localise(value, language))
+    for phone in getattr(entry, "phones", []):
+        out += all_texts(phone.label) if language is None else [localise(phone.label, language)]
+    return out
+
+
 def languages_of(value: LocalText | LocalList | None) -> frozenset[str]:
     """The languages a text is written in (plain text counts as the default language)."""
     if value is None:
