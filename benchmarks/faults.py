@@ -82,6 +82,8 @@ class BotProcess:
             "TELEGRAM_BOT_TOKEN": TOKEN,
             "TELEGRAM_API_BASE_URL": self.server.base_url,
             "BOT_DB": str(self.db),
+            # The model cache and spool go beside the benchmark's databases, not in the checkout.
+            "BOT_DATA_DIR": str(self.db.parent),
             "BOT_HASH_SECRET": SECRET,
             "BOT_LOG_LEVEL": os.environ.get("FAULTS_LOG_LEVEL", "WARNING"),
             "PYTHONPATH": str(ROOT),
