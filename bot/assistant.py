@@ -6,9 +6,12 @@ so they answer and log alike.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 
 from bot.knowledge.model import KnowledgeBase
@@ -18,8 +21,11 @@ from bot.privacy import redact
 from bot.replies.cards import PLAIN, CardOptions, Cards, Markup
 from bot.replies.messages import Catalogue
 from bot.replies.screens import Screens
-from bot.storage import LoggedQuestion, Storage
+from bot.storage import LoggedQuestion, Storage, StorageError
 from bot.text import script_language
+
+# One thread for all matching: the matcher is used by one caller at a time, as before.
+_MATCHING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="matching")
 
 # Logged text is cut here: enough to understand a need, not a whole pasted document.
 MAX_LOGGED_CHARS = 500
@@ -91,20 +97,28 @@ class Assistant:
         markup: Markup = PLAIN,
         user_language: str | None = None,
         safety: bool = True,
+        update_id: int | None = None,
     ) -> Answer:
         """Match a question, commit it to the log (before any reply is sent), render the reply.
 
         `user_language` (a Telegram language code) says which language someone reads when the
         question's script does not: an "I don't know" then starts with a sentence in it.
+        `update_id` (Telegram's) makes logging idempotent: an update handled again after a
+        crash reuses its logged question and does not count its contacts twice.
         """
         brain = self.brain
-        match = brain.matcher.match(text, language, safety=safety)
+        # Matching is CPU work (tens of milliseconds): in its own thread the event loop keeps
+        # sending replies and marking updates done meanwhile.
+        match = await asyncio.get_running_loop().run_in_executor(
+            _MATCHING, partial(brain.matcher.match, text, language, safety=safety)
+        )
         question_id = None
         if log and self.storage is not None:
-            question_id = await self.storage.questions.log(
-                self.to_log(match, text, channel, user_hash)
+            earlier = await self._logged_for(update_id)
+            question_id = earlier or await self.storage.questions.log(
+                replace(self.to_log(match, text, channel, user_hash), update_id=update_id)
             )
-            if match.outcome is Outcome.ANSWERED and match.entry_id:
+            if earlier is None and match.outcome is Outcome.ANSWERED and match.entry_id:
                 await self.record_referrals(question_id, match.entry_id, match.places)
         reply = brain.cards.for_match(match, markup)
         reader = script_language(text) or user_language
@@ -116,6 +130,14 @@ class Assistant:
             note = self.catalogue.elsewhere(reader)
             reply = f"{markup.text(note)}\n\n{reply}" if note else reply
         return Answer(match, question_id, reply)
+
+    async def _logged_for(self, update_id: int | None) -> int | None:
+        if update_id is None or self.storage is None:
+            return None
+        try:
+            return await self.storage.questions.logged_for(update_id)
+        except StorageError:  # an unreadable database must not cost the newcomer a reply
+            return None
 
     async def record_referrals(
         self, question_id: int | None, entry_id: str, towns: Sequence[str] = ()
@@ -134,7 +156,11 @@ class Assistant:
             channel=channel,
             language=match.language,
             outcome=match.outcome.value,
-            text=None if is_crisis else redact(text.strip())[:MAX_LOGGED_CHARS],
+            # Cut before redacting (redaction time grows with the text), with room so a number
+            # straddling the cut is still seen whole; then cut to the stored length.
+            text=None
+            if is_crisis
+            else redact(text.strip()[: 2 * MAX_LOGGED_CHARS])[:MAX_LOGGED_CHARS],
             user_hash=user_hash,
             entry_id=match.entry_id,
             score=match.score,

@@ -77,6 +77,8 @@ ENVIRONMENT: dict[str, str] = {
     "digest_hour": "BOT_DIGEST_HOUR",
     "nudge_days": "BOT_NUDGE_DAYS",
     "invite_days": "BOT_INVITE_DAYS",
+    "stop_seconds": "BOT_STOP_SECONDS",
+    "send_rate": "BOT_SEND_RATE",
 }
 
 
@@ -131,6 +133,10 @@ class Settings:
     nudge_days: int = 30
     # Partner invitation codes stop working after this many days.
     invite_days: int = 14
+    # On SIGTERM, how long updates in hand may take to finish (docker stop waits 10 s).
+    stop_seconds: float = 8.0
+    # Messages per second the bot sends at most: Telegram's limit for a bot is 30.
+    send_rate: float = 30.0
 
     @property
     def database(self) -> str | Path:
@@ -217,6 +223,14 @@ def validate(settings: Settings) -> None:
         value = getattr(settings, name)
         if not 0 <= value <= 100:
             raise ConfigError(f"{name} must be between 0 and 100 (it is {value})")
+    if not 0 < settings.stop_seconds <= 60:
+        raise ConfigError(
+            f"stop_seconds must be above 0 and at most 60 (it is {settings.stop_seconds})"
+        )
+    if not 0 < settings.send_rate <= 1000:
+        raise ConfigError(
+            f"send_rate must be above 0 and at most 1000 (it is {settings.send_rate})"
+        )
     if settings.suggest_threshold is not None and not (
         0 <= settings.suggest_threshold <= settings.answer_threshold
     ):

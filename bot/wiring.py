@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.knowledge.loader import load_knowledge
-from bot.privacy import ChatTokens, UserHasher, load_or_create_secret
+from bot.privacy import (
+    MIN_SECRET_BYTES,
+    ChatTokens,
+    SecretError,
+    UserHasher,
+    load_or_create_secret,
+)
 from bot.storage import Storage
 
 if TYPE_CHECKING:  # the matching engine (numpy, scipy, embeddings) loads only to build a brain
@@ -22,9 +28,15 @@ async def open_storage(settings: Settings) -> Storage:
 
 
 def secret_of(settings: Settings) -> bytes:
-    """The configured secret, or one generated once and kept beside the database."""
+    """The configured secret, or one generated once and kept beside the database.
+
+    SecretError (one line) when it cannot be used: too short, empty, unreadable.
+    """
     if settings.hash_secret:
-        return settings.hash_secret.encode()
+        secret = settings.hash_secret.encode()
+        if len(secret) < MIN_SECRET_BYTES:
+            raise SecretError(f"BOT_HASH_SECRET must be at least {MIN_SECRET_BYTES} characters")
+        return secret
     return load_or_create_secret(settings.secret_path)
 
 

@@ -219,6 +219,8 @@ class FakeBotApi:
         self.webhook_secret: str | None = None
         self.callback_answers: list[JSON] = []
         self.documents: list[JSON] = []
+        # Chats whose user blocked the bot: sending there fails with 403, as on Telegram.
+        self.blocked: set[int] = set()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -376,6 +378,8 @@ class FakeBotApi:
     async def _api_sendmessage(self, params: JSON) -> JSON:
         text, parse_mode = self._check_text(params)
         chat_id = int(params["chat_id"])
+        if chat_id in self.blocked:
+            raise BadRequest("Forbidden: bot was blocked by the user", 403)
         ids = self._message_ids.setdefault(chat_id, itertools.count(1000))
         message = SentMessage(
             chat_id, next(ids), text, parse_mode, params.get("reply_markup"), int(time.time())
@@ -503,7 +507,8 @@ class FakeBotApi:
             self._changed.notify_all()
 
     async def _enqueue(self, update: JSON) -> int:
-        update["update_id"] = next(self._update_ids)
+        if "update_id" not in update:  # an update sent again keeps its id
+            update["update_id"] = next(self._update_ids)
         if self.webhook_url:
             task = asyncio.create_task(self._deliver(update))
             self._deliveries.add(task)
@@ -585,6 +590,29 @@ class FakeBotApi:
             content["reply_to_message"] = self._message_json(reply_to)
         return await self._enqueue({"message": self._message(user, chat_id, **content)})
 
+    async def send_raw(self, update: JSON) -> int:
+        """Any update (a channel post, an edit, a message without a sender); returns its id.
+
+        An `update_id` given is kept: Telegram sending an unacknowledged update again.
+        """
+        return await self._enqueue(dict(update))
+
+    def message_json(self, user: User | None, chat_id: int, text: str, **extra: Any) -> JSON:
+        """A message object as Telegram would send it, for `send_raw`."""
+        data: JSON = {
+            "message_id": int(time.time() * 1000) % 1_000_000_000,
+            "date": int(time.time()),
+            "chat": self._chat_json(chat_id),
+            "text": text,
+            **extra,
+        }
+        if user is not None:
+            data["from"] = user.as_json()
+        if text.startswith("/"):
+            length = len(text.split(maxsplit=1)[0])
+            data["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        return data
+
     async def send_sticker(self, user: User) -> int:
         """The user sends a sticker."""
         sticker = {
@@ -625,6 +653,38 @@ class FakeBotApi:
             "data": data,
         }
         return await self._enqueue({"callback_query": query})
+
+    async def press_raw(self, user: User, chat_id: int, message_id: int, data: str) -> str:
+        """A client sends any callback data, for any message id (as a forged client can).
+
+        Returns the callback query id, to find its answer in `callback_answers`.
+        """
+        sent = self.sent.get(chat_id, {}).get(message_id)
+        message = (
+            self._message_json(sent)
+            if sent is not None
+            else {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": self._chat_json(chat_id),
+                "from": self._bot_user(),
+                "text": "a message the bot never sent",
+            }
+        )
+        query_id = str(next(self._update_ids) * 7919)
+        query = {
+            "id": query_id,
+            "from": user.as_json(),
+            "message": message,
+            "chat_instance": f"ci{chat_id}",
+            "data": data,
+        }
+        await self._enqueue({"callback_query": query})
+        return query_id
+
+    def answers_to(self, query_id: str) -> list[JSON]:
+        """Every answerCallbackQuery the bot made for one query."""
+        return [a for a in self.callback_answers if str(a.get("callback_query_id")) == query_id]
 
     # -- reading what the bot did ----------------------------------------------------------
 

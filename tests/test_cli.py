@@ -358,3 +358,110 @@ def test_chat_browses_the_same_screens_as_telegram(tmp_path: Path) -> None:
     assert "🩺 Health: choose a question" in out
     assert "1. how do I get a health card" in out
     assert "ServiceOntario" in out  # the entry's card, with its contacts
+
+
+def _run_bot(
+    args: list[str], env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    root = Path(__file__).resolve().parent.parent
+    return subprocess.run(
+        [sys.executable, str(root / "run_bot.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root), **env},
+        cwd=root,
+        check=False,
+    )
+
+
+def test_a_bad_secret_file_stops_the_bot_with_one_line(tmp_path: Path, small_kb: Path) -> None:
+    (tmp_path / "bot.sqlite3.secret").write_text("")
+    token = "123:SECRET-token-for-the-test"
+    done = _run_bot(
+        ["run", "--kb", str(small_kb), "--db", str(tmp_path / "bot.sqlite3")],
+        {"TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot"},
+    )
+    assert done.returncode == 1
+    errors = [line for line in done.stderr.splitlines() if "error" in line.lower()]
+    assert errors == [errors[0]] and "secret file" in errors[0] and "is empty" in errors[0]
+    assert "Traceback" not in done.stderr and token not in done.stderr
+
+
+def test_an_unreachable_api_is_one_line_without_the_token(tmp_path: Path, small_kb: Path) -> None:
+    token = "123:SECRET-token-for-the-test"
+    done = _run_bot(
+        ["run", "--kb", str(small_kb), "--db", str(tmp_path / "bot.sqlite3")],
+        {
+            "TELEGRAM_BOT_TOKEN": token,
+            "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot",  # the discard port: refused
+            "BOT_HASH_SECRET": "s" * 32,
+        },
+    )
+    assert done.returncode == 1
+    assert (
+        "cannot start: cannot reach the Telegram Bot API at http://127.0.0.1:9/bot" in done.stderr
+    )
+    assert "Traceback" not in done.stderr and token not in done.stderr
+
+
+def test_log_lines_have_time_and_level_even_after_wordllama(
+    capsys: pytest.CaptureFixture[str], small_kb: Path
+) -> None:
+    import logging
+
+    import wordllama  # noqa: F401 - it calls logging.basicConfig when imported
+
+    main(["ask", "--kb", str(small_kb), "how do I get a health card"])
+    handler = logging.getLogger().handlers[0]
+    assert handler.formatter is not None
+    assert handler.formatter._fmt == "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def test_ask_into_a_closed_pipe_is_quiet(small_kb: Path) -> None:
+    root = Path(__file__).resolve().parent.parent
+    command = f"{sys.executable} {root / 'run_bot.py'} ask --kb {small_kb} --jsonl | head -c 1"
+    lines = "\n".join('{"text": "how do I get a health card"}' for _ in range(300))
+    done = subprocess.run(
+        ["/bin/sh", "-c", command],
+        input=lines,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+
+
+async def test_a_rejected_token_is_one_line_without_the_token(
+    tmp_path: Path, small_kb: Path
+) -> None:
+    import asyncio
+
+    from tests.fakebotapi import FakeBotApi
+
+    root = Path(__file__).resolve().parent.parent
+    wrong = "999:WRONG-token-must-never-be-printed"
+    async with FakeBotApi("123:the-right-token") as server:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(root / "run_bot.py"),
+            "run",
+            "--kb",
+            str(small_kb),
+            "--db",
+            str(tmp_path / "bot.sqlite3"),
+            env={
+                "PATH": "/usr/bin:/bin",
+                "PYTHONPATH": str(root),
+                "TELEGRAM_BOT_TOKEN": wrong,
+                "TELEGRAM_API_BASE_URL": server.base_url,
+                "BOT_HASH_SECRET": "s" * 32,
+            },
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    text = stderr.decode()
+    assert process.returncode == 1
+    assert "cannot start: Telegram rejected the bot token" in text
+    assert wrong not in text and "Traceback" not in text

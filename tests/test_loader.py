@@ -272,3 +272,16 @@ def test_each_site_gets_its_own_contact_lines(make_kb: MakeKb) -> None:
     html = cards.entry("jobs-centre", "fr", HTML)
     assert "🏢 <b>Centre de Pickering</b>" in html
     assert "query=1400+Bayly+Street" in html  # the site's address has its own map link
+
+
+def test_a_duplicate_id_is_reported_with_the_entrys_other_error(make_kb: MakeKb) -> None:
+    kb = make_kb(
+        {
+            "a.yaml": "faqs: [{id: same, questions: [q], answer: a}]",
+            "b.yaml": "faqs:\n  - id: same\n    questions: [q]\n    answr: a\n",
+        }
+    )
+    errors = errors_of(kb)
+    assert any('the id "same" is already used at kb/a.yaml:1:' in e for e in errors)
+    assert any("answr" in e for e in errors)
+    assert len(errors) >= 2

@@ -18,7 +18,7 @@ from bot.telegram import app as telegram_app
 from bot.telegram import digest, partners
 from bot.telegram.context import BotContext
 from tests.fakebotapi import FakeBotApi, SentMessage
-from tests.test_telegram_e2e import STAFF_ID, TOKEN, Bot, _settings
+from tests.test_telegram_e2e import STAFF_ID, TOKEN, Bot, _settings, unsigned
 
 PARTNER_KB = """
 faqs:
@@ -320,15 +320,16 @@ async def test_partner_link_works_once_and_the_monthly_list_has_exactly_their_st
     assert listed(monthly) == {"swim-old", "swim-doubt"}  # not soccer-old, not fresh
     assert "Entries of Ajax Swim Club to check" in monthly.text
     assert "soccer" not in monthly.text
-    assert {d for _, d in monthly.buttons} == {"pk:swim-old", "pk:swim-doubt"}
+    assert {d for _, d in unsigned(monthly)} == {"pk:swim-old", "pk:swim-doubt"}
 
     notice = await press_and_read(bot, 60, monthly, "pk:swim-old")
     assert notice == "Thank you! We noted that swim-old is still right."
-    assert {d for _, d in monthly.buttons} == {"pk:swim-doubt"}
+    assert {d for _, d in unsigned(monthly)} == {"pk:swim-doubt"}
     confirmed = rows(bot.db, "SELECT entry_id, owner FROM confirmations")
     assert confirmed == [("swim-old", "Ajax Swim Club")]
 
-    # Someone else's entry, or a non-partner: refused, nothing recorded.
+    # Someone else's entry, or a non-partner: refused, nothing recorded. Data the bot did not
+    # sign for the presser fails the signature check first ("this button has expired").
     forged = SentMessage(
         60,
         99998,
@@ -337,7 +338,7 @@ async def test_partner_link_works_once_and_the_monthly_list_has_exactly_their_st
         {"inline_keyboard": [[{"text": "f", "callback_data": "pk:soccer-old"}]]},
         0,
     )
-    assert "only confirm" in await press_and_read(bot, 60, forged, "pk:soccer-old")
+    assert "expired" in await press_and_read(bot, 60, forged, "pk:soccer-old")
     stranger = SentMessage(
         64,
         99997,
@@ -346,7 +347,7 @@ async def test_partner_link_works_once_and_the_monthly_list_has_exactly_their_st
         {"inline_keyboard": [[{"text": "f", "callback_data": "pk:swim-doubt"}]]},
         0,
     )
-    assert "only confirm" in await press_and_read(bot, 64, stranger, "pk:swim-doubt")
+    assert "expired" in await press_and_read(bot, 64, stranger, "pk:swim-doubt")
     assert len(rows(bot.db, "SELECT * FROM confirmations")) == 1
 
     # Staff see the link and can revoke it; a revoked partner gets no more lists.

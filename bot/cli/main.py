@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -17,6 +18,7 @@ from bot.config import ConfigError, Settings, load_settings, validate
 from bot.knowledge import freshness, validation
 from bot.knowledge.loader import KnowledgeError, LoadResult, load_directory, load_knowledge
 from bot.knowledge.spreadsheet import SpreadsheetError
+from bot.privacy import SecretError
 from bot.replies.messages import Catalogue
 from bot.storage import StorageError
 from bot.text import normalise
@@ -319,12 +321,17 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    """Start the Telegram bot."""
+    """Start the Telegram bot; files it creates (database, spool, secret) are owner-only."""
     if not settings.telegram_token:
         raise UsageError("set TELEGRAM_BOT_TOKEN first (see README: Running on Telegram)")
-    from bot.telegram.app import run  # noqa: PLC0415 - Telegram libraries only when needed
+    from bot.telegram.app import StartError, run  # noqa: PLC0415 - Telegram only when needed
 
-    return run(settings)
+    os.umask(0o077)
+    try:
+        return run(settings)
+    except StartError as exc:
+        print(f"run_bot.py: cannot start: {exc}", file=sys.stderr)
+        return 1
 
 
 def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
@@ -380,11 +387,14 @@ COMMANDS: dict[str, Command] = {
 }
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments and run a command; errors become one clear line and an exit code."""
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    # force: a library imported earlier (wordllama calls basicConfig at import) may already
+    # have set a handler without timestamps; every line gets the time and level.
+    logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT, force=True)
     # httpx logs every request URL, and Telegram URLs contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     parser = build_parser()
@@ -424,6 +434,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StorageError as exc:
         print(f"{parser.prog}: database error: {exc}", file=sys.stderr)
         return 1
+    except SecretError as exc:
+        print(f"{parser.prog}: secret error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # The reader went away (`ask --json | head`): stop quietly, like other Unix tools.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         return 130
 

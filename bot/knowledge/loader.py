@@ -268,6 +268,9 @@ class _FileReader:
         # Ids of entries written here, valid or not, so one bad entry does not also
         # break every link to it.
         self.declared: dict[str, set[str]] = {}
+        # Every id given, valid entry or not, in file order: a duplicate is reported even when
+        # one of the two entries has another error (every problem in one pass).
+        self.declared_at: list[tuple[str, int, str]] = []
 
     def problem(
         self, path: Path_, message: str, entry_id: str | None = None, key: bool = False
@@ -409,6 +412,7 @@ class _FileReader:
             entry_id = str(entry_id) if entry_id is not None else None
             if entry_id:
                 self.declared.setdefault(section, set()).add(entry_id)
+                self.declared_at.append((section, index, entry_id))
             try:
                 out.append((model.model_validate(raw, context={"region": self.region}), index))
             except ValidationError as exc:
@@ -522,6 +526,7 @@ def load_directory(
     readers: dict[str, tuple[_FileReader, Path_]] = {}
     displays: list[str] = []
     all_readers: list[_FileReader] = []
+    first_seen: dict[str, str] = {}  # id -> where it was first given, valid or not
     for reader, data in parsed:
         reader.region = profile
         displays.append(reader.display)
@@ -532,13 +537,7 @@ def load_directory(
                     entry_id = entry.id
                     where: Path_ = (section, index)
                     if entry_id in readers:
-                        first = locations[entry_id]
-                        reader.problem(
-                            (*where, "id"),
-                            f'the id "{entry_id}" is already used at {first}; ids must be unique',
-                            entry_id,
-                        )
-                        continue
+                        continue  # a duplicate: reported below with the invalid ones
                     mark = reader.marks.get(where)
                     locations[entry_id] = SourceLocation(
                         reader.display, mark.line + 1 if mark else 1, mark.column + 1 if mark else 1
@@ -547,6 +546,17 @@ def load_directory(
                     collected[section].append(entry)
             synonyms += reader.synonyms(data)
             glossary += reader.glossary(data)
+            for section, index, entry_id in reader.declared_at:
+                mark = reader.marks.get((section, index))
+                line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+                here = f"{reader.display}:{line}:{column}"
+                first = first_seen.setdefault(entry_id, here)
+                if first != here:
+                    reader.problem(
+                        (section, index, "id"),
+                        f'the id "{entry_id}" is already used at {first}; ids must be unique',
+                        entry_id,
+                    )
             lexicon = reader.safety(data)
             if lexicon is not None:
                 if lexicon.language in lexicon_files:

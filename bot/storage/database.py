@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5000
 # Then the whole transaction is tried again, this many times in all, 50 ms apart and longer.
 WRITE_ATTEMPTS = 3
+# Files holding personal data (the database, its WAL, the spool) are readable by the owner only.
+OWNER_ONLY = 0o600
 
 T = TypeVar("T")
 
@@ -60,6 +63,27 @@ def cause(error: sqlite3.Error) -> str:
     if "disk i/o" in text:
         return "the disk could not be read or written"
     return str(error)
+
+
+def owner_only_file(path: Path) -> None:
+    """Create `path` (if missing) readable and writable by its owner only.
+
+    SQLite gives the -wal and -shm files the main file's permissions, so creating the database
+    this way keeps all three private whatever the process umask is.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_ONLY)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return path.stat().st_ino
+    except OSError:
+        return None
 
 
 def _retryable(error: sqlite3.Error) -> bool:
@@ -111,27 +135,101 @@ class SQLiteDatabase(Database):
         self.spool_path = path.with_name(path.name + ".spool.jsonl")
         self._write_lock = asyncio.Lock()
         self._named_locks: dict[str, asyncio.Lock] = {}
+        self._inode = _inode(path)
+        self._direct: sqlite3.Connection | None = None
 
     @classmethod
-    async def open(cls, path: str | Path, spool_dir: Path | None = None) -> SQLiteDatabase:
-        """Open (creating if needed) and migrate the database file."""
+    async def open(
+        cls, path: str | Path, spool_dir: Path | None = None, *, check: bool = True
+    ) -> SQLiteDatabase:
+        """Open (creating if needed, owner-only) and migrate the database file.
+
+        With `check` (the default), a damaged or read-only database is refused here, with
+        one clear StorageError, instead of failing on every update later.
+        """
         db_path = Path(path)
-        db_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            owner_only_file(db_path)
+        except OSError as exc:
+            raise StorageError(f"cannot create the database {db_path}: {exc.strerror}") from exc
+        connection = await cls._connect(db_path)
+        database = cls(connection, db_path)
+        try:
+            if check:
+                await database._quick_check()
+            await database._migrate()
+            if check:
+                await database._write_check()
+        except sqlite3.DatabaseError as exc:
+            await connection.close()
+            raise StorageError(f"cannot use the database {db_path}: {cause(exc)}") from exc
+        except StorageError:
+            await connection.close()
+            raise
+        return database
+
+    @staticmethod
+    async def _connect(db_path: Path) -> aiosqlite.Connection:
         try:
             connection = await aiosqlite.connect(db_path, timeout=BUSY_TIMEOUT_MS / 1000)
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open the database {db_path}: {cause(exc)}") from exc
         connection.row_factory = aiosqlite.Row
-        database = cls(connection, db_path)
         try:
             await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             await connection.execute("PRAGMA journal_mode = WAL")
+            # WAL with NORMAL: a commit survives the bot being killed (kill -9, a crash); only
+            # a power cut can lose the last commits, and never corrupts the file. FULL would
+            # sync the disk on each of the inbox's two commits per update.
+            await connection.execute("PRAGMA synchronous = NORMAL")
             await connection.execute("PRAGMA foreign_keys = ON")
-            await database._migrate()
         except sqlite3.DatabaseError as exc:
             await connection.close()
             raise StorageError(f"cannot use the database {db_path}: {cause(exc)}") from exc
-        return database
+        return connection
+
+    async def _quick_check(self) -> None:
+        rows = await self.fetch_all("PRAGMA quick_check")
+        problems = [str(r[0]) for r in rows if str(r[0]) != "ok"]
+        if problems:
+            raise StorageError(
+                f"the database {self.path} is damaged ({problems[0]}): restore it from a backup"
+            )
+
+    async def _write_check(self) -> None:
+        """Write the header once: a read-only file or folder, or a full disk, shows here."""
+        version = await self.schema_version()
+        try:
+            await self._connection.execute("BEGIN IMMEDIATE")
+            await self._connection.execute(f"PRAGMA user_version = {version}")
+            await self._connection.commit()
+        except sqlite3.Error as exc:
+            await self._rollback()
+            raise StorageError(f"cannot write to the database {self.path}: {cause(exc)}") from exc
+
+    async def _reopen_if_replaced(self) -> None:
+        """Notice a database deleted or replaced while running, and start a fresh one there.
+
+        Without this, SQLite keeps writing to the deleted file and everything is lost at exit.
+        """
+        if _inode(self.path) == self._inode:
+            return
+        log.error(
+            "the database %s was deleted or replaced while the bot was running: reopening it;"
+            " what was written before is only in a backup",
+            self.path,
+        )
+        old = self._connection
+        self._close_direct()
+        owner_only_file(self.path)
+        connection = await self._connect(self.path)
+        self._connection = connection
+        self._wrapped = _SQLiteConnection(connection)
+        self._inode = _inode(self.path)
+        try:
+            await self._migrate()
+        finally:
+            await old.close()
 
     @property
     def location(self) -> str:
@@ -140,7 +238,30 @@ class SQLiteDatabase(Database):
 
     async def close(self) -> None:
         """Close the connection (WAL content is checkpointed by SQLite)."""
+        self._close_direct()
         await self._connection.close()
+
+    def _close_direct(self) -> None:
+        if self._direct is not None:
+            self._direct.close()
+            self._direct = None
+
+    def write_now(self, sql: str, params: Sequence[Any] = ()) -> bool:
+        """One statement committed at once, from the calling thread, never waiting for a lock.
+
+        For tiny writes whose delay matters (marking an update done: until it is committed,
+        a crash means the update is answered again). Takes well under a millisecond; False
+        when the file is busy or the write fails, and the caller then uses `write`.
+        """
+        try:
+            if self._direct is None:
+                # Autocommit, and no busy wait: waiting here would block the event loop.
+                self._direct = sqlite3.connect(self.path, timeout=0, isolation_level=None)
+            self._direct.execute(sql, params)
+        except sqlite3.Error:
+            self._close_direct()
+            return False
+        return True
 
     async def schema_version(self) -> int:
         """The number of migrations applied."""
@@ -181,6 +302,10 @@ class SQLiteDatabase(Database):
         """Run `work` in one committed transaction, retrying it whole while the file is locked."""
         attempts = WRITE_ATTEMPTS if retry else 1
         async with self._write_lock:
+            try:
+                await self._reopen_if_replaced()
+            except (sqlite3.Error, OSError) as exc:
+                raise StorageError(f"cannot reopen the database: {exc}") from exc
             for attempt in range(1, attempts + 1):
                 try:
                     result = await work(self._wrapped)

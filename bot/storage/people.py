@@ -20,7 +20,7 @@ class Users:
     async def touch(self, user_hash: str, source: str | None = None) -> None:
         """Note that a user was seen; keep the first deep-link source that brought them."""
         now = iso(utc_now())
-        await self._db.write(
+        await self._db.write_or_spool(
             "INSERT INTO users (user_hash, source, first_seen, last_seen) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (user_hash) DO UPDATE SET last_seen = excluded.last_seen,"
             " source = COALESCE(users.source, excluded.source)",
@@ -30,7 +30,7 @@ class Users:
     async def set_language(self, user_hash: str, language: str) -> None:
         """Remember a user's chosen reply language."""
         now = iso(utc_now())
-        await self._db.write(
+        await self._db.write_or_spool(
             "INSERT INTO users (user_hash, language, first_seen, last_seen) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (user_hash) DO UPDATE SET language = excluded.language,"
             " last_seen = excluded.last_seen",
@@ -83,11 +83,14 @@ class Feedback:
 
     async def record(
         self, user_hash: str | None, entry_id: str, helpful: bool, question_id: int | None = None
-    ) -> int:
-        """Store a "was this helpful?" answer."""
-        return await self._db.insert(
+    ) -> None:
+        """Store a "was this helpful?" answer: one per user, question and entry (a second
+        press changes the vote); spooled when the database cannot be written."""
+        await self._db.write_or_spool(
             "INSERT INTO feedback (given_at, user_hash, question_id, entry_id, helpful)"
-            " VALUES (?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (user_hash, entry_id, COALESCE(question_id, 0))"
+            " DO UPDATE SET helpful = excluded.helpful, given_at = excluded.given_at",
             (iso(utc_now()), user_hash, question_id, entry_id, int(helpful)),
         )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,10 +14,14 @@ from bot.storage.records import LoggedQuestion, StorageError, from_iso, iso
 
 log = logging.getLogger(__name__)
 
-_INSERT = (
+_COLUMNS = (
     "INSERT INTO questions (asked_at, user_hash, channel, language, text, outcome,"
-    " entry_id, score, crisis_category, candidates) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " entry_id, score, crisis_category, candidates, update_id)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_INSERT = _COLUMNS
+# A question from a Telegram update is logged once, however often the update is handled.
+_INSERT_ONCE = _COLUMNS + " ON CONFLICT (update_id) DO NOTHING"
 
 
 class QuestionLog:
@@ -35,43 +38,32 @@ class QuestionLog:
     async def log(self, question: LoggedQuestion) -> int | None:
         """Store a question and commit it; if the database cannot be written, spool it.
 
-        Returns the new row id, or None when the question was spooled.
+        Returns the row id (the existing one when this update's question was already logged),
+        or None when the question was spooled.
         """
-        try:
-            row_id = await self._db.insert(_INSERT, _params(question))
-        except StorageError as exc:
-            log.warning("%s: question kept in %s until the next start", exc, self.spool_path)
-            self._spool(question)
+        if question.update_id is None:
+            try:
+                return await self._db.insert(_INSERT, _params(question))
+            except StorageError as exc:
+                log.warning("%s: question kept in %s", exc, self.spool_path)
+                self._db.spool(_INSERT, _params(question))
+                return None
+        if await self._db.write_or_spool(_INSERT_ONCE, _params(question)) is None:
             return None
-        return row_id
+        return await self.logged_for(question.update_id)
+
+    async def logged_for(self, update_id: int) -> int | None:
+        """The question already logged for a Telegram update, if any."""
+        row = await self._db.fetch_one("SELECT id FROM questions WHERE update_id = ?", (update_id,))
+        return int(row[0]) if row else None
 
     async def log_many(self, questions: Sequence[LoggedQuestion]) -> None:
         """Store many questions in one transaction (imports and benchmarks)."""
         await self._db.write_many(_INSERT, [_params(q) for q in questions])
 
-    def _spool(self, question: LoggedQuestion) -> None:
-        record = asdict(question)
-        record["asked_at"] = iso(question.asked_at)
-        self.spool_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.spool_path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
-            handle.flush()
-
     async def replay_spool(self) -> None:
-        """Write the questions spooled while the database could not be written."""
-        if not self.spool_path.exists():
-            return
-        lines = self.spool_path.read_text(encoding="utf-8").splitlines()
-        for line in lines:
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut short by a crash: nothing more can be recovered from it
-            record["asked_at"] = from_iso(record["asked_at"])
-            record["candidates"] = tuple(tuple(c) for c in record.get("candidates", ()))
-            await self.log(LoggedQuestion(**{**record, "id": None}))
-        self.spool_path.unlink()
-        log.info("replayed %d spooled question(s)", len(lines))
+        """Write what was spooled while the database could not be written."""
+        await self._db.replay_spool(_legacy_line)
 
     async def find(
         self,
@@ -162,7 +154,16 @@ def _params(question: LoggedQuestion) -> tuple[Any, ...]:
         question.score,
         question.crisis_category,
         json.dumps([[e, s] for e, s in question.candidates]),
+        question.update_id,
     )
+
+
+def _legacy_line(record: dict[str, Any]) -> tuple[str, Sequence[Any]]:
+    """A question spooled in the first spool format (a LoggedQuestion as JSON)."""
+    record["asked_at"] = from_iso(record["asked_at"])
+    record["candidates"] = tuple(tuple(c) for c in record.get("candidates", ()))
+    question = LoggedQuestion(**{**record, "id": None})
+    return (_INSERT if question.update_id is None else _INSERT_ONCE), _params(question)
 
 
 def _from_row(row: Row) -> LoggedQuestion:
@@ -179,4 +180,5 @@ def _from_row(row: Row) -> LoggedQuestion:
         score=float(row["score"]),
         crisis_category=row["crisis_category"],
         candidates=candidates,
+        update_id=row["update_id"],
     )

@@ -43,6 +43,8 @@ class LoggedQuestion:
     candidates: tuple[tuple[str, float], ...] = ()
     asked_at: datetime = field(default_factory=utc_now)
     id: int | None = None
+    # The Telegram update it came from: a replayed update never logs its question twice.
+    update_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -156,4 +156,25 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE questions ADD COLUMN not_emergency INTEGER NOT NULL DEFAULT 0;
     """,
+    # 7: reliability. The inbox keeps every fetched Telegram update (sealed) until it is
+    # handled, so a crash loses nothing; a question logged for an update is logged once
+    # (update_id); one vote per user per question and entry (a second press updates it).
+    """
+    CREATE TABLE inbox (
+        update_id    INTEGER PRIMARY KEY,
+        received_at  TEXT NOT NULL,
+        payload      TEXT,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        done_at      TEXT
+    );
+    CREATE INDEX inbox_done ON inbox (done_at);
+    ALTER TABLE questions ADD COLUMN update_id INTEGER;
+    CREATE UNIQUE INDEX questions_update ON questions (update_id);
+    DELETE FROM feedback WHERE user_hash IS NOT NULL AND id NOT IN (
+        SELECT MAX(id) FROM feedback WHERE user_hash IS NOT NULL
+        GROUP BY user_hash, entry_id, COALESCE(question_id, 0)
+    );
+    CREATE UNIQUE INDEX feedback_one_vote
+        ON feedback (user_hash, entry_id, COALESCE(question_id, 0));
+    """,
 )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.storage.database import Database, open_database
+from bot.storage.database import Database, SQLiteDatabase, open_database
 from bot.storage.follow_ups import FollowUps
+from bot.storage.inbox import Inbox
 from bot.storage.jobs import JobRuns
 from bot.storage.needs import NeedStore
 from bot.storage.partners import Partners
@@ -19,8 +20,9 @@ from bot.storage.usage import UsageCounts
 class Storage:
     """An open database and its repositories. Create with `await Storage.open(path)`."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, inbox_db: Database | None = None) -> None:
         self.db = db
+        self._inbox_db = inbox_db
         self.questions = QuestionLog(db)
         self.users = Users(db)
         self.feedback = Feedback(db)
@@ -30,6 +32,9 @@ class Storage:
         self.jobs = JobRuns(db)
         self.triage = Triage(db)
         self.partners = Partners(db)
+        # On SQLite the inbox has a connection of its own: marking an update done must not
+        # wait behind other writes, since a crash in between means it is answered twice.
+        self.inbox = Inbox(inbox_db or db)
 
     @property
     def location(self) -> str:
@@ -48,16 +53,26 @@ class Storage:
         `target` is a SQLite file path or a `postgresql://` URL; `spool_dir` is where a
         PostgreSQL replica keeps questions while the server cannot be reached.
         """
-        storage = cls(await open_database(target, spool_dir))
+        db = await open_database(target, spool_dir)
+        inbox_db: Database | None = None
+        try:
+            if isinstance(db, SQLiteDatabase):
+                inbox_db = await SQLiteDatabase.open(db.path, check=False)
+        except BaseException:
+            await db.close()
+            raise
+        storage = cls(db, inbox_db)
         try:
             await storage.questions.replay_spool()
         except BaseException:
-            await storage.db.close()
+            await storage.close()
             raise
         return storage
 
     async def close(self) -> None:
         """Close the database; every write was already committed."""
+        if self._inbox_db is not None:
+            await self._inbox_db.close()
         await self.db.close()
 
     async def writable(self) -> bool:

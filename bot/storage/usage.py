@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from bot.storage.database import Database
-from bot.storage.records import Usage, iso, utc_now
+from bot.storage.records import StorageError, Usage, iso, utc_now
+
+log = logging.getLogger(__name__)
 
 _IN_PERIOD = " WHERE asked_at >= ? AND asked_at < ?"
 
@@ -23,11 +26,17 @@ class UsageCounts:
     ) -> None:
         """Record that these services' contacts were given out (service id, owner)."""
         now = iso(utc_now())
-        await self._db.write_many(
+        sql = (
             "INSERT INTO referrals (shown_at, question_id, entry_id, service_id, owner)"
-            " VALUES (?, ?, ?, ?, ?)",
-            [(now, question_id, entry_id, sid, owner) for sid, owner in services],
+            " VALUES (?, ?, ?, ?, ?)"
         )
+        rows = [(now, question_id, entry_id, sid, owner) for sid, owner in services]
+        try:
+            await self._db.write_many(sql, rows)
+        except StorageError as exc:
+            log.warning("%s: contacts given out are kept in %s", exc, self._db.spool_path)
+            for row in rows:
+                self._db.spool(sql, row)
 
     async def between(self, since: datetime, until: datetime) -> Usage:
         """The usage overview's counts between two moments."""

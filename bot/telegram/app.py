@@ -6,8 +6,10 @@ import logging
 import secrets
 from datetime import time as clock_time
 from typing import cast
+from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
     AIORateLimiter,
     ApplicationBuilder,
@@ -16,16 +18,27 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot.assistant import Assistant, Brain
 from bot.config import Settings
+from bot.privacy import ChatTokens, Sealer, UserHasher
 from bot.replies.messages import Catalogue
-from bot.telegram import buttons, commands, digest, jobs, partners, questions, staff
+from bot.storage import Storage
+from bot.telegram import buttons, commands, digest, gate, jobs, partners, questions, staff
 from bot.telegram.context import CONTEXT_TYPES, BotApp, BotContext, Services
+from bot.telegram.durable import (
+    DurableBot,
+    DurableQueue,
+    Journal,
+    PerUserProcessor,
+    WelcomeApplication,
+)
 from bot.telegram.flood import FloodGuard
 from bot.telegram.health import ContactRequest, Health, HealthServer
+from bot.telegram.keyboards import ButtonSigner
 from bot.watcher import KnowledgeWatcher
-from bot.wiring import build_brain, load_brain, make_chat_tokens, make_hasher, open_storage
+from bot.wiring import build_brain, load_brain, open_storage, secret_of
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +48,27 @@ RELOAD_SECONDS = 2.0
 DIGEST_CHECK_SECONDS = 60.0
 # Partner lists are monthly: ten minutes late is fine.
 NUDGE_CHECK_SECONDS = 600.0
+# Writes spooled while the database could not be written are tried again this often.
+SPOOL_SECONDS = 60.0
+
+
+class StartError(Exception):
+    """The bot cannot start: the message is one line for the operator, never the token."""
+
+
+class OneLineNetworkErrors(logging.Filter):
+    """python-telegram-bot's retry loop logs a full traceback for each network failure (an
+    unreachable API at start, a dropped connection while polling): keep one line, the cause."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Fold the exception into the message."""
+        if record.exc_info and record.getMessage().startswith("Network Retry Loop"):
+            error = record.exc_info[1]
+            record.msg = f"{record.getMessage()} ({type(error).__name__}: {error})"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
 
 
 class TokenFilter(logging.Filter):
@@ -53,8 +87,16 @@ class TokenFilter(logging.Filter):
 
 
 def guard_logs(token: str) -> None:
-    """Hide the token on every handler, and keep httpx from logging request URLs."""
+    """Hide the token on every handler, and keep httpx from logging request URLs.
+
+    The job queue's scheduler logs two lines per job run at INFO (the reload job alone runs
+    43,200 times a day): it only speaks from WARNING up.
+    """
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    ptb = logging.getLogger("telegram.ext")
+    if not any(isinstance(f, OneLineNetworkErrors) for f in ptb.filters):
+        ptb.addFilter(OneLineNetworkErrors())
     token_filter = TokenFilter(token)
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, TokenFilter) for f in handler.filters):
@@ -69,21 +111,34 @@ def build_application(
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     guard_logs(settings.telegram_token)
     health = Health(mode="webhook" if settings.webhook_url else "polling")
+    urls: dict[str, str] = {}
+    if settings.api_base_url:
+        base = settings.api_base_url.rstrip("/")
+        urls = {"base_url": base, "base_file_url": base.removesuffix("/bot") + "/file/bot"}
+    # Built by hand (the builder cannot make a subclass): the same requests the builder makes,
+    # 256 connections for sending and one for polling.
+    bot = DurableBot(
+        settings.telegram_token,
+        request=HTTPXRequest(connection_pool_size=256),
+        # Each successful getUpdates call is the "last contact" /healthz reports.
+        get_updates_request=ContactRequest(health, connection_pool_size=1),
+        rate_limiter=AIORateLimiter(overall_max_rate=settings.send_rate, max_retries=2),
+        **urls,
+    )
     builder = (
         ApplicationBuilder()
-        .token(settings.telegram_token)
+        .application_class(WelcomeApplication)
+        .bot(bot)
         .context_types(CONTEXT_TYPES)
-        .rate_limiter(AIORateLimiter(max_retries=2))
-        # Each successful getUpdates call is the "last contact" /healthz reports.
-        .get_updates_request(ContactRequest(health, connection_pool_size=1))
+        .update_queue(DurableQueue())
+        .concurrent_updates(PerUserProcessor())
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
-    if settings.api_base_url:
-        base = settings.api_base_url.rstrip("/")
-        builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
     # The builder's generic types cannot follow context_types() into the job queue's type.
     app = cast(BotApp, builder.build())
+    if isinstance(app, WelcomeApplication):
+        app.stop_timeout = settings.stop_seconds
     app.bot_data.settings = settings
     app.bot_data.catalogue = catalogue or Catalogue.load()
     app.bot_data.brain = brain
@@ -92,6 +147,9 @@ def build_application(
     # Every update (webhook or poll) counts as contact with Telegram; group -2 runs first
     # (a group runs one handler per update, so this one cannot share group -1 with staff text).
     app.add_handler(TypeHandler(Update, _contact), group=-2)
+
+    # Ignored updates and flood control come before everything, even the contact count.
+    gate.register(app)
 
     # Order matters: commands first, staff commands before the catch-all for unknown
     # commands, then text questions, then everything else that is not text.
@@ -119,30 +177,54 @@ def build_application(
 
 
 async def _post_init(app: BotApp) -> None:
-    """Open the database, load the knowledge base, register the command menu, start jobs."""
+    """Check the secret, open the database, load the knowledge base, replay the inbox, start
+    jobs. Whatever fails closes what was opened, so the process exits instead of hanging."""
     data = app.bot_data
     assert data.settings is not None and data.catalogue is not None  # set by build_application
     assert data.health is not None
     settings, catalogue, health = data.settings, data.catalogue, data.health
+    secret = secret_of(settings)  # SecretError: one line, before anything is opened
     brain = data.brain or load_brain(settings, catalogue)
-    hasher, chat_tokens = make_hasher(settings), make_chat_tokens(settings)
     storage = await open_storage(settings)
-    health.database_check = storage.writable
-    health.loaded(brain.knowledge)
-    data.services = Services(
-        settings=settings,
-        assistant=Assistant(brain, catalogue, storage),
-        storage=storage,
-        hasher=hasher,
-        chat_tokens=chat_tokens,
-        flood=FloodGuard(),
-        watcher=KnowledgeWatcher(
-            settings.kb_dir, lambda knowledge: build_brain(knowledge, settings, catalogue)
-        ),
-        health=health,
-    )
+    try:
+        health.database_check = storage.writable
+        health.loaded(brain.knowledge)
+        data.services = Services(
+            settings=settings,
+            assistant=Assistant(brain, catalogue, storage),
+            storage=storage,
+            hasher=UserHasher(secret),
+            chat_tokens=ChatTokens(secret),
+            flood=FloodGuard(),
+            watcher=KnowledgeWatcher(
+                settings.kb_dir, lambda knowledge: build_brain(knowledge, settings, catalogue)
+            ),
+            health=health,
+            signer=ButtonSigner(secret),
+        )
+        if isinstance(app.bot, DurableBot):
+            app.bot.sign_with(data.services.signer)
+        await _start_services(app, settings, catalogue, storage)
+        if isinstance(app, WelcomeApplication):
+            await app.replay(Journal(storage.inbox, Sealer(secret)))
+    except BaseException:
+        data.services = None
+        if data.health_server is not None:
+            await data.health_server.stop()
+            data.health_server = None
+        await storage.close()
+        raise
+    log.info("bot ready: %d entries, database %s", len(brain.knowledge), storage.location)
+
+
+async def _start_services(
+    app: BotApp, settings: Settings, catalogue: Catalogue, storage: Storage
+) -> None:
+    """The health server, the command menu in every language, and the repeating jobs."""
+    data = app.bot_data
+    assert data.health is not None
     if settings.health_port is not None:
-        data.health_server = HealthServer(health, settings.health_listen, settings.health_port)
+        data.health_server = HealthServer(data.health, settings.health_listen, settings.health_port)
         await data.health_server.start()
     for language in catalogue.languages:
         menu = [BotCommand(c, catalogue.get(f"command.{c}", language)) for c in COMMANDS]
@@ -168,7 +250,9 @@ async def _post_init(app: BotApp) -> None:
         app.job_queue.run_repeating(
             partners.nudge_partners, NUDGE_CHECK_SECONDS, first=NUDGE_CHECK_SECONDS, name="nudges"
         )
-    log.info("bot ready: %d entries, database %s", len(brain.knowledge), storage.location)
+        app.job_queue.run_repeating(
+            jobs.replay_spool, SPOOL_SECONDS, first=SPOOL_SECONDS, name="spool"
+        )
 
 
 async def _post_shutdown(app: BotApp) -> None:
@@ -236,11 +320,34 @@ def webhook_secret(settings: Settings) -> str:
     return settings.webhook_secret or secrets.token_urlsafe(32)
 
 
+def webhook_path(url: str) -> str:
+    """The path Telegram posts to: the URL's whole path ("telegram" when it has none)."""
+    return urlsplit(url).path.strip("/") or "telegram"
+
+
 def run(settings: Settings) -> int:
-    """Run until Ctrl-C or SIGTERM: polling by default, a webhook when a URL is configured."""
+    """Run until Ctrl-C or SIGTERM: polling by default, a webhook when a URL is configured.
+
+    A rejected token or an unreachable Bot API is a StartError (one line, no token). The
+    secret is checked first: a bad secret file is reported even when Telegram is unreachable.
+    """
+    secret_of(settings)
     app = build_application(settings)
+    try:
+        _run(app, settings)
+    except InvalidToken:
+        raise StartError(
+            "Telegram rejected the bot token: check TELEGRAM_BOT_TOKEN (from @BotFather)"
+        ) from None
+    except NetworkError as exc:
+        where = settings.api_base_url or "https://api.telegram.org"
+        raise StartError(f"cannot reach the Telegram Bot API at {where}: {exc.message}") from None
+    return 0
+
+
+def _run(app: BotApp, settings: Settings) -> None:
     if settings.webhook_url:
-        path = settings.webhook_url.rstrip("/").rsplit("/", 1)[-1] or "telegram"
+        path = webhook_path(settings.webhook_url)
         app.run_webhook(
             listen=settings.webhook_listen,
             port=settings.webhook_port,
@@ -251,7 +358,6 @@ def run(settings: Settings) -> int:
         )
     else:
         app.run_polling(allowed_updates=Update.ALL_TYPES)
-    return 0
 
 
-__all__ = ["build_application", "run", "start_polling", "stop"]
+__all__ = ["StartError", "build_application", "run", "start_polling", "stop", "webhook_path"]

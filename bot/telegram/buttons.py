@@ -6,11 +6,13 @@ matches no pattern is answered by `unknown_button` so the spinner always stops.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackQueryHandler
 
 from bot.matching.matcher import Outcome
@@ -18,12 +20,19 @@ from bot.replies.cards import HTML
 from bot.replies.screens import Action
 from bot.storage import StorageError
 from bot.telegram.context import BotApp, BotContext, Pressed
-from bot.telegram.keyboards import Callback, button, decode, for_screen, markup, pattern
+from bot.telegram.keyboards import Callback, button, for_screen, markup, pattern
 from bot.telegram.sending import answer_keyboard, edit_html, language_of, send_html, user_key
+
+log = logging.getLogger(__name__)
 
 
 def _press(handler: Pressed) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
-    """Wrap a button handler: decode the data, find the language, always answer the query."""
+    """Wrap a button handler: check the signature, find the language, always answer the query.
+
+    Data that was not signed for the presser (forged, someone else's button, an old unsigned
+    button, a message the bot cannot edit any more) is answered with "this button has
+    expired" and changes nothing.
+    """
 
     async def run(update: Update, context: BotContext) -> None:
         query = update.callback_query
@@ -31,11 +40,24 @@ def _press(handler: Pressed) -> Callable[[Update, BotContext], Coroutine[Any, An
             return
         notice: str | None = None
         try:
-            if isinstance(query.message, Message):
-                lang = await language_of(update, context)
-                notice = await handler(update, context, query.message, decode(query.data), lang)
+            svc = context.services
+            callback = svc.signer.verify(query.data, query.from_user.id)
+            if callback is None or not isinstance(query.message, Message):
+                lang = svc.catalogue.resolve(query.from_user.language_code)
+                notice = svc.catalogue.get("button.expired", lang)
+                return
+            lang = await language_of(update, context)
+            try:
+                notice = await handler(update, context, query.message, callback, lang)
+            except BadRequest as exc:
+                # The message was deleted or is too old to edit: nothing to change.
+                log.info("a button's message could not be changed: %s", exc.message)
+                notice = svc.catalogue.get("button.expired", lang)
         finally:
-            await query.answer(notice)
+            try:
+                await query.answer(notice)
+            except TelegramError:  # too old to answer, or Telegram unreachable: nothing to do
+                log.debug("could not answer a button press", exc_info=True)
 
     run.__doc__ = handler.__doc__
     run.__name__ = handler.__name__

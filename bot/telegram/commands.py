@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from telegram import InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
 
 from bot.replies.cards import HTML
 from bot.replies.screens import Action
@@ -129,10 +130,25 @@ async def forget(update: Update, context: BotContext) -> None:
     await send_html(message, HTML.text(t("forget.confirm", lang)), keyboard)
 
 
-async def unknown_command(update: Update, context: BotContext) -> None:
-    """A command the bot does not have."""
+def addressed_to_us(update: Update, context: BotContext) -> bool:
+    """Whether a command is for this bot: `/cmd@this_bot`, or `/cmd` in a private chat.
+
+    In a group, `/start@other_bot` belongs to another bot, and a bare `/foo` may too.
+    """
     message = update.effective_message
-    if message is None:
+    if message is None or not message.text:
+        return False
+    command = message.text.split(maxsplit=1)[0]
+    _, at, bot_name = command.partition("@")
+    if at:
+        return bot_name.lower() == (context.bot.username or "").lower()
+    return message.chat.type == ChatType.PRIVATE
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    """A command the bot does not have (commands for other bots are left alone)."""
+    message = update.effective_message
+    if message is None or not addressed_to_us(update, context):
         return
     lang = await language_of(update, context)
     await send_html(message, HTML.text(context.services.catalogue.get("unknown.command", lang)))

@@ -23,7 +23,7 @@ from bot.replies.messages import Catalogue
 from bot.storage import Storage, utc_now
 from bot.telegram.flood import FloodGuard
 from bot.telegram.health import Health, HealthServer
-from bot.telegram.keyboards import Callback
+from bot.telegram.keyboards import ButtonSigner, Callback
 from bot.watcher import KnowledgeWatcher
 
 # A crisis message is kept in memory this long, so "this is not an emergency" can still show
@@ -70,6 +70,8 @@ class Services:
     flood: FloodGuard
     watcher: KnowledgeWatcher
     health: Health
+    # Signs every button for the person it is sent to (bot/telegram/keyboards.py).
+    signer: ButtonSigner
     # The time for schedules (digest, partner lists, invitations); tests replace it to run a
     # week or a month in a second.
     clock: Callable[[], datetime] = field(default=utc_now)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, Forbidden
 
 from bot.insights import overview as insights
 from bot.replies.cards import HTML
+from bot.storage import StorageError
 from bot.telegram.context import BotContext
 from bot.telegram.sending import NO_PREVIEW
 from bot.telegram.split import split_html
@@ -35,8 +36,9 @@ async def deliver_follow_ups(context: BotContext) -> None:
                 await context.bot.send_message(
                     chat_id, part, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
                 )
-        except BadRequest:
-            log.warning("a follow-up message could not be delivered", exc_info=True)
+        except (Forbidden, BadRequest) as exc:
+            # This person blocked the bot or the chat is gone: drop their follow-up only.
+            log.warning("a follow-up could not be delivered (%s); the others go on", exc.message)
             return False
         return True
 
@@ -64,18 +66,36 @@ async def reload_knowledge(context: BotContext) -> None:
         svc.health.metrics.reloads.labels("reloaded").inc()
     elif result.change is Change.REFUSED:
         svc.health.metrics.reloads.labels("refused").inc()
-        text = (
-            HTML.bold(HTML.text(svc.catalogue.get("staff.reload_refused", "en")))
-            + "\n<pre>"
-            + HTML.text(result.report())
-            + "</pre>"
-        )
         for staff_id in sorted(svc.settings.staff_ids):
+            lang = await _staff_language(context, staff_id)
+            text = (
+                HTML.bold(HTML.text(svc.catalogue.get("staff.reload_refused", lang)))
+                + "\n<pre>"
+                + HTML.text(result.report())
+                + "</pre>"
+            )
             try:
                 for part in split_html(text):
                     await context.bot.send_message(staff_id, part, parse_mode=ParseMode.HTML)
-            except BadRequest:
-                log.warning("could not tell a staff member about the refused change")
+            except (Forbidden, BadRequest) as exc:
+                log.warning("could not tell a staff member about the refused change: %s", exc)
+
+
+async def _staff_language(context: BotContext, staff_id: int) -> str:
+    """The language a staff member chose with /language, else English."""
+    svc = context.services
+    try:
+        chosen = await svc.storage.users.language(svc.hasher("telegram", staff_id))
+    except StorageError:
+        chosen = None
+    return chosen or "en"
+
+
+async def replay_spool(context: BotContext) -> None:
+    """Job: write what was spooled while the database could not be written, once it can."""
+    questions = context.services.storage.questions
+    if questions.spool_path.exists():
+        await questions.replay_spool()
 
 
 async def purge_old_questions(context: BotContext) -> None:
@@ -87,3 +107,6 @@ async def purge_old_questions(context: BotContext) -> None:
     removed = await insights.purge(svc.storage, svc.settings.retention_days)
     if removed:
         log.info("retention: removed the text of %d old question(s)", removed)
+    # Telegram resends an unacknowledged update for up to 24 hours: ids older than 2 days
+    # can no longer come back.
+    await svc.storage.inbox.purge(datetime.now(UTC) - timedelta(days=2))

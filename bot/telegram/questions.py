@@ -13,7 +13,6 @@ from bot.matching.matcher import Outcome
 from bot.replies.cards import HTML
 from bot.replies.screens import Action
 from bot.telegram.context import BotContext
-from bot.telegram.flood import Verdict
 from bot.telegram.keyboards import button, markup, rows
 from bot.telegram.sending import answer_keyboard, language_of, send_html, user_key
 
@@ -49,13 +48,6 @@ async def question(update: Update, context: BotContext) -> None:
         return
     svc = context.services
     user = user_key(update, context)
-    verdict = svc.flood.check(user)
-    if verdict is not Verdict.ALLOW:
-        if verdict is Verdict.WARN:
-            log.warning("flood control: a user is sending too fast; slowing them down")
-            lang = await language_of(update, context)
-            await send_html(message, HTML.text(svc.catalogue.get("flood.slow_down", lang)))
-        return
     started = time.perf_counter()
     lang = await language_of(update, context, text)
     sender = update.effective_user
@@ -66,6 +58,7 @@ async def question(update: Update, context: BotContext) -> None:
         user_hash=user,
         markup=HTML,
         user_language=sender.language_code if sender else None,
+        update_id=update.update_id,
     )
     match = answer.match
     t = svc.catalogue.get

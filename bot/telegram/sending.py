@@ -7,6 +7,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.replies.screens import Action
+from bot.storage import StorageError
 from bot.telegram.context import BotContext, Services
 from bot.telegram.keyboards import button, markup
 from bot.telegram.split import split_html
@@ -26,7 +27,10 @@ def user_key(update: Update, context: BotContext) -> str:
 async def language_of(update: Update, context: BotContext, text: str = "") -> str:
     """The user's chosen language, else the question's language, else Telegram's setting."""
     svc = context.services
-    chosen = await svc.storage.users.language(user_key(update, context))
+    try:
+        chosen = await svc.storage.users.language(user_key(update, context))
+    except StorageError:  # an unreadable database must not cost the newcomer a reply
+        chosen = None
     if chosen:
         return chosen
     guessed = guess_language(text) if text else None
