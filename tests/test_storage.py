@@ -16,6 +16,7 @@ import pytest
 
 from bot.storage import FollowUp, LoggedQuestion, Storage, StorageError
 from bot.storage.dialect import POSTGRESQL, SQLITE, Connection, is_url, redact_url
+from bot.storage.records import iso
 from bot.storage.schema import MIGRATIONS
 from tests import pgserver
 
@@ -519,3 +520,31 @@ async def test_not_an_emergency_is_counted_per_category_without_text(tmp_path: P
         assert raw.execute(
             "SELECT text, not_emergency FROM questions WHERE id = ?", (crisis,)
         ).fetchall() == [(None, 1)]
+
+
+async def test_replicas_never_take_the_same_pending_update(
+    database: str | Path, tmp_path: Path
+) -> None:
+    """The replica that received an update holds it; another takes it over only once the
+    claim is older than the lease (the first replica died), and never both at once."""
+    first = await Storage.open(database, spool_dir=tmp_path)
+    second = await Storage.open(database, spool_dir=tmp_path)
+    try:
+        assert await first.inbox.add_many([(1, "a"), (2, "b")]) == {1, 2}
+        lease = timedelta(seconds=60)
+        assert await second.inbox.pending(lease) == []  # still in the first one's hands
+        await first.inbox.done(1)
+        # The first replica died two minutes ago with update 2 in hand; both of the others
+        # look at once: it goes to exactly one of them.
+        await first.db.write(
+            "UPDATE inbox SET claimed_at = ? WHERE update_id = 2",
+            (iso(datetime.now(UTC) - timedelta(minutes=2)),),
+        )
+        taken = await asyncio.gather(first.inbox.pending(lease), second.inbox.pending(lease))
+        assert sorted(p.update_id for found in taken for p in found) == [2]
+        # Just claimed: within the lease nobody takes it again.
+        assert await first.inbox.pending(lease) == []
+        assert await second.inbox.pending(lease) == []
+    finally:
+        await first.close()
+        await second.close()

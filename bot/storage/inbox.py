@@ -10,7 +10,7 @@ Telegram sends again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.storage.database import Connection, Database
 from bot.storage.records import iso, utc_now
@@ -34,9 +34,9 @@ class Inbox:
     async def add(self, update_id: int, payload: str) -> bool:
         """Keep an update; False when it was already here (pending or done)."""
         changed = await self._db.write(
-            "INSERT INTO inbox (update_id, received_at, payload) VALUES (?, ?, ?)"
+            "INSERT INTO inbox (update_id, received_at, claimed_at, payload) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (update_id) DO NOTHING",
-            (update_id, iso(utc_now()), payload),
+            (update_id, iso(utc_now()), iso(utc_now()), payload),
         )
         return changed > 0
 
@@ -55,9 +55,9 @@ class Inbox:
             )
             known = {int(row[0]) for row in rows}
             await connection.executemany(
-                "INSERT INTO inbox (update_id, received_at, payload) VALUES (?, ?, ?)"
-                " ON CONFLICT (update_id) DO NOTHING",
-                [(i, now, payload) for i, payload in items if i not in known],
+                "INSERT INTO inbox (update_id, received_at, claimed_at, payload)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (update_id) DO NOTHING",
+                [(i, now, now, payload) for i, payload in items if i not in known],
             )
             return set(ids) - known
 
@@ -74,14 +74,26 @@ class Inbox:
         if not self._db.write_now(sql, params):
             await self._db.write(sql, params)
 
-    async def pending(self) -> list[Pending]:
-        """Updates not yet handled, oldest first, each counted as one more attempt."""
-        await self._db.write("UPDATE inbox SET attempts = attempts + 1 WHERE done_at IS NULL")
-        rows = await self._db.fetch_all(
-            "SELECT update_id, payload, attempts FROM inbox WHERE done_at IS NULL"
-            " ORDER BY update_id"
-        )
-        return [Pending(int(r[0]), str(r[1] or ""), int(r[2])) for r in rows]
+    async def pending(self, lease: timedelta = timedelta(0)) -> list[Pending]:
+        """Claim the updates not yet handled whose holder's claim is older than `lease`, oldest
+        first, each counted as one more attempt.
+
+        One statement claims them, so two replicas never take the same update. With one
+        process (SQLite) the lease is 0: everything pending is from an earlier run. With
+        replicas, an update another replica received a moment ago is still in its hands.
+        """
+        now = utc_now()
+
+        async def run(connection: Connection) -> list[Pending]:
+            rows = await connection.fetch_all(
+                "UPDATE inbox SET attempts = attempts + 1, claimed_at = ?"
+                " WHERE done_at IS NULL AND (claimed_at IS NULL OR claimed_at <= ?)"
+                " RETURNING update_id, payload, attempts",
+                (iso(now), iso(now - lease)),
+            )
+            return [Pending(int(r[0]), str(r[1] or ""), int(r[2])) for r in rows]
+
+        return sorted(await self._db.transaction(run), key=lambda p: p.update_id)
 
     async def count_pending(self) -> int:
         """How many updates wait to be handled."""

@@ -177,4 +177,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE UNIQUE INDEX feedback_one_vote
         ON feedback (user_hash, entry_id, COALESCE(question_id, 0));
     """,
+    # 8: which replica holds a pending update: the one that received it claims it (claimed_at),
+    # and another takes it over only once that claim is older than the lease, so a live
+    # replica's updates are never handled twice and a dead one's are picked up.
+    """
+    ALTER TABLE inbox ADD COLUMN claimed_at TEXT;
+    """,
 )

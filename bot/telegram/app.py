@@ -33,6 +33,7 @@ from bot.telegram.durable import (
     Journal,
     PerUserProcessor,
     WelcomeApplication,
+    inbox_lease,
 )
 from bot.telegram.flood import FloodGuard
 from bot.telegram.health import ContactRequest, Health, HealthServer
@@ -206,7 +207,9 @@ async def _post_init(app: BotApp) -> None:
             app.bot.sign_with(data.services.signer)
         await _start_services(app, settings, catalogue, storage)
         if isinstance(app, WelcomeApplication):
-            await app.replay(Journal(storage.inbox, Sealer(secret)))
+            await app.replay(
+                Journal(storage.inbox, Sealer(secret)), inbox_lease(bool(settings.db_url))
+            )
     except BaseException:
         data.services = None
         if data.health_server is not None:
@@ -253,6 +256,10 @@ async def _start_services(
         app.job_queue.run_repeating(
             jobs.replay_spool, SPOOL_SECONDS, first=SPOOL_SECONDS, name="spool"
         )
+        if settings.db_url:  # replicas share the inbox: take over what a dead one left
+            app.job_queue.run_repeating(
+                jobs.take_over_inbox, SPOOL_SECONDS, first=SPOOL_SECONDS, name="inbox"
+            )
 
 
 async def _post_shutdown(app: BotApp) -> None:

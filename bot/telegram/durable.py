@@ -21,6 +21,7 @@ import json
 import logging
 from collections.abc import Awaitable, Sequence
 from contextvars import ContextVar
+from datetime import timedelta
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -47,6 +48,20 @@ OPEN_GATE = 1_000_000
 _BUTTON_OWNER: ContextVar[int | None] = ContextVar("button_owner", default=None)
 # An update whose handling was interrupted this many times is a poison pill: dropped.
 MAX_ATTEMPTS = 3
+
+
+# A replica's claim on a pending update older than this is taken over (see inbox_lease).
+INBOX_LEASE = timedelta(seconds=60)
+
+
+def inbox_lease(has_replicas: bool) -> timedelta:
+    """How old another process's claim on a pending update must be before this one handles it.
+
+    SQLite means one bot process: whatever is pending at start was left by the last run. On
+    PostgreSQL, replicas share the inbox: a live replica handles an update within seconds (its
+    stop timeout is 8 s), so a claim a minute old belongs to a replica that died.
+    """
+    return INBOX_LEASE if has_replicas else timedelta(0)
 
 
 class Journal:
@@ -96,10 +111,11 @@ class Journal:
         except StorageError as exc:
             log.warning("%s: a handled update stays pending and may be answered again", exc)
 
-    async def pending(self, bot: ExtBot[Any]) -> list[Update]:
-        """Updates received in an earlier run and never handled, oldest first."""
+    async def pending(self, bot: ExtBot[Any], lease: timedelta = timedelta(0)) -> list[Update]:
+        """Updates received and never handled, oldest first: by an earlier run, or by another
+        replica whose claim is older than `lease`."""
         found: list[Update] = []
-        for item in await self._inbox.pending():
+        for item in await self._inbox.pending(lease):
             text = self._sealer.open(item.payload)
             if item.attempts > MAX_ATTEMPTS or text is None:
                 reason = "it failed too often" if text else "it cannot be opened"
@@ -294,19 +310,31 @@ class WelcomeApplication(
         if isinstance(update, Update) and queue is not None and queue.journal is not None:
             await queue.journal.done(update.update_id)
 
-    async def replay(self, journal: Journal) -> int:
-        """Queue what an earlier run left pending, then keep every new update in the inbox."""
+    async def replay(self, journal: Journal, lease: timedelta = timedelta(0)) -> int:
+        """Queue what an earlier run left pending, then keep every new update in the inbox.
+
+        `lease`: with replicas sharing the inbox, leave another replica's recent updates to it.
+        """
         queue = self.durable_queue
         if queue is None:
             return 0
-        pending = await journal.pending(self.bot)
-        for update in pending:
-            queue.put_nowait(update)  # already in the inbox: not written again
         queue.journal = journal
         if isinstance(self.bot, DurableBot):
             self.bot.keep_in(journal)
-        if pending:
-            log.info("handling %d update(s) left pending by the last run", len(pending))
+        found = await self.take_over(lease)
+        if found:
+            log.info("handling %d update(s) left pending by the last run", found)
+        return found
+
+    async def take_over(self, lease: timedelta) -> int:
+        """Queue the pending updates whose holder's claim is older than `lease` (a replica
+        that died with them in hand); how many."""
+        queue = self.durable_queue
+        if queue is None or queue.journal is None:
+            return 0
+        pending = await queue.journal.pending(self.bot, lease)
+        for update in pending:
+            queue.put_nowait(update)  # already in the inbox: not written again
         return len(pending)
 
     async def stop(self) -> None:

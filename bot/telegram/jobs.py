@@ -12,6 +12,7 @@ from bot.insights import overview as insights
 from bot.replies.cards import HTML
 from bot.storage import StorageError
 from bot.telegram.context import BotContext
+from bot.telegram.durable import INBOX_LEASE, WelcomeApplication
 from bot.telegram.sending import NO_PREVIEW
 from bot.telegram.split import split_html
 from bot.watcher import Change
@@ -96,6 +97,16 @@ async def replay_spool(context: BotContext) -> None:
     questions = context.services.storage.questions
     if questions.spool_path.exists():
         await questions.replay_spool()
+
+
+async def take_over_inbox(context: BotContext) -> None:
+    """Job (replicas): handle the updates a replica that died left pending in the inbox."""
+    app = context.application
+    if not isinstance(app, WelcomeApplication):
+        return
+    found = await app.take_over(INBOX_LEASE)
+    if found:
+        log.warning("took over %d update(s) another replica left pending", found)
 
 
 async def purge_old_questions(context: BotContext) -> None:
