@@ -20,8 +20,15 @@ from bot.replies.cards import HTML
 from bot.replies.screens import Action
 from bot.storage import StorageError
 from bot.telegram.context import BotApp, BotContext, Pressed
-from bot.telegram.keyboards import Callback, button, for_screen, markup, pattern
-from bot.telegram.sending import answer_keyboard, edit_html, language_of, send_html, user_key
+from bot.telegram.keyboards import Callback, button, markup, pattern
+from bot.telegram.sending import (
+    answer_keyboard,
+    edit_html,
+    edit_screen,
+    language_of,
+    send_html,
+    user_key,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +82,7 @@ async def topic(
         if topic_id
         else screens.topics(lang, HTML)
     )
-    await edit_html(message, screen.text, for_screen(screen))
+    await edit_screen(message, screen)
     return None
 
 
@@ -159,7 +166,7 @@ async def events(
     """Upcoming events in one municipality ("" for all)."""
     screens = context.services.assistant.brain.screens
     screen = screens.events(lang, HTML, datetime.now(UTC), callback.arg(0))
-    await edit_html(message, screen.text, for_screen(screen))
+    await edit_screen(message, screen)
     return None
 
 

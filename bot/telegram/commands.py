@@ -13,7 +13,7 @@ from bot.replies.screens import Action
 from bot.telegram import partners
 from bot.telegram.context import BotContext
 from bot.telegram.keyboards import button, for_screen, markup, rows
-from bot.telegram.sending import language_of, send_html, user_key
+from bot.telegram.sending import language_of, send_html, send_screen, user_key
 
 DEEP_LINK_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 # Telegram allows deep-link payloads of up to 64 characters.
@@ -52,7 +52,7 @@ async def start(update: Update, context: BotContext) -> None:
     await send_html(message, welcome, for_screen(screens.topics(lang, HTML)))
     if source and source in svc.assistant.brain.knowledge.topics:
         screen = screens.topic(source, lang, HTML, datetime.now(UTC))
-        await send_html(message, screen.text, for_screen(screen))
+        await send_screen(message, screen)
 
 
 async def help_command(update: Update, context: BotContext) -> None:
@@ -82,7 +82,7 @@ async def topics(update: Update, context: BotContext) -> None:
         return
     lang = await language_of(update, context)
     screen = context.services.assistant.brain.screens.topics(lang, HTML)
-    await send_html(message, screen.text, for_screen(screen))
+    await send_screen(message, screen)
 
 
 async def events(update: Update, context: BotContext) -> None:
@@ -92,7 +92,7 @@ async def events(update: Update, context: BotContext) -> None:
         return
     lang = await language_of(update, context)
     screen = context.services.assistant.brain.screens.events(lang, HTML, datetime.now(UTC))
-    await send_html(message, screen.text, for_screen(screen))
+    await send_screen(message, screen)
 
 
 async def language(update: Update, context: BotContext) -> None:

@@ -6,10 +6,10 @@ from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from bot.replies.screens import Action
+from bot.replies.screens import Action, Screen
 from bot.storage import StorageError
 from bot.telegram.context import BotContext, Services
-from bot.telegram.keyboards import button, markup
+from bot.telegram.keyboards import button, for_screen, markup
 from bot.telegram.split import split_html
 from bot.text import guess_language
 
@@ -90,3 +90,13 @@ def answer_keyboard(
         title = brain.matcher.topic_title(topic, lang)
         back = [button(t("button.back_to_topic", lang, title=title), Action.TOPIC, topic)]
     return markup(feedback, back)
+
+
+async def send_screen(message: Message, screen: Screen) -> Message:
+    """Reply with a screen: its text, and its choices as buttons."""
+    return await send_html(message, screen.text, for_screen(screen))
+
+
+async def edit_screen(message: Message, screen: Screen) -> None:
+    """Show a screen in place of a message (browsing edits one message)."""
+    await edit_html(message, screen.text, for_screen(screen))

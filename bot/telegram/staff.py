@@ -24,7 +24,13 @@ from bot.telegram import jobs
 from bot.telegram.commands import unknown_command
 from bot.telegram.context import BotContext, Pressed, Services
 from bot.telegram.keyboards import Callback, for_screen
-from bot.telegram.sending import edit_html, language_of, send_html, user_key
+from bot.telegram.sending import (
+    edit_screen,
+    language_of,
+    send_html,
+    send_screen,
+    user_key,
+)
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +83,7 @@ async def needs(update: Update, context: BotContext) -> None:
     since, until = insights.period(None, None)
     every = (context.args or [""])[0].lower() == "all"
     screen = screens(svc).needs_list(await week_needs(svc, every), 1, lang, since, until, every)
-    await send_html(message, screen.text, for_screen(screen))
+    await send_screen(message, screen)
 
 
 async def stats(update: Update, context: BotContext) -> None:
@@ -139,7 +145,7 @@ async def partners(update: Update, context: BotContext) -> None:
     screen = screens(svc).partners(
         await svc.storage.partners.all(), await svc.storage.partners.invites(now), lang
     )
-    await send_html(message, screen.text, for_screen(screen))
+    await send_screen(message, screen)
 
 
 # -- buttons ---------------------------------------------------------------------------------
@@ -182,7 +188,7 @@ async def _card(
     screen = screens(svc).need_card(
         await _summary(svc, need_id), history, lang, viewer=user_key(update, context)
     )
-    await edit_html(message, screen.text, for_screen(screen))
+    await edit_screen(message, screen)
 
 
 def _nearest(svc: Services, need: NeedSummary) -> list[str]:
@@ -199,7 +205,7 @@ async def needs_page(
     screen = screens(svc).needs_list(
         await week_needs(svc, every), callback.number(0) or 1, lang, since, until, every
     )
-    await edit_html(message, screen.text, for_screen(screen))
+    await edit_screen(message, screen)
     return None
 
 
@@ -220,7 +226,7 @@ async def owners(
     listed = triage.suggested_owners(svc.assistant.brain.knowledge, _nearest(svc, summary))
     pairs = [(o, triage.owner_key(o)) for o in listed]
     screen = screens(svc).owners_menu(summary, pairs, callback.number(1) or 1, lang)
-    await edit_html(message, screen.text, for_screen(screen))
+    await edit_screen(message, screen)
     return None
 
 
@@ -283,7 +289,7 @@ async def entries(
     summary = await _summary(svc, callback.number(0))
     await svc.storage.triage.ask(user_key(update, context), "search", summary.id)
     screen = screens(svc).entries_menu(summary, _nearest(svc, summary), lang)
-    await edit_html(message, screen.text, for_screen(screen))
+    await edit_screen(message, screen)
     return None
 
 
@@ -300,7 +306,7 @@ async def pick(
     waiting = len(await svc.storage.follow_ups.pending(need_id))
     card = brain.cards.entry(entry_id, lang, HTML)
     screen = screens(svc).confirm_answer(summary, entry_id, card, waiting, lang)
-    await edit_html(message, screen.text, for_screen(screen))
+    await edit_screen(message, screen)
     return None
 
 
@@ -314,7 +320,7 @@ async def answer(
         svc.storage, need_id, entry_id, svc.assistant.brain.knowledge, user_key(update, context)
     )
     screen = screens(svc).answered(need_id, entry_id, done.variants, done.where, done.waiting, lang)
-    await edit_html(message, screen.text, for_screen(screen))
+    await edit_screen(message, screen)
     queue = cast("JobQueue[BotContext] | None", context.job_queue)
     if done.waiting and queue is not None:
         # Tell the people waiting now rather than at the next 30-second round.
@@ -333,7 +339,7 @@ async def revoke(
     screen = screens(svc).partners(
         await svc.storage.partners.all(), await svc.storage.partners.invites(svc.clock()), lang
     )
-    await edit_html(message, screen.text, for_screen(screen))
+    await edit_screen(message, screen)
     return svc.catalogue.get("staff.revoked", lang, id=partner_id)
 
 
@@ -390,7 +396,7 @@ async def typed(update: Update, context: BotContext) -> None:
             screen = screens(svc).entries_menu(summary, found, lang, typed=text)
             # Keep listening: staff can try another word.
             await svc.storage.triage.ask(actor, "search", prompt.need_id)
-            await send_html(message, screen.text, for_screen(screen))
+            await send_screen(message, screen)
     except insights.InsightError:
         await send_html(message, HTML.text(svc.catalogue.get("staff.not_found", lang)))
     raise ApplicationHandlerStop
