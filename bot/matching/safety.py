@@ -19,8 +19,12 @@ class _Trigger:
 def _same_word(typed: str, trigger: str) -> bool:
     # One typo (or swapped pair of letters) is forgiven in longer words ("suicde", "myslef");
     # short words must match exactly so "die" does not fire on "did" or "dye".
+    # Only in Latin and Cyrillic words: in Arabic script one letter apart is often another
+    # word ("انتظار", waiting, is one letter from "انتحار", suicide).
     if typed == trigger:
         return True
+    if not all(ch.isascii() or "\u00c0" <= ch <= "\u04ff" for ch in trigger):
+        return False
     return len(trigger) >= 5 and OSA.distance(typed, trigger, score_cutoff=1) <= 1
 
 
