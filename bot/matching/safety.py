@@ -28,6 +28,11 @@ def _same_word(typed: str, trigger: str) -> bool:
     return len(trigger) >= 5 and OSA.distance(typed, trigger, score_cutoff=1) <= 1
 
 
+def _unspaced(words: tuple[str, ...]) -> bool:
+    """True for a phrase in a script written without spaces (Chinese)."""
+    return any("\u4e00" <= ch <= "\u9fff" for word in words for ch in word)
+
+
 class Tripwire:
     """Finds the most urgent crisis category whose trigger phrase appears in a message."""
 
@@ -46,7 +51,13 @@ class Tripwire:
     def check(self, text: str) -> CrisisLine | None:
         """The crisis line for this message, or None when no trigger phrase is present."""
         words = normalise(text).split()
+        # Chinese has no spaces between words: its phrases are found inside the text.
+        unspaced = "".join(words)
         for trigger in self._triggers:
+            if _unspaced(trigger.words):
+                if "".join(trigger.words) in unspaced:
+                    return trigger.line
+                continue
             size = len(trigger.words)
             for start in range(len(words) - size + 1):
                 if all(_same_word(words[start + i], trigger.words[i]) for i in range(size)):
