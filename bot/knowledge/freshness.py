@@ -60,6 +60,9 @@ def due(
         figures = expiry_reason(entry, today)
         if figures:
             reasons.append(figures)
+        unreviewed = entry.unreviewed()
+        if unreviewed:
+            reasons.append("translations not reviewed: " + ", ".join(unreviewed))
         if not reasons:
             continue
         location = knowledge.locations.get(entry.id)
