@@ -414,7 +414,11 @@ def _sentences(text: str) -> int:
     # Full stops of other scripts: Hindi/Punjabi danda, Urdu, Arabic/Persian question mark,
     # Chinese (which needs no space after them).
     return len(
-        [s for s in re.split(r"[.!?\u0964\u06d4\u061f]+(?:\s|$)|[\u3002\uff01\uff1f]", text) if s.strip()]
+        [
+            s
+            for s in re.split(r"[.!?\u0964\u06d4\u061f]+(?:\s|$)|[\u3002\uff01\uff1f]", text)
+            if s.strip()
+        ]
     )
 
 

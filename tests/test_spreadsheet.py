@@ -142,7 +142,7 @@ def test_export_as_a_subprocess(tmp_path: Path, small_kb: Path) -> None:
     assert header.startswith("id,file,topic,questions,questions_en,questions_fr,keywords,answer")
     assert header.endswith(
         "owner,source,sources,citation,last_verified,unverified,caveat,figures_from,figures_until,"
-            "reviewed"
+        "reviewed"
     )
 
 

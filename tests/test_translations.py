@@ -44,7 +44,10 @@ TODAY = date(2026, 12, 1)
 def test_unreviewed_translations_per_owner(make_kb: Callable[[dict[str, str]], Path]) -> None:
     knowledge = load_knowledge(make_kb(KB))
     assert knowledge.faqs["health-card"].unreviewed() == ["ur"]
-    assert unreviewed_by_owner(knowledge) == {"Service Canada": {"es": 1}, "ServiceOntario": {"ur": 1}}
+    assert unreviewed_by_owner(knowledge) == {
+        "Service Canada": {"es": 1},
+        "ServiceOntario": {"ur": 1},
+    }
     messages = [p.message for p in check(knowledge, TODAY) if "native speaker" in p.message]
     assert any(m.startswith("ServiceOntario:") and "ur (1)" in m for m in messages)
     due = {d.entry_id: d.reason for d in freshness.due(knowledge, TODAY)}

@@ -8,6 +8,8 @@ from enum import StrEnum
 from functools import partial
 from pathlib import Path
 
+import numpy as np
+
 from bot.knowledge.model import (
     DEFAULT_LANGUAGE,
     TORONTO,
@@ -15,16 +17,20 @@ from bot.knowledge.model import (
     Event,
     Faq,
     KnowledgeBase,
+    LocalList,
+    LocalText,
     Service,
     all_texts,
     localise,
 )
 from bot.knowledge.places import places_of
 from bot.matching import thresholds
+from bot.matching.encoder import Encoder, Vectors
 from bot.matching.engine import Document, Evidence, Hit, Index
+from bot.matching.language import SHIPPED, choose
 from bot.matching.meaning import default_embedder
 from bot.matching.safety import Tripwire
-from bot.text import Synonyms, guess_language, prepare, sentences
+from bot.text import Synonyms, prepare, sentences
 
 # Matching looks at the start of very long messages only: a question is in the first lines.
 MAX_QUESTION_CHARS = 1000
@@ -33,6 +39,9 @@ MAX_QUESTION_CHARS = 1000
 # and the right answer given or offered from 72.6% to 82.3%, out-of-scope recall unchanged.
 LONG_MESSAGE_WORDS = 12
 MIN_SENTENCE_WORDS = 5
+# How much less a stored question in another language counts than one in the message's own
+# language, in cosine similarity (same-language variants first; chosen on the tune split).
+OTHER_LANGUAGE_PENALTY = 0.02
 
 
 class Outcome(StrEnum):
@@ -68,6 +77,23 @@ class MatchSettings:
         if self.suggest_threshold is not None:
             return self.suggest_threshold
         return self.answer_threshold
+
+
+@dataclass(frozen=True)
+class EncoderSettings:
+    """Decision thresholds for the multilingual encoder (cosine similarity, 0-1), chosen on
+    the tune split of tests/data/multilingual.jsonl (benchmarks/multilingual.py --sweep).
+
+    answer: the closest stored question's similarity needed to answer on the encoder's word;
+    lead: how far the best entry must be ahead of the next one to answer (else buttons);
+    offer: the similarity needed to offer an entry as a button.
+    """
+
+    answer: float = 0.88
+    lead: float = 0.01
+    offer: float = 0.85
+    # Needed to overrule a confident answer on words with another entry.
+    override: float = 0.92
 
 
 @dataclass(frozen=True)
@@ -119,6 +145,32 @@ class Match:
         return self.candidates[0].score - runner_up
 
 
+def encoder_texts(knowledge: KnowledgeBase) -> tuple[list[str], list[str], list[str]]:
+    """What the encoder compares a message with: each FAQ's question variants and each
+    service's name and questions, with the entry and the language of each."""
+    texts: list[str] = []
+    owners: list[str] = []
+    languages: list[str] = []
+
+    def add(entry_id: str, value: LocalText | LocalList | None) -> None:
+        if value is None:
+            return
+        items = {DEFAULT_LANGUAGE: value} if isinstance(value, str | list) else value
+        for code, text in items.items():
+            for one in [text] if isinstance(text, str) else text:
+                if one.strip():
+                    texts.append(one)
+                    owners.append(entry_id)
+                    languages.append(code)
+
+    for faq in knowledge.faqs.values():
+        add(faq.id, faq.questions)
+    for service in knowledge.services.values():
+        add(service.id, service.name)
+        add(service.id, service.questions)
+    return texts, owners, languages
+
+
 def documents(knowledge: KnowledgeBase) -> list[Document]:
     """What the index searches: FAQ questions, service names and descriptions, event titles."""
     docs: list[Document] = []
@@ -146,9 +198,20 @@ class Matcher:
         cache_dir: Path | None = None,
         spelling: bool = True,
         meaning: bool = True,
+        encoder: Encoder | None = None,
+        encoder_settings: EncoderSettings | None = None,
+        languages: tuple[str, ...] = SHIPPED,
     ) -> None:
         self.knowledge = knowledge
         self.settings = settings or MatchSettings()
+        self.languages = languages
+        self.encoder = encoder
+        self.encoder_settings = encoder_settings or EncoderSettings()
+        self._vectors: Vectors | None = None
+        if encoder is not None:
+            texts, self._vector_entry, self._vector_language = encoder_texts(knowledge)
+            self._vector_text = texts
+            self._vectors = encoder.corpus(texts)
         self.synonyms = Synonyms(knowledge.synonyms)
         self.tripwire = Tripwire(knowledge.crisis)
         self.index = Index.build(
@@ -160,10 +223,10 @@ class Matcher:
         )
 
     def language_of(self, text: str, language: str | None) -> str:
-        """The reply language: the one asked for, else a guess from the text, else English."""
+        """The reply language: the one asked for, else the message's, else English."""
         if language:
             return language.split("-")[0].lower()
-        return guess_language(text) or DEFAULT_LANGUAGE
+        return choose(text, shipped=self.languages)
 
     def match(self, text: str, language: str | None = None, now: datetime | None = None) -> Match:
         """Decide how to answer `text`; never raises on odd input."""
@@ -187,7 +250,71 @@ class Matcher:
         elif outcome is Outcome.UNANSWERED:
             floor = self.settings.related_threshold
             choices = tuple(c for c in hits if c.score >= floor)[: self.settings.max_choices]
+        if self._vectors is not None:
+            ranked = self._by_meaning(question, lang, now)
+            if ranked:
+                outcome, hits, choices = self._fuse(outcome, hits, choices, ranked)
         return Match(outcome, lang, tuple(hits), choices=choices, places=places_of(question))
+
+    def _by_meaning(self, question: str, lang: str, now: datetime) -> list[Candidate]:
+        """Entries ranked by the encoder: each by its stored question closest in meaning.
+
+        Variants in the message's own language are compared first: an entry's score is its
+        best same-language variant, unless a variant in another language is clearly closer.
+        """
+        assert self.encoder is not None and self._vectors is not None
+        vector = self.encoder.query(question)
+        if vector is None:
+            return []  # the encoder failed on this message: words alone decide
+        sims = self._vectors @ vector
+        best: dict[str, tuple[float, int]] = {}
+        for row in np.argsort(-sims)[: 40 * self.settings.max_choices]:
+            entry_id = self._vector_entry[row]
+            value = float(sims[row])
+            if self._vector_language[row] != lang:
+                value -= OTHER_LANGUAGE_PENALTY
+            if entry_id not in best or value > best[entry_id][0]:
+                best[entry_id] = (value, int(row))
+        ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[0]))
+        return [
+            Candidate(
+                entry_id,
+                round(100 * value, 1),
+                Evidence(self._vector_text[row], (), {"encoder": round(100 * value, 1)}),
+            )
+            for entry_id, (value, row) in ranked
+            if self._offerable(entry_id, now)
+        ][: self.settings.max_choices + 2]
+
+    def _fuse(
+        self,
+        outcome: Outcome,
+        hits: list[Candidate],
+        choices: tuple[Candidate, ...],
+        ranked: list[Candidate],
+    ) -> tuple[Outcome, list[Candidate], tuple[Candidate, ...]]:
+        """Words and meaning together: a confident word answer stands unless the encoder is
+        surer of another entry; otherwise the encoder answers with a clear lead, or offers
+        its closest entries as buttons."""
+        es = self.encoder_settings
+        top = ranked[0]
+        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+        clear = top.score >= 100 * es.answer and top.score - runner_up >= 100 * es.lead
+        if outcome is Outcome.ANSWERED:
+            if hits[0].entry_id == top.entry_id or not clear:
+                return outcome, hits, choices
+            if top.score < 100 * es.override:
+                return outcome, hits, choices
+            return Outcome.ANSWERED, [top, *ranked[1:]], ()
+        if clear:
+            return Outcome.ANSWERED, [top, *ranked[1:]], ()
+        offered = [c for c in ranked if c.score >= 100 * es.offer]
+        if offered:
+            seen = {o.entry_id for o in offered}
+            merged = [*offered, *(c for c in choices if c.entry_id not in seen)]
+            picked = tuple(merged[: self.settings.max_choices])
+            return Outcome.AMBIGUOUS, [*offered, *hits], picked
+        return outcome, hits, choices
 
     def _search(self, question: str, limit: int) -> list[Hit]:
         """Ranked entries for a question; a long message is also read sentence by sentence.
