@@ -49,7 +49,12 @@ def _block(text: str, indent: int) -> list[str]:
     flat = " ".join(text.split())
     if _no_spaces(flat):
         return [pad + flat]
-    return [pad + line for line in textwrap.wrap(flat, WIDTH - indent, break_long_words=False, break_on_hyphens=False)]
+    return [
+        pad + line
+        for line in textwrap.wrap(
+            flat, WIDTH - indent, break_long_words=False, break_on_hyphens=False
+        )
+    ]
 
 
 def _end_of_mapping(lines: list[str], key_line: int, indent: int) -> int:
