@@ -220,20 +220,20 @@ async def test_unanswered_offers_answers_that_might_help(tmp_path: Path) -> None
 
 
 async def test_other_languages_are_pointed_to_211_in_their_own_words(bot: Bot) -> None:
-    spanish = "Para recibir ayuda gratuita en su idioma"
-    reply = await bot.ask(31, "/start", lang="es")
-    assert "welcome to Durham Region" in reply.text and spanish in reply.text
-    reply = await bot.ask(31, "where can I buy a cricket bat", lang="es")
-    assert reply.text.startswith("Puedo responder en inglés y en francés.")
+    portuguese = "Para ajuda gratuita no seu idioma"
+    reply = await bot.ask(31, "/start", lang="pt")
+    assert "welcome to Durham Region" in reply.text and portuguese in reply.text
+    reply = await bot.ask(31, "where can I buy a cricket bat", lang="pt")
+    assert reply.text.startswith("Posso responder em inglês e em francês.")
     assert "I do not know the answer to that yet" in reply.text
-    # What someone writes counts before their phone's language.
-    reply = await bot.ask(32, "Де знайти безкоштовний одяг для дітей", lang="en")
-    assert reply.text.startswith("Я можу відповідати англійською та французькою мовами.")
+    # A shipped language is answered in itself, with no 211 sentence.
+    reply = await bot.ask(32, "/start", lang="es")
+    assert "bienvenido a Durham Region" in reply.text and portuguese not in reply.text
     # A known answer needs no extra sentence, and French speakers are answered in French.
-    reply = await bot.ask(33, "how do I get a health card", lang="es")
-    assert "Puedo responder" not in reply.text
+    reply = await bot.ask(33, "how do I get a health card", lang="pt")
+    assert "Posso responder" not in reply.text
     reply = await bot.ask(34, "/start", lang="fr")
-    assert spanish not in reply.text and "211" not in reply.text
+    assert portuguese not in reply.text and "211" not in reply.text
 
 
 async def test_crisis_reply_comes_first_and_only_the_category_is_logged(bot: Bot) -> None:

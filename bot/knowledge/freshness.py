@@ -82,6 +82,9 @@ def due(
         if figures:
             reasons.append(figures)
             flags.append("figures")
+        unreviewed = entry.unreviewed()
+        if unreviewed:
+            reasons.append("translations not reviewed: " + ", ".join(unreviewed))
         if not reasons:
             continue
         location = knowledge.locations.get(entry.id)
