@@ -21,6 +21,7 @@ import statistics
 import sys
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.knowledge.loader import load_directory
 from bot.matching import encoder as multilingual
-from bot.matching.matcher import Match, Matcher, Outcome
+from bot.matching.matcher import EncoderSettings, Match, Matcher, Outcome
 
 DATA = ROOT / "tests" / "data" / "multilingual.jsonl"
 CACHE = ROOT / ".cache" / "benchmarks"
@@ -48,10 +49,13 @@ def judge(row: dict[str, Any], match: Match) -> dict[str, bool]:
     if row["kind"] == "crisis":
         return {"crisis": match.outcome is Outcome.CRISIS}
     if row["kind"] == "out_of_scope":
-        return {"oos": match.outcome not in (Outcome.ANSWERED, Outcome.CRISIS)}
+        return {
+            "oos": match.outcome not in (Outcome.ANSWERED, Outcome.CRISIS),
+            "oos_offered": match.outcome is Outcome.AMBIGUOUS,
+        }
     answered = match.outcome is Outcome.ANSWERED and match.entry_id in right
     offered = answered or any(c.entry_id in right for c in match.choices)
-    return {"right": answered, "offered": offered}
+    return {"right": answered, "offered": offered, "answered": match.outcome is Outcome.ANSWERED}
 
 
 def run(
@@ -94,14 +98,91 @@ def report(name: str, results: dict[str, dict[str, list[bool]]], latencies: list
     print(f"latency ms: median {statistics.median(ordered):.1f}, p99 {p99:.1f}")
 
 
+class _Remembered:
+    """The encoder with its answers kept: a sweep asks the same messages many times."""
+
+    def __init__(self, encoder: Any) -> None:
+        self.encoder = encoder
+        self.seen: dict[str, Any] = {}
+
+    def query(self, text: str) -> Any:
+        if text not in self.seen:
+            self.seen[text] = self.encoder.query(text)
+        return self.seen[text]
+
+
+def objective(results: dict[str, dict[str, list[bool]]], data: list[dict[str, Any]]) -> float:
+    """What the sweep maximises: right answers, less wrong answers, less twice the
+    out-of-scope questions answered (a wrong answer with a phone number misleads); None-like
+    (minus infinity) when fewer than 85% of out-of-scope questions are kept out."""
+    right = sum(sum(r.get("right", [])) for r in results.values())
+    oos = [v for r in results.values() for v in r.get("oos", [])]
+    answered_wrong = sum(
+        sum(1 for a in r.get("answered", []) if a) for r in results.values()
+    ) - right
+    if oos and sum(oos) / len(oos) < 0.85:
+        return float("-inf")
+    return right - answered_wrong - 2 * (len(oos) - sum(oos))
+
+
+def calibrate(knowledge: Any) -> None:
+    """Sweep the thresholds on the tune split and print the best (never on heldout)."""
+    data = rows("tune")
+    words = Matcher(knowledge, cache_dir=CACHE)
+    base = words.settings
+    best: tuple[float, float] = (float("-inf"), 0.0)
+    print("foreign_answer_threshold: objective")
+    for value in range(30, 100, 5):
+        words.settings = replace(base, foreign_answer_threshold=float(value))
+        score = objective(run(words, data)[0], data)
+        print(f"  {value}: {score}")
+        best = max(best, (score, float(value)))
+    print(f"best foreign_answer_threshold {best[1]} (objective {best[0]})")
+    words.settings = replace(base, foreign_answer_threshold=best[1])
+    encoder = multilingual.start(CACHE)
+    if encoder is None:
+        print("the multilingual extra is not installed: encoder thresholds not swept")
+        return
+    try:
+        matcher = Matcher(knowledge, cache_dir=CACHE, encoder=encoder)
+        matcher.settings = words.settings
+        matcher.encoder = _Remembered(encoder)  # type: ignore[assignment]
+        found: tuple[float, EncoderSettings] = (float("-inf"), matcher.encoder_settings)
+        for answer in [x / 100 for x in range(84, 95)]:
+            for lead in (0.0, 0.01, 0.02, 0.03, 0.05):
+                for override in (0.90, 0.92, 0.94, 0.96, 1.01):
+                    settings = EncoderSettings(answer, lead, answer - 0.03, override)
+                    matcher.encoder_settings = settings
+                    score = objective(run(matcher, data)[0], data)
+                    if score > found[0]:
+                        found = (score, settings)
+        print(f"best encoder answer/lead/override {found[1]} (objective {found[0]})")
+        # Then the button floor: most expected entries offered, fewest out-of-scope offered.
+        chosen = found[1]
+        offers: list[tuple[float, float]] = []
+        for offer in [x / 100 for x in range(78, 93)]:
+            matcher.encoder_settings = replace(chosen, offer=min(offer, chosen.answer))
+            results = run(matcher, data)[0]
+            offered = sum(sum(r.get("offered", [])) for r in results.values())
+            buttons_oos = sum(sum(r.get("oos_offered", [])) for r in results.values())
+            offers.append((offered - buttons_oos, min(offer, chosen.answer)))
+        print(f"best encoder offer {max(offers)[1]} (objective {max(offers)[0]})")
+    finally:
+        encoder.close()
+
+
 def main() -> int:
     """Run the matchers side by side on one split."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", default="heldout", choices=["heldout", "tune", "all"])
     parser.add_argument("--no-extra", action="store_true", help="skip the multilingual encoder")
+    parser.add_argument("--calibrate", action="store_true", help="sweep thresholds on tune")
     args = parser.parse_args()
     knowledge = load_directory(ROOT / "knowledge").knowledge
     assert knowledge is not None, "the knowledge base has errors: run `validate`"
+    if args.calibrate:
+        calibrate(knowledge)
+        return 0
     data = rows(args.split)
     print(f"{len(data)} messages ({args.split})")
     words = Matcher(knowledge, cache_dir=CACHE)

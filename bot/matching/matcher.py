@@ -74,6 +74,10 @@ class MatchSettings:
     # question becomes an emerging need) and lists the closest entries as "might help".
     related_threshold: float = thresholds.DEFAULT_RELATED_THRESHOLD
     max_choices: int = 3
+    # The confidence the other languages' word index needs to answer (see pick_words);
+    # chosen on the tune split of tests/data/multilingual.jsonl by
+    # `benchmarks/multilingual.py --calibrate` (the sweep's numbers are in its comment).
+    foreign_answer_threshold: float = thresholds.FOREIGN_ANSWER_THRESHOLD
 
     @property
     def suggest_floor(self) -> float:
@@ -87,20 +91,23 @@ class MatchSettings:
 class EncoderSettings:
     """Decision thresholds for the multilingual encoder (cosine similarity, 0-1).
 
-    NOT YET CALIBRATED: set by hand from a few similarities seen (same question in two
-    languages about 0.85-0.95, unrelated questions 0.73-0.85); a sweep on the tune split of
-    tests/data/multilingual.jsonl is still to do.
+    Swept on the tune split of tests/data/multilingual.jsonl (170 messages) by
+    `benchmarks/multilingual.py --calibrate`, maximising right answers less wrong answers
+    less twice the out-of-scope questions answered, with at least 85% of those kept out:
+    answer 0.84-0.94, lead 0-0.05, override 0.90-1.01 (the values below scored best, 39;
+    the earlier hand-set 0.88/0.01/0.92 was in the grid), then the button floor 0.78-0.92
+    (most expected entries offered, less out-of-scope questions given buttons).
 
     answer: the closest stored question's similarity needed to answer on the encoder's word;
     lead: how far the best entry must be ahead of the next one to answer (else buttons);
-    offer: the similarity needed to offer an entry as a button.
+    offer: the similarity needed to offer an entry as a button;
+    override: needed to overrule a confident answer on words with another entry.
     """
 
-    answer: float = 0.88
-    lead: float = 0.01
-    offer: float = 0.85
-    # Needed to overrule a confident answer on words with another entry.
-    override: float = 0.92
+    answer: float = 0.90
+    lead: float = 0.02
+    offer: float = 0.89
+    override: float = 0.90
 
 
 @dataclass(frozen=True)
@@ -291,11 +298,9 @@ class Matcher:
         outcome, hits = self._by_words(self.index, question, limit, now)
         other = self.other_index
         if other is not None and outcome is not Outcome.ANSWERED and self._foreign(question, lang):
-            # Same-language wordings first: in another language (or with enough words of
-            # one), the other languages' index answers when it is at least as sure.
-            their_outcome, their_hits = self._by_words(other, question, limit, now)
-            if _rank(their_outcome) <= _rank(outcome):
-                outcome, hits = their_outcome, their_hits
+            outcome, hits = self.pick_words(
+                (outcome, hits), self._by_words(other, question, limit, now)
+            )
         choices: tuple[Candidate, ...] = ()
         if outcome is Outcome.AMBIGUOUS:
             choices = self._choices(hits)
@@ -373,6 +378,22 @@ class Matcher:
             picked = tuple(merged[: self.settings.max_choices])
             return Outcome.AMBIGUOUS, [*offered, *hits], picked
         return outcome, hits, choices
+
+    def pick_words(
+        self,
+        main: tuple[Outcome, list[Candidate]],
+        other: tuple[Outcome, list[Candidate]],
+    ) -> tuple[Outcome, list[Candidate]]:
+        """Between the main index's decision and the other languages' index's, for a message
+        in (or with words of) another language: the other index's, when it is at least as
+        sure. Its answers need `foreign_answer_threshold`: with 44 translated FAQs among 300
+        entries it is often sure of the wrong one; below that it offers buttons."""
+        outcome, hits = other
+        if outcome is Outcome.ANSWERED and hits[0].score < self.settings.foreign_answer_threshold:
+            outcome = Outcome.AMBIGUOUS
+        if _rank(outcome) <= _rank(main[0]):
+            return outcome, hits
+        return main
 
     def _by_words(
         self, index: Index, question: str, limit: int, now: datetime
