@@ -117,9 +117,9 @@ def objective(results: dict[str, dict[str, list[bool]]], data: list[dict[str, An
     (minus infinity) when fewer than 85% of out-of-scope questions are kept out."""
     right = sum(sum(r.get("right", [])) for r in results.values())
     oos = [v for r in results.values() for v in r.get("oos", [])]
-    answered_wrong = sum(
-        sum(1 for a in r.get("answered", []) if a) for r in results.values()
-    ) - right
+    answered_wrong = (
+        sum(sum(1 for a in r.get("answered", []) if a) for r in results.values()) - right
+    )
     if oos and sum(oos) / len(oos) < 0.85:
         return float("-inf")
     return right - answered_wrong - 2 * (len(oos) - sum(oos))
