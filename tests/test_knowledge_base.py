@@ -394,7 +394,15 @@ def test_faqs_have_many_wordings_and_link_services(knowledge: KnowledgeBase) -> 
 def _sentences(text: str) -> int:
     text = re.sub(r"\b(St|ext|Ave|No|e\.g|i\.e|a\.m|p\.m|E\.A|Dr|Rd|W|E|S|N)\.", "", text)
     text = re.sub(r"\d\.\d", "", text)
-    return len([s for s in re.split(r"[.!?]+(?:\s|$)", text) if s.strip()])
+    # Full stops of other scripts: Hindi/Punjabi danda, Urdu, Arabic/Persian question mark,
+    # Chinese (which needs no space after them).
+    return len(
+        [
+            s
+            for s in re.split(r"[.!?\u0964\u06d4\u061f]+(?:\s|$)|[\u3002\uff01\uff1f]", text)
+            if s.strip()
+        ]
+    )
 
 
 def test_answers_are_short(knowledge: KnowledgeBase) -> None:
@@ -403,7 +411,11 @@ def test_answers_are_short(knowledge: KnowledgeBase) -> None:
             faq.answer.items() if isinstance(faq.answer, dict) else [("en", faq.answer)]
         ):
             count = _sentences(answer)
-            assert 2 <= count <= 5, f"{faq.id} ({language}) has {count} sentences: keep 2 to 5"
+            # A translation may split a long English sentence in two, for plainer words.
+            most = 5 if language in {"en", "fr"} else 7
+            assert 2 <= count <= most, (
+                f"{faq.id} ({language}) has {count} sentences: keep 2 to {most}"
+            )
 
 
 def test_every_topic_has_faqs_and_services(knowledge: KnowledgeBase) -> None:

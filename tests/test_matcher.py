@@ -202,3 +202,37 @@ def test_sentences_split_where_people_end_them() -> None:
         "Thanks;",
         "bye",
     ]
+
+
+MULTILINGUAL = """faqs:
+  - id: health-card
+    questions:
+      en: [how do I get a health card, apply for OHIP]
+      ur: [ہیلتھ کارڈ کیسے ملے گا, OHIP card kaise milega, health card kahan se milega]
+    answer: {en: Apply at ServiceOntario., ur: ServiceOntario میں اپلائی کریں۔}
+  - id: bus-fares
+    questions:
+      en: [bus ticket price, how much is the bus]
+      ur: [بس کا کرایہ کتنا ہے, bus ka kiraya kitna hai]
+    answer: {en: A ride costs money.}
+  - id: library-card
+    questions: [how do I get a library card, join the public library]
+    answer: Visit any branch.
+"""
+
+
+def test_other_languages_have_their_own_word_index(make_kb: MakeKb) -> None:
+    matcher = Matcher(load_knowledge(make_kb({"faqs.yaml": MULTILINGUAL})))
+    # English and French wordings only in the main index: other languages cannot change
+    # its weights (they once pushed out-of-scope questions onto translated wordings).
+    assert not any("کارڈ" in q or "kaise" in q for q in matcher.index.raw_questions)
+    assert matcher.other_index is not None
+    assert "ہیلتھ کارڈ کیسے ملے گا" in matcher.other_index.raw_questions
+    urdu = matcher.match("ہیلتھ کارڈ کیسے ملے گا")
+    assert (urdu.language, urdu.outcome, urdu.entry_id) == ("ur", Outcome.ANSWERED, "health-card")
+    # Romanised Urdu is read as English, but its own words reach the Urdu wordings.
+    romanised = matcher.match("bus ka kiraya kitna hai")
+    assert romanised.entry_id == "bus-fares"
+    # An English question never lands on another language's wording by itself.
+    assert not matcher._foreign("how do I get a library card", "en")
+    assert matcher._foreign("OHIP card kaise milega", "en")

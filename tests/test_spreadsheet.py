@@ -141,7 +141,8 @@ def test_export_as_a_subprocess(tmp_path: Path, small_kb: Path) -> None:
     header = (tmp_path / "out" / "faqs.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert header.startswith("id,file,topic,questions,questions_en,questions_fr,keywords,answer")
     assert header.endswith(
-        "owner,source,sources,citation,last_verified,unverified,caveat,figures_from,figures_until"
+        "owner,source,sources,citation,last_verified,unverified,caveat,figures_from,figures_until,"
+        "reviewed"
     )
 
 

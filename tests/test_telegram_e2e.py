@@ -242,20 +242,21 @@ async def test_unanswered_offers_answers_that_might_help(tmp_path: Path) -> None
 
 
 async def test_other_languages_are_pointed_to_211_in_their_own_words(bot: Bot) -> None:
-    spanish = "Para recibir ayuda gratuita en su idioma"
-    reply = await bot.ask(31, "/start", lang="es")
-    assert "welcome to Durham Region" in reply.text and spanish in reply.text
-    reply = await bot.ask(31, "where can I buy a cricket bat", lang="es")
-    assert reply.text.startswith("Puedo responder en inglés y en francés.")
+    portuguese = "Para ajuda gratuita no seu idioma"
+    # The ten languages added in issue 15 are answered; the sentence says so.
+    reply = await bot.ask(31, "/start", lang="pt")
+    assert "welcome to Durham Region" in reply.text and portuguese in reply.text
+    reply = await bot.ask(31, "where can I buy a cricket bat", lang="pt")
+    assert reply.text.startswith("Respondo em inglês, francês e mais dez idiomas")
     assert "I do not know the answer to that yet" in reply.text
-    # What someone writes counts before their phone's language.
-    reply = await bot.ask(32, "Де знайти безкоштовний одяг для дітей", lang="en")
-    assert reply.text.startswith("Я можу відповідати англійською та французькою мовами.")
+    # A shipped language is answered in itself, with no 211 sentence.
+    reply = await bot.ask(32, "/start", lang="es")
+    assert "bienvenido a Durham Region" in reply.text and portuguese not in reply.text
     # A known answer needs no extra sentence, and French speakers are answered in French.
-    reply = await bot.ask(33, "how do I get a health card", lang="es")
-    assert "Puedo responder" not in reply.text
+    reply = await bot.ask(33, "how do I get a health card", lang="pt")
+    assert "Respondo em" not in reply.text
     reply = await bot.ask(34, "/start", lang="fr")
-    assert spanish not in reply.text and "211" not in reply.text
+    assert portuguese not in reply.text and "211" not in reply.text
 
 
 async def test_crisis_reply_comes_first_and_only_the_category_is_logged(bot: Bot) -> None:
@@ -564,3 +565,62 @@ async def test_staff_needs_shows_labels_and_the_rising_flag(bot: Bot) -> None:
     reply = await bot.ask(STAFF_ID, "/needs")
     assert "rising fast" in reply.text
     assert "cricket bat" in reply.text
+
+
+RLM = "\u200f"  # RIGHT-TO-LEFT MARK: every line of an Urdu reply starts with one
+
+
+@pytest.fixture
+async def shipped_bot(tmp_path: Path) -> AsyncIterator[Bot]:
+    """The bot on the shipped knowledge base (the one with the translations)."""
+    async with FakeBotApi(TOKEN) as server:
+        settings = Settings(
+            telegram_token=TOKEN,
+            api_base_url=server.base_url,
+            kb_dir=Path(__file__).resolve().parent.parent / "knowledge",
+            db_path=tmp_path / "bot.sqlite3",
+            hash_secret="s" * 32,
+        )
+        application = telegram_app.build_application(settings)
+        await telegram_app.start_polling(application, timeout=1)
+        try:
+            yield Bot(server, application, settings.db_path)
+        finally:
+            await telegram_app.stop(application)
+        assert server.unknown == []
+
+
+async def test_urdu_phone_gets_urdu_right_to_left_and_language_switches_to_english(
+    shipped_bot: Bot,
+) -> None:
+    bot = shipped_bot
+    # Welcome and menus in Urdu, from the phone's language alone.
+    reply = await bot.ask(51, "/start", lang="ur")
+    assert "السلام علیکم" in reply.text and "welcome" not in reply.text
+    assert any(label.endswith("صحت") and data == "t:health" for label, data in unsigned(reply))
+    # An answer in Urdu, laid out right to left, numbers and names kept in Latin letters.
+    reply = await bot.ask(51, "ہیلتھ کارڈ کیسے ملے گا", lang="ur")
+    assert "ServiceOntario" in reply.text and "سینٹر" in reply.text
+    lines = [line for line in reply.text.split("\n") if line.strip()]
+    assert [line for line in lines if not line.startswith(RLM)] == []
+    assert "\u200eServiceOntario\u200e" in reply.text
+    # /language lists all twelve languages in their own names; English then always wins.
+    menu = await bot.ask(51, "/language", lang="ur")
+    names = [label for label, _ in menu.buttons]
+    assert "اردو" in names and "English" in names and "Français" in names and len(names) == 12
+    await bot.press(51, menu, dict((label, data) for label, data in menu.buttons)["English"])
+    reply = await bot.ask(51, "ہیلتھ کارڈ کیسے ملے گا", lang="ur")
+    assert "ServiceOntario" in reply.text and RLM not in reply.text
+    assert "سینٹر" not in reply.text  # the English answer
+    reply = await bot.ask(51, "/start", lang="ur")
+    assert "welcome to Durham Region" in reply.text
+
+
+async def test_untranslated_answer_says_so_in_the_persons_language(bot: Bot) -> None:
+    # The small test knowledge base is in English only: someone who chose Spanish gets the
+    # English answer with one Spanish line saying it is not translated yet.
+    menu = await bot.ask(52, "/language", lang="es")
+    await bot.press(52, menu, dict(menu.buttons)["Español"])
+    reply = await bot.ask(52, "how do I get a health card", lang="es")
+    assert "todavía no está traducida al español" in reply.text
+    assert "ServiceOntario" in reply.text

@@ -39,6 +39,8 @@ def test_fires(detector: SafetyDetector, text: str) -> None:
         "how do I get a health card",
         "I want to kill time before my appointment, any library?",
         "where to buy a suite for my interview",
+        # Arabic "waiting list for a doctor": انتظار is one letter from انتحار (suicide).
+        "تسجيل على قائمة انتظار طبيب",
         "",
     ],
 )

@@ -352,7 +352,9 @@ def cmd_freshness(args: argparse.Namespace, settings: Settings) -> int:
     older_than = settings.stale_after_days if args.older_than is None else args.older_than
     if older_than < 0:
         raise UsageError("--older-than must be 0 or more days")
-    entries = freshness.due(load_knowledge(settings.kb_dir), date.today(), older_than)
+    entries = freshness.due(
+        load_knowledge(settings.kb_dir), date.today(), older_than, translations=True
+    )
     if settings.db_url or settings.sqlite_file.exists():
         entries = freshness.with_confirmations(entries, asyncio.run(_confirmations(settings)))
     sys.stdout.write(

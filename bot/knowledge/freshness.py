@@ -63,9 +63,17 @@ def with_confirmations(
 
 
 def due(
-    knowledge: KnowledgeBase, today: date, older_than_days: int = STALE_AFTER_DAYS
+    knowledge: KnowledgeBase,
+    today: date,
+    older_than_days: int = STALE_AFTER_DAYS,
+    translations: bool = False,
 ) -> list[DueEntry]:
-    """Entries never verified, verified too long ago, or flagged unverified; by owner."""
+    """Entries never verified, verified too long ago, or flagged unverified; by owner.
+
+    `translations` also lists entries whose translations no native speaker has reviewed
+    (the `freshness` command). The weekly digest and partner lists leave them out: with 44
+    FAQs in ten new languages they would be 192 of 238 entries "due", and drown the facts
+    that really went out of date."""
     out: list[DueEntry] = []
     for entry in [*knowledge.entries(), *knowledge.crisis]:
         reasons, flags = [], []
@@ -82,6 +90,9 @@ def due(
         if figures:
             reasons.append(figures)
             flags.append("figures")
+        unreviewed = entry.unreviewed() if translations else []
+        if unreviewed:
+            reasons.append("translations not reviewed: " + ", ".join(unreviewed))
         if not reasons:
             continue
         location = knowledge.locations.get(entry.id)

@@ -274,6 +274,24 @@ class Provenance(_Model):
     # (for example a benefit year, July 2025 to June 2026); see bot/figures.py.
     figures_from: date | None = None
     figures_until: date | None = None
+    # The translations a native speaker has checked ("reviewed: [fr, ur]"). English is the
+    # language partners write in and is not a translation. Every other language is reported
+    # as unreviewed until listed here, French included: the French was written by the project
+    # (issue 18) with no record of a native speaker's check.
+    reviewed: list[LanguageCode] = Field(default_factory=list)
+
+    def translations(self) -> frozenset[str]:
+        """The languages other than English that this entry's texts are written in."""
+        found: set[str] = set()
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+                found |= {k for k in value if _LANG.match(k)}
+        return frozenset(found - {DEFAULT_LANGUAGE})
+
+    def unreviewed(self) -> list[str]:
+        """Translations not yet checked by a native speaker, sorted."""
+        return sorted(self.translations() - set(self.reviewed))
 
     @model_validator(mode="after")
     def _figures_period_in_order(self) -> Provenance:

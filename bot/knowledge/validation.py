@@ -150,6 +150,17 @@ def stale_by_owner(
     return dict(sorted(owners.items()))
 
 
+def unreviewed_by_owner(knowledge: KnowledgeBase) -> dict[str, dict[str, int]]:
+    """Per owner, how many entries have a translation in each language no native speaker
+    has checked yet (the entry's `reviewed:` list)."""
+    owners: dict[str, dict[str, int]] = defaultdict(dict)
+    for entry in [*knowledge.entries(), *knowledge.crisis]:
+        for language in entry.unreviewed():
+            counts = owners[entry.owner or "(no owner)"]
+            counts[language] = counts.get(language, 0) + 1
+    return dict(sorted(owners.items()))
+
+
 def expired_figures(knowledge: KnowledgeBase, today: date) -> list[Problem]:
     """Entries whose amounts, income limits or fees are past their period."""
     problems = []
@@ -182,6 +193,18 @@ def check(
                 f"{owner}: {len(ids)} entr{'y' if len(ids) == 1 else 'ies'} to re-verify "
                 f"(not verified for over {stale_period(stale_after_days)}, or never): "
                 f"{', '.join(ids[:10])}" + (" ..." if len(ids) > 10 else ""),
+                severity="warning",
+            )
+        )
+    for owner, languages in unreviewed_by_owner(knowledge).items():
+        problems.append(
+            Problem(
+                knowledge.root,
+                1,
+                1,
+                f"{owner}: translations not yet checked by a native speaker (add the language "
+                "to the entry's `reviewed:` list once checked): "
+                + ", ".join(f"{lang} ({count})" for lang, count in sorted(languages.items())),
                 severity="warning",
             )
         )

@@ -8,22 +8,28 @@ from enum import StrEnum
 from functools import partial
 from pathlib import Path
 
+import numpy as np
+
 from bot.knowledge.model import (
     DEFAULT_LANGUAGE,
     CrisisLine,
     Event,
     Faq,
     KnowledgeBase,
+    LocalList,
+    LocalText,
     Service,
     all_texts,
     localise,
 )
 from bot.knowledge.places import places_of
 from bot.matching import thresholds
+from bot.matching.encoder import Encoder, Vectors
 from bot.matching.engine import Document, Evidence, Hit, Index
+from bot.matching.language import SHIPPED, choose
 from bot.matching.meaning import default_embedder
 from bot.matching.safety import SafetyDetector
-from bot.text import Synonyms, guess_language, prepare, sentences
+from bot.text import Synonyms, prepare, sentences
 
 # Matching looks at the start of very long messages only: a question is in the first lines.
 MAX_QUESTION_CHARS = 1000
@@ -32,6 +38,9 @@ MAX_QUESTION_CHARS = 1000
 # and the right answer given or offered from 72.6% to 82.3%, out-of-scope recall unchanged.
 LONG_MESSAGE_WORDS = 12
 MIN_SENTENCE_WORDS = 5
+# How much less a stored question in another language counts than one in the message's own
+# language, in cosine similarity (same-language variants first; set by hand, not yet swept).
+OTHER_LANGUAGE_PENALTY = 0.02
 
 
 class Outcome(StrEnum):
@@ -41,6 +50,11 @@ class Outcome(StrEnum):
     AMBIGUOUS = "ambiguous"
     UNANSWERED = "unanswered"
     CRISIS = "crisis"
+
+
+def _rank(outcome: Outcome) -> int:
+    """How good a decision is: an answer, then choices, then nothing."""
+    return {Outcome.ANSWERED: 0, Outcome.AMBIGUOUS: 1}.get(outcome, 2)
 
 
 @dataclass(frozen=True)
@@ -60,6 +74,10 @@ class MatchSettings:
     # question becomes an emerging need) and lists the closest entries as "might help".
     related_threshold: float = thresholds.DEFAULT_RELATED_THRESHOLD
     max_choices: int = 3
+    # The confidence the other languages' word index needs to answer (see pick_words);
+    # chosen on the tune split of tests/data/multilingual.jsonl by
+    # `benchmarks/multilingual.py --calibrate` (the sweep's numbers are in its comment).
+    foreign_answer_threshold: float = thresholds.FOREIGN_ANSWER_THRESHOLD
 
     @property
     def suggest_floor(self) -> float:
@@ -67,6 +85,29 @@ class MatchSettings:
         if self.suggest_threshold is not None:
             return self.suggest_threshold
         return self.answer_threshold
+
+
+@dataclass(frozen=True)
+class EncoderSettings:
+    """Decision thresholds for the multilingual encoder (cosine similarity, 0-1).
+
+    Swept on the tune split of tests/data/multilingual.jsonl (170 messages) by
+    `benchmarks/multilingual.py --calibrate`, maximising right answers less wrong answers
+    less twice the out-of-scope questions answered, with at least 85% of those kept out:
+    answer 0.84-0.94, lead 0-0.05, override 0.90-1.01 (the values below scored best, 39;
+    the earlier hand-set 0.88/0.01/0.92 was in the grid), then the button floor 0.78-0.92
+    (most expected entries offered, less out-of-scope questions given buttons).
+
+    answer: the closest stored question's similarity needed to answer on the encoder's word;
+    lead: how far the best entry must be ahead of the next one to answer (else buttons);
+    offer: the similarity needed to offer an entry as a button;
+    override: needed to overrule a confident answer on words with another entry.
+    """
+
+    answer: float = 0.90
+    lead: float = 0.02
+    offer: float = 0.89
+    override: float = 0.90
 
 
 @dataclass(frozen=True)
@@ -118,20 +159,73 @@ class Match:
         return self.candidates[0].score - runner_up
 
 
-def documents(knowledge: KnowledgeBase) -> list[Document]:
-    """What the index searches: FAQ questions, service names and descriptions, event titles."""
+def encoder_texts(knowledge: KnowledgeBase) -> tuple[list[str], list[str], list[str]]:
+    """What the encoder compares a message with: each FAQ's question variants and each
+    service's name and questions, with the entry and the language of each."""
+    texts: list[str] = []
+    owners: list[str] = []
+    languages: list[str] = []
+
+    def add(entry_id: str, value: LocalText | LocalList | None) -> None:
+        if value is None:
+            return
+        items = {DEFAULT_LANGUAGE: value} if isinstance(value, str | list) else value
+        for code, text in items.items():
+            for one in [text] if isinstance(text, str) else text:
+                if one.strip():
+                    texts.append(one)
+                    owners.append(entry_id)
+                    languages.append(code)
+
+    for faq in knowledge.faqs.values():
+        add(faq.id, faq.questions)
+    for service in knowledge.services.values():
+        add(service.id, service.name)
+        add(service.id, service.questions)
+    return texts, owners, languages
+
+
+# The languages of the main word index. Wordings in the other languages have an index of
+# their own: mixed into one, the ten languages' 2,000-odd wordings changed the word model's
+# class weights and calibration so much that English and French out-of-scope questions kept
+# unanswered fell from 92% to 82% on the question set (tests/test_question_set.py).
+WORD_LANGUAGES = frozenset({"en", "fr"})
+# An English or French question the main index leaves unanswered is tried on the other
+# languages' index only when this many of its words are known there and not in English or
+# French ("OHIP card kaise milega": "kaise", "milega"), so an out-of-scope English question
+# never lands on a translated wording.
+MIN_FOREIGN_WORDS = 2
+
+
+def _texts(value: LocalText | LocalList | None, main: bool) -> list[str]:
+    """The texts of `value` in the main index's languages (main) or in the others."""
+    if value is None:
+        return []
+    if isinstance(value, str | list):
+        return all_texts(value) if main else []
+    out: list[str] = []
+    for code, item in value.items():
+        if (code in WORD_LANGUAGES) == main:
+            out.extend([item] if isinstance(item, str) else item)
+    return out
+
+
+def documents(knowledge: KnowledgeBase, main: bool = True) -> list[Document]:
+    """What a word index searches: FAQ questions, service names and descriptions, event
+    titles; in English and French (main) or in every other language."""
     docs: list[Document] = []
     for entry in knowledge.entries():
         texts: list[str]
         if isinstance(entry, Faq):
-            texts = all_texts(entry.questions)
+            texts = _texts(entry.questions, main)
         elif isinstance(entry, Service):
-            texts = [*all_texts(entry.name), *all_texts(entry.questions)]
-            texts += all_texts(entry.description)
+            texts = [*_texts(entry.name, main), *_texts(entry.questions, main)]
+            texts += _texts(entry.description, main)
         else:
-            texts = [*all_texts(entry.title), *all_texts(entry.questions)]
-            texts += all_texts(entry.description)
-        docs.append(Document(entry.id, tuple(t for t in texts if t.strip()), tuple(entry.keywords)))
+            texts = [*_texts(entry.title, main), *_texts(entry.questions, main)]
+            texts += _texts(entry.description, main)
+        keywords = tuple(entry.keywords) if main else ()
+        docs.append(Document(entry.id, tuple(t for t in texts if t.strip()), keywords))
     return docs
 
 
@@ -145,9 +239,20 @@ class Matcher:
         cache_dir: Path | None = None,
         spelling: bool = True,
         meaning: bool = True,
+        encoder: Encoder | None = None,
+        encoder_settings: EncoderSettings | None = None,
+        languages: tuple[str, ...] = SHIPPED,
     ) -> None:
         self.knowledge = knowledge
         self.settings = settings or MatchSettings()
+        self.languages = languages
+        self.encoder = encoder
+        self.encoder_settings = encoder_settings or EncoderSettings()
+        self._vectors: Vectors | None = None
+        if encoder is not None:
+            texts, self._vector_entry, self._vector_language = encoder_texts(knowledge)
+            self._vector_text = texts
+            self._vectors = encoder.corpus(texts)
         self.synonyms = Synonyms(knowledge.synonyms)
         self.safety = SafetyDetector(knowledge.crisis, knowledge.safety)
         self.index = Index.build(
@@ -157,12 +262,22 @@ class Matcher:
             spelling,
             default_embedder() if meaning else None,
         )
+        # The other languages' wordings, apart (see WORD_LANGUAGES). No meaning model: the
+        # word embeddings are English.
+        others = documents(knowledge, main=False)
+        self.other_index: Index | None = None
+        if any(d.questions for d in others):
+            self.other_index = Index.build(others, prepare, cache_dir, spelling, None)
+        main_words = frozenset().union(*self.index.entry_words)
+        self._foreign_words: frozenset[str] = frozenset()
+        if self.other_index is not None:
+            self._foreign_words = frozenset().union(*self.other_index.entry_words) - main_words
 
     def language_of(self, text: str, language: str | None) -> str:
-        """The reply language: the one asked for, else a guess from the text, else English."""
+        """The reply language: the one asked for, else the message's, else English."""
         if language:
             return language.split("-")[0].lower()
-        return guess_language(text) or DEFAULT_LANGUAGE
+        return choose(text, shipped=self.languages)
 
     def match(
         self,
@@ -180,19 +295,22 @@ class Matcher:
             return Match(Outcome.CRISIS, lang, (), crisis)
         now = now or datetime.now(self.knowledge.region.zone)
         limit = self.settings.max_choices + 2
-        hits = [
-            Candidate(hit.entry_id, round(hit.score, 1), hit.evidence)
-            for hit in self._search(question, limit + 3)
-            if self._offerable(hit.entry_id, now)
-        ][:limit]
-        hits = self._join_linked(hits)
-        outcome = self._decide(hits)
+        outcome, hits = self._by_words(self.index, question, limit, now)
+        other = self.other_index
+        if other is not None and outcome is not Outcome.ANSWERED and self._foreign(question, lang):
+            outcome, hits = self.pick_words(
+                (outcome, hits), self._by_words(other, question, limit, now)
+            )
         choices: tuple[Candidate, ...] = ()
         if outcome is Outcome.AMBIGUOUS:
             choices = self._choices(hits)
         elif outcome is Outcome.UNANSWERED:
             floor = self.settings.related_threshold
             choices = tuple(c for c in hits if c.score >= floor)[: self.settings.max_choices]
+        if self._vectors is not None:
+            ranked = self._by_meaning(question, lang, now)
+            if ranked:
+                outcome, hits, choices = self._fuse(outcome, hits, choices, ranked)
         return Match(
             outcome,
             lang,
@@ -201,7 +319,103 @@ class Matcher:
             places=places_of(question, self.knowledge.region),
         )
 
-    def _search(self, question: str, limit: int) -> list[Hit]:
+    def _by_meaning(self, question: str, lang: str, now: datetime) -> list[Candidate]:
+        """Entries ranked by the encoder: each by its stored question closest in meaning.
+
+        Variants in the message's own language are compared first: an entry's score is its
+        best same-language variant, unless a variant in another language is clearly closer.
+        """
+        assert self.encoder is not None and self._vectors is not None
+        vector = self.encoder.query(question)
+        if vector is None:
+            return []  # the encoder failed on this message: words alone decide
+        sims = self._vectors @ vector
+        best: dict[str, tuple[float, int]] = {}
+        for row in np.argsort(-sims)[: 40 * self.settings.max_choices]:
+            entry_id = self._vector_entry[row]
+            value = float(sims[row])
+            if self._vector_language[row] != lang:
+                value -= OTHER_LANGUAGE_PENALTY
+            if entry_id not in best or value > best[entry_id][0]:
+                best[entry_id] = (value, int(row))
+        ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[0]))
+        return [
+            Candidate(
+                entry_id,
+                round(100 * value, 1),
+                Evidence(self._vector_text[row], (), {"encoder": round(100 * value, 1)}),
+            )
+            for entry_id, (value, row) in ranked
+            if self._offerable(entry_id, now)
+        ][: self.settings.max_choices + 2]
+
+    def _fuse(
+        self,
+        outcome: Outcome,
+        hits: list[Candidate],
+        choices: tuple[Candidate, ...],
+        ranked: list[Candidate],
+    ) -> tuple[Outcome, list[Candidate], tuple[Candidate, ...]]:
+        """Words and meaning together: a confident word answer stands unless the encoder is
+        surer of another entry; otherwise the encoder answers with a clear lead, or offers
+        its closest entries as buttons."""
+        es = self.encoder_settings
+        top = ranked[0]
+        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+        clear = top.score >= 100 * es.answer and top.score - runner_up >= 100 * es.lead
+        if outcome is Outcome.ANSWERED:
+            if hits[0].entry_id == top.entry_id or not clear:
+                return outcome, hits, choices
+            if top.score < 100 * es.override:
+                return outcome, hits, choices
+            return Outcome.ANSWERED, [top, *ranked[1:]], ()
+        if clear:
+            return Outcome.ANSWERED, [top, *ranked[1:]], ()
+        offered = [c for c in ranked if c.score >= 100 * es.offer]
+        if offered:
+            seen = {o.entry_id for o in offered}
+            merged = [*offered, *(c for c in choices if c.entry_id not in seen)]
+            picked = tuple(merged[: self.settings.max_choices])
+            return Outcome.AMBIGUOUS, [*offered, *hits], picked
+        return outcome, hits, choices
+
+    def pick_words(
+        self,
+        main: tuple[Outcome, list[Candidate]],
+        other: tuple[Outcome, list[Candidate]],
+    ) -> tuple[Outcome, list[Candidate]]:
+        """Between the main index's decision and the other languages' index's, for a message
+        in (or with words of) another language: the other index's, when it is at least as
+        sure. Its answers need `foreign_answer_threshold`: with 44 translated FAQs among 300
+        entries it is often sure of the wrong one; below that it offers buttons."""
+        outcome, hits = other
+        if outcome is Outcome.ANSWERED and hits[0].score < self.settings.foreign_answer_threshold:
+            outcome = Outcome.AMBIGUOUS
+        if _rank(outcome) <= _rank(main[0]):
+            return outcome, hits
+        return main
+
+    def _by_words(
+        self, index: Index, question: str, limit: int, now: datetime
+    ) -> tuple[Outcome, list[Candidate]]:
+        """The word engine's ranked entries for a question in one index, and its decision."""
+        hits = [
+            Candidate(hit.entry_id, round(hit.score, 1), hit.evidence)
+            for hit in self._search(index, question, limit + 3)
+            if self._offerable(hit.entry_id, now)
+        ][:limit]
+        hits = self._join_linked(hits)
+        return self._decide(hits), hits
+
+    def _foreign(self, question: str, lang: str) -> bool:
+        """Whether to try the other languages' wordings: the message is in one of them, or
+        it has enough words known only there (romanised Urdu, Hindi or Punjabi)."""
+        if lang not in WORD_LANGUAGES:
+            return True
+        words = set(self.index.prepare(question).split())
+        return len(words & self._foreign_words) >= MIN_FOREIGN_WORDS
+
+    def _search(self, index: Index, question: str, limit: int) -> list[Hit]:
         """Ranked entries for a question; a long message is also read sentence by sentence.
 
         Newcomers often tell their story before they ask ("We arrived in May with two kids...
@@ -212,11 +426,11 @@ class Matcher:
         """
         parts = [p for p in sentences(question) if len(p.split()) >= MIN_SENTENCE_WORDS]
         if len(question.split()) < LONG_MESSAGE_WORDS or len(parts) < 2:
-            return self.index.search(question, limit=limit)
+            return index.search(question, limit=limit)
         best: dict[str, Hit] = {}
         for hits in [
-            self.index.search(question, limit=limit, ignore_unknown=True),
-            *(self.index.search(part, limit=limit) for part in parts),
+            index.search(question, limit=limit, ignore_unknown=True),
+            *(index.search(part, limit=limit) for part in parts),
         ]:
             for hit in hits:
                 if hit.entry_id not in best or hit.score > best[hit.entry_id].score:

@@ -101,8 +101,10 @@ class _Patterns:
     near_prefix: dict[str, set[str]] = field(default_factory=dict)
 
     def add(self, kind: str, value: str, fuzzy: bool) -> int:
-        forgiving = fuzzy and (
-            (kind == "=" and len(value) >= 4) or (kind == ">" and len(value) >= 5)
+        forgiving = (
+            fuzzy
+            and _typos_forgiven_in(value)
+            and ((kind == "=" and len(value) >= 4) or (kind == ">" and len(value) >= 5))
         )
         key = (kind + ("?" if forgiving else ""), value)
         pattern_id = self.ids.get(key)
@@ -121,6 +123,13 @@ class _Patterns:
             for variant in (value, *_deletions(value)):
                 near.setdefault(variant, set()).add(value)
         return pattern_id
+
+
+def _typos_forgiven_in(word: str) -> bool:
+    """Typos are forgiven only in Latin and Cyrillic words: in Arabic script one letter apart
+    is often another word ("انتظار", waiting, is one letter from "انتحار", suicide, so an Urdu,
+    Persian or Arabic waiting-list question got the suicide reply)."""
+    return all(ch.isascii() or "\u00c0" <= ch <= "\u04ff" for ch in word)
 
 
 def _deletions(word: str) -> list[str]:

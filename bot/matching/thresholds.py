@@ -24,3 +24,8 @@ DEFAULT_AMBIGUITY_MARGIN = 10.0
 # on the labelled set: the right entry is answered or listed for 94.6% of in-scope questions
 # (86.8% without the list), and 78% of out-of-scope questions still get no list.
 DEFAULT_RELATED_THRESHOLD = 20.0
+
+# The other languages' word index answers only from this confidence (0-100); below it, it
+# offers its closest entries as buttons. Swept on the tune split of
+# tests/data/multilingual.jsonl (`benchmarks/multilingual.py --calibrate`): see README.
+FOREIGN_ANSWER_THRESHOLD = 60.0

@@ -12,6 +12,7 @@ from urllib.parse import quote_plus
 from bot.knowledge import figures, places
 from bot.knowledge.freshness import STALE_AFTER_DAYS, is_stale
 from bot.knowledge.model import (
+    DEFAULT_LANGUAGE,
     CrisisLine,
     Event,
     Faq,
@@ -24,6 +25,7 @@ from bot.knowledge.model import (
     tel_uri,
 )
 from bot.matching.matcher import Match, Outcome
+from bot.replies import bidi
 from bot.replies.glossary import Glossary
 from bot.replies.messages import Catalogue
 
@@ -97,6 +99,15 @@ def map_url(address: str) -> str:
     return f"https://www.google.com/maps/search/?api=1&query={quote_plus(address)}"
 
 
+def has_language(value: LocalText | None, lang: str) -> bool:
+    """Whether a text is written in `lang` (a plain string is English)."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return lang == DEFAULT_LANGUAGE
+    return lang in value
+
+
 @dataclass(frozen=True)
 class CardOptions:
     """Choices about what a card shows."""
@@ -130,7 +141,10 @@ class Cards:
     def for_match(
         self, match: Match, markup: Markup = PLAIN, titles: Iterable[str] | None = None
     ) -> str:
-        """The whole reply to a question."""
+        """The whole reply to a question (right-to-left marks for Arabic, Persian, Urdu)."""
+        return bidi.for_language(self._for_match(match, markup, titles), match.language)
+
+    def _for_match(self, match: Match, markup: Markup, titles: Iterable[str] | None) -> str:
         lang = match.language
         if match.outcome is Outcome.CRISIS and match.crisis is not None:
             return self.crisis(match.crisis, lang, markup)
@@ -167,6 +181,9 @@ class Cards:
             return self.unanswered(lang, markup)
         if isinstance(entry, Faq):
             parts = [markup.text(self.glossary.explain(localise(entry.answer, lang), lang))]
+            if not has_language(entry.answer, lang):
+                # Better an answer in English than none; one line in their language says so.
+                parts.insert(0, markup.italic(self.catalogue.get("answer.untranslated", lang)))
             for service in places.services_shown(self.knowledge, entry_id, towns):
                 parts.append(self.service(service, lang, markup))
         elif isinstance(entry, Service):
@@ -176,7 +193,7 @@ class Cards:
         footer = self._footer(entry, lang, markup)
         if footer:
             parts.append(footer)
-        return "\n\n".join(p for p in parts if p)
+        return bidi.for_language("\n\n".join(p for p in parts if p), lang)
 
     def needs_confirmation(self, entry: Provenance) -> bool:
         """True when an entry is flagged unverified or was last checked too long ago."""
@@ -189,7 +206,7 @@ class Cards:
         period = figures.period_key(entry)
         if period is not None:
             key, days = period
-            words = {name: figures.month(day, lang) for name, day in days.items()}
+            words = {name: self.month(day, lang) for name, day in days.items()}
             lines.append(markup.text(self.catalogue.get(key, lang, **words)))
             if figures.expired(entry, self.today):
                 lines.append(markup.text(self.catalogue.get("figures.expired", lang)))
@@ -326,7 +343,7 @@ class Cards:
     def event(self, event: Event, lang: str, markup: Markup = PLAIN) -> str:
         """An event card: title, when, where, cost, registration."""
         lines = [markup.bold(markup.text(localise(event.title, lang)))]
-        when = localise(event.schedule, lang) if event.schedule else self.when(event)
+        when = localise(event.schedule, lang) if event.schedule else self.when(event, lang)
         lines.append(self._field("📅", "event.when", markup.text(when), lang, markup))
         town = self.areas([event.municipality], lang) if event.municipality else None
         place = ", ".join(p for p in (event.location, town) if p)
@@ -360,16 +377,37 @@ class Cards:
         """Municipalities as a card shows them: the whole region by its label in `lang`."""
         return ", ".join(self.knowledge.region.label(m, lang) for m in municipalities)
 
-    def when(self, event: Event) -> str:
-        """The event's date and time in the region's time zone."""
+    def month(self, day: date, lang: str) -> str:
+        """ "July 2025" in English and French (as before), the month's name in `lang` else."""
+        if lang in figures.MONTHS:
+            return figures.month(day, lang)
+        return f"{self._names('date.months', lang)[day.month - 1]} {day.year}"
+
+    def _names(self, key: str, lang: str) -> list[str]:
+        names = self.catalogue.get(key, lang).split()
+        return names if len(names) in (7, 12) else self.catalogue.get(key).split()
+
+    def day(self, moment: datetime, lang: str = "en") -> str:
+        """ "Sat 14 Mar 2026", with the weekday, month and order of `lang`."""
+        return self.catalogue.get(
+            "date.day",
+            lang,
+            weekday=self._names("date.weekdays", lang)[moment.weekday()],
+            day=f"{moment.day:02d}" if lang == "en" else str(moment.day),
+            month=self._names("date.months", lang)[moment.month - 1],
+            year=moment.year,
+        )
+
+    def when(self, event: Event, lang: str = "en") -> str:
+        """The event's date and time in the region's time zone, in `lang`."""
         zone = self.knowledge.region.zone
         start = event.start.astimezone(zone)
-        text = f"{start:%a %d %b %Y}"
+        text = self.day(start, lang)
         if (start.hour, start.minute) != (0, 0):
             text += f", {start:%H:%M}"
         if event.end is not None:
             end = event.end.astimezone(zone)
-            text += f"–{end:%H:%M}" if end.date() == start.date() else f" – {end:%a %d %b %Y}"
+            text += f"–{end:%H:%M}" if end.date() == start.date() else f" – {self.day(end, lang)}"
         return text
 
     def crisis(self, line: CrisisLine, lang: str, markup: Markup = PLAIN) -> str:
@@ -384,7 +422,7 @@ class Cards:
         if services:
             parts.append(markup.text(self.catalogue.get("crisis.more", lang)))
             parts.extend(self.service(s, lang, markup) for s in services)
-        return "\n\n".join(parts)
+        return bidi.for_language("\n\n".join(parts), lang)
 
     def help_services(self) -> list[Service]:
         """Services to offer when the bot does not know: those flagged `offer_when_unanswered`."""
@@ -404,4 +442,4 @@ class Cards:
             "☎️ " + markup.text(self.catalogue.get("unanswered.211", lang)),
         ]
         parts.extend(self.service(s, lang, markup) for s in self.help_services())
-        return "\n\n".join(parts)
+        return bidi.for_language("\n\n".join(parts), lang)

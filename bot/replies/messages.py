@@ -33,7 +33,8 @@ class Catalogue:
         # Fills {region}, {partnership}, {emergency} and {help_line} in every message, so
         # message files name no place and follow the knowledge base's region.yaml.
         self.region = region
-        # One sentence per other language: "I answer in English and French; 211 speaks yours."
+        # One sentence per language not answered: "I answer in twelve languages, not yet in
+        # yours; 211 speaks yours."
         self._elsewhere = MappingProxyType(dict(elsewhere or {}))
         # The safety-net line in languages without a catalogue (issue 11, point 1).
         self._safety_nets = MappingProxyType(dict(safety_nets or {}))

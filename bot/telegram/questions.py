@@ -10,6 +10,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
 from bot.matching.matcher import Outcome
+from bot.replies import bidi
 from bot.replies.cards import HTML
 from bot.replies.screens import Action
 from bot.telegram.context import BotContext
@@ -87,7 +88,8 @@ async def question(update: Update, context: BotContext) -> None:
             # The question stays unanswered (an emerging need) whichever button is pressed.
             notify = [button(t("button.notify", lang), Action.NOTIFY, qid)] if qid else []
             keyboard = markup(*rows(choices), notify) if choices or notify else None
-    await send_html(message, reply, keyboard)
+    # Every line right to left in Arabic, Persian and Urdu, the feedback line too.
+    await send_html(message, bidi.for_language(reply, lang), keyboard)
     metrics = svc.health.metrics
     metrics.questions.labels(match.outcome.value).inc()
     metrics.latency.observe(time.perf_counter() - started)

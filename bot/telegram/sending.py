@@ -6,12 +6,12 @@ from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
+from bot.matching.language import choose
 from bot.replies.screens import Action, Screen
 from bot.storage import StorageError
 from bot.telegram.context import BotContext, Services
 from bot.telegram.keyboards import button, for_screen, markup
 from bot.telegram.split import split_html
-from bot.text import guess_language
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -25,19 +25,16 @@ def user_key(update: Update, context: BotContext) -> str:
 
 
 async def language_of(update: Update, context: BotContext, text: str = "") -> str:
-    """The user's chosen language, else the question's language, else Telegram's setting."""
+    """The language to answer in: the person's /language choice, else the message's script
+    and words, else the phone's language, else English (bot.matching.language.choose)."""
     svc = context.services
     try:
         chosen = await svc.storage.users.language(user_key(update, context))
     except StorageError:  # an unreadable database must not cost the newcomer a reply
         chosen = None
-    if chosen:
-        return chosen
-    guessed = guess_language(text) if text else None
-    if guessed and svc.catalogue.supports(guessed):
-        return guessed
     user = update.effective_user
-    return svc.catalogue.resolve(user.language_code if user else None)
+    phone = user.language_code if user else None
+    return choose(text, chosen=chosen, phone=phone, shipped=svc.catalogue.languages)
 
 
 async def send_html(

