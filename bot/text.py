@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -14,21 +15,27 @@ _SPACES = re.compile(r"\s+")
 _ELISION = re.compile(r"(?<!\w)(l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)['\u2019](?=\w)")
 
 
+@functools.cache
+def _latin_marks() -> re.Pattern[str]:
+    """A run of combining marks right after an ASCII or Latin letter (built once, on first use:
+    scanning the Basic Multilingual Plane's names takes ~30 ms, a per-character loop over every
+    question took 0.12 s of a 0.5 s `validate`)."""
+    marks, latin = [], []
+    for code in range(0x10000):
+        ch = chr(code)
+        if unicodedata.combining(ch):
+            marks.append(re.escape(ch))
+        elif code > 0x7F and unicodedata.name(ch, "").startswith("LATIN"):
+            latin.append(re.escape(ch))
+    return re.compile(f"([\x00-\x7f{''.join(latin)}])[{''.join(marks)}]+")
+
+
 def _strip_latin_accents(decomposed: str) -> str:
     """Drop accents from Latin letters only ("santé" -> "sante"); in other scripts the marks
     are vowels or letters ("मैं", "أ") and must stay."""
     if decomposed.isascii():  # most questions: nothing to strip (3x faster validate)
         return decomposed
-    out: list[str] = []
-    latin = False
-    for ch in decomposed:
-        if unicodedata.combining(ch):
-            if not latin:
-                out.append(ch)
-            continue
-        latin = ch.isascii() or unicodedata.name(ch, "").startswith("LATIN")
-        out.append(ch)
-    return "".join(out)
+    return _latin_marks().sub(r"\1", decomposed)
 
 
 def normalise(text: str) -> str:
