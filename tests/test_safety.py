@@ -14,6 +14,7 @@ import pytest
 
 from bot.knowledge.loader import load_directory, load_knowledge
 from bot.knowledge.model import KnowledgeBase
+from bot.matching.danger import learn_danger, ordinary_questions
 from bot.matching.safety import SafetyDetector
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -203,43 +204,66 @@ def test_every_crisis_reply_names_a_sourced_phone(shipped: KnowledgeBase) -> Non
         assert "911" in reply or line.category == "homeless", line.id
 
 
-# Floors on the held-out part of tests/data/crisis.jsonl, a little below what
-# benchmarks/crisis.py measured (detected 72.4%, English and French 79.2%, other languages
-# 67.3%, false alarms 8.7%, 0.42 ms per message against 4.0 ms for the old tripwire). The
-# issue's targets (95%, 80%, 85% per category, 2% false alarms) are not reached yet.
-FLOORS = {"detected": 0.70, "major": 0.76, "other": 0.64, "category": 0.50}
-MAX_FALSE_ALARMS = 0.10
+# Floors on the two report sets, a little below what benchmarks/crisis.py measured with the
+# learned model (held-out part of crisis.jsonl: detected 69.3%, English and French 59.2%,
+# other languages 76.8%, weakest category 60.0%, false alarms 3.3%; the check part of
+# crisis_dev2.jsonl, written blind by another author: 64.0%, 56.8%, 71.4%, weakest category
+# elder abuse 1/7, false alarms 2.3%; 0.32 ms per message against 1.8 ms for the old
+# tripwire). The targets (95%, 80%, 85% per category, 2% false alarms) are not
+# reached yet.
+FLOORS = {
+    "heldout": {"detected": 0.66, "major": 0.56, "other": 0.73, "category": 0.55, "false": 0.05},
+    "check": {"detected": 0.60, "major": 0.53, "other": 0.67, "category": 0.14, "false": 0.04},
+}
+SECOND_SET = ROOT / "tests" / "data" / "crisis_dev2.jsonl"
+EXAMPLES = ROOT / "knowledge" / "safety" / "examples.jsonl"
 
 
-def test_held_out_floors(shipped: KnowledgeBase) -> None:
-    detector = SafetyDetector(shipped.crisis, shipped.safety)
-    rows = [json.loads(line) for line in CRISIS_SET.read_text(encoding="utf-8").splitlines()]
-    held = [r for r in rows if r["split"] == "heldout"]
+@pytest.fixture(scope="module")
+def learned(shipped: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> SafetyDetector:
+    model = learn_danger(EXAMPLES, ordinary_questions(shipped), tmp_path_factory.mktemp("m"))
+    assert model is not None
+    return SafetyDetector(shipped.crisis, shipped.safety, model)
+
+
+@pytest.mark.parametrize(("path", "split"), [(CRISIS_SET, "heldout"), (SECOND_SET, "check")])
+def test_report_set_floors(learned: SafetyDetector, path: Path, split: str) -> None:
+    floors = FLOORS[split]
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    held = [r for r in rows if r["split"] == split]
     crisis = [r for r in held if r["label"] != "none"]
     ordinary = [r for r in held if r["label"] == "none"]
-    hit = {id(r): detector.check(r["text"]) is not None for r in held}
+    hit = {id(r): learned.check(r["text"]) is not None for r in held}
 
     def rate(group: list[dict[str, str]]) -> float:
         return sum(hit[id(r)] for r in group) / len(group)
 
-    assert rate(crisis) >= FLOORS["detected"]
-    assert rate([r for r in crisis if r["lang"] in ("en", "fr")]) >= FLOORS["major"]
-    assert rate([r for r in crisis if r["lang"] not in ("en", "fr")]) >= FLOORS["other"]
+    assert rate(crisis) >= floors["detected"]
+    assert rate([r for r in crisis if r["lang"] in ("en", "fr")]) >= floors["major"]
+    assert rate([r for r in crisis if r["lang"] not in ("en", "fr")]) >= floors["other"]
     by_category = Counter(r["label"] for r in crisis)
     for label in by_category:
         group = [r for r in crisis if r["label"] == label]
-        assert rate(group) >= FLOORS["category"], label
-    assert rate(ordinary) <= MAX_FALSE_ALARMS
+        assert rate(group) >= floors["category"], label
+    assert rate(ordinary) <= floors["false"]
 
 
-def test_checking_stays_well_under_a_millisecond(shipped: KnowledgeBase) -> None:
-    detector = SafetyDetector(shipped.crisis, shipped.safety)
+def test_the_model_overrules_calm_words_and_finds_unlisted_ones(learned: SafetyDetector) -> None:
+    # The training examples themselves: the model must have learned them, both ways.
+    rows = [json.loads(line) for line in EXAMPLES.read_text(encoding="utf-8").splitlines()]
+    crisis = [r["text"] for r in rows if r["label"] != "none"]
+    ordinary = [r["text"] for r in rows if r["label"] == "none"]
+    assert sum(learned.check(t) is not None for t in crisis) / len(crisis) > 0.9
+    assert sum(learned.check(t) is not None for t in ordinary) / len(ordinary) < 0.05
+
+
+def test_checking_stays_well_under_a_millisecond(learned: SafetyDetector) -> None:
     texts = [json.loads(line)["text"] for line in CRISIS_SET.read_text().splitlines()]
     start = time.perf_counter()
     for text in texts:
-        detector.check(text)
+        learned.check(text)
     mean_ms = (time.perf_counter() - start) / len(texts) * 1000
-    # 0.42 ms measured on a shared 2-core machine; the bound leaves room for a busy CI.
+    # 0.32 ms measured on a shared 2-core machine; the bound leaves room for a busy CI.
     assert mean_ms < 2.0, mean_ms
 
 

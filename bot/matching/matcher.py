@@ -20,6 +20,7 @@ from bot.knowledge.model import (
 )
 from bot.knowledge.places import places_of
 from bot.matching import thresholds
+from bot.matching.danger import learn_danger, ordinary_questions
 from bot.matching.engine import Document, Evidence, Hit, Index
 from bot.matching.meaning import default_embedder
 from bot.matching.safety import SafetyDetector
@@ -145,11 +146,17 @@ class Matcher:
         cache_dir: Path | None = None,
         spelling: bool = True,
         meaning: bool = True,
+        safety_examples: Path | None = None,
     ) -> None:
         self.knowledge = knowledge
         self.settings = settings or MatchSettings()
         self.synonyms = Synonyms(knowledge.synonyms)
-        self.safety = SafetyDetector(knowledge.crisis, knowledge.safety)
+        # The learned second opinion on danger, from labelled messages (bot.matching.danger),
+        # with the knowledge base's own questions as more ordinary ones.
+        model = None
+        if safety_examples is not None:
+            model = learn_danger(safety_examples, ordinary_questions(knowledge), cache_dir)
+        self.safety = SafetyDetector(knowledge.crisis, knowledge.safety, model)
         self.index = Index.build(
             documents(knowledge),
             partial(prepare, synonyms=self.synonyms),

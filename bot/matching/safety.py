@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from rapidfuzz.distance import OSA
 
 from bot.knowledge.model import CrisisLine, SafetyLexicon, all_texts
+from bot.matching.danger import CONFIRM, SURE, DangerModel
 from bot.text import normalise
 
 GAP = -1  # a "..." slot: up to MAX_GAP words of anything
@@ -152,7 +153,13 @@ def _typo_of(typed: str, word: str) -> bool:
 class SafetyDetector:
     """Finds the most urgent kind of danger a message speaks of, from the safety lexicons."""
 
-    def __init__(self, lines: Sequence[CrisisLine], lexicons: Iterable[SafetyLexicon] = ()) -> None:
+    def __init__(
+        self,
+        lines: Sequence[CrisisLine],
+        lexicons: Iterable[SafetyLexicon] = (),
+        model: DangerModel | None = None,
+    ) -> None:
+        self.model = model
         self._lines: dict[str, CrisisLine] = {line.category: line for line in reversed(lines)}
         self._priority: dict[str, int] = {c: line.priority for c, line in self._lines.items()}
         self._patterns = _Patterns()
@@ -255,7 +262,27 @@ class SafetyDetector:
         return result
 
     def find(self, text: str) -> Finding | None:
-        """The most urgent danger in a message, with the phrases that showed it, or None."""
+        """The most urgent danger in a message, with the phrases that showed it, or None.
+
+        With a learned model (bot.matching.danger), the lexicons' finding stands when the
+        model gives danger at least CONFIRM; the model alone raises the alarm from SURE, with
+        its likeliest category."""
+        found = self.find_in_words(text)
+        if self.model is None:
+            return found
+        probability, category = self.model.danger(text)
+        if found is not None and probability >= CONFIRM:
+            return found
+        if probability >= SURE:
+            if found is not None:
+                return found
+            line = self._lines.get(category)
+            if line is not None:
+                return Finding(line, (f"learned model: {probability:.2f} {category}",))
+        return None
+
+    def find_in_words(self, text: str) -> Finding | None:
+        """The lexicons' finding alone."""
         best: tuple[int, Finding] | None = None
         for sentence in _SENTENCE_END.split(text):
             if not sentence.strip():
