@@ -295,11 +295,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--words-only", action="store_true", help="the lexicons without the learned model"
     )
+    parser.add_argument(
+        "--kb-negatives",
+        action="store_true",
+        help="the model also learns the knowledge base's questions as ordinary (the bot does not)",
+    )
     args = parser.parse_args(argv)
     knowledge = load_knowledge(ROOT / "knowledge")
     model = None
     if not args.words_only:
-        model = learn_danger(EXAMPLES, ordinary_questions(knowledge), CACHE)
+        ordinary = ordinary_questions(knowledge) if args.kb_negatives else []
+        model = learn_danger(EXAMPLES, CACHE, ordinary)
     detector = SafetyDetector(knowledge.crisis, knowledge.safety, model)
     old = OldTripwire(OLD_PHRASES)
     print(f"{args.data.name}, split={args.split}")

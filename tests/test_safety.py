@@ -14,7 +14,7 @@ import pytest
 
 from bot.knowledge.loader import load_directory, load_knowledge
 from bot.knowledge.model import KnowledgeBase
-from bot.matching.danger import learn_danger, ordinary_questions
+from bot.matching.danger import CONFIRM, learn_danger
 from bot.matching.safety import SafetyDetector
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -205,15 +205,15 @@ def test_every_crisis_reply_names_a_sourced_phone(shipped: KnowledgeBase) -> Non
 
 
 # Floors on the two report sets, a little below what benchmarks/crisis.py measured with the
-# learned model (held-out part of crisis.jsonl: detected 69.3%, English and French 59.2%,
-# other languages 76.8%, weakest category 60.0%, false alarms 3.3%; the check part of
-# crisis_dev2.jsonl, written blind by another author: 64.0%, 56.8%, 71.4%, weakest category
-# elder abuse 1/7, false alarms 2.3%; 0.32 ms per message against 1.8 ms for the old
-# tripwire). The targets (95%, 80%, 85% per category, 2% false alarms) are not
-# reached yet.
+# learned model (held-out part of crisis.jsonl: detected 70.3%, English and French 70.4%,
+# other languages 70.2%, weakest category crime 51.7%, false alarms 2.1%; the check part of
+# crisis_dev2.jsonl, written blind by another author: 68.0%, 67.0%, 69.0%, weakest category
+# elder abuse 3/7, false alarms 2.7%; under a millisecond per message against 2 to 3 ms for
+# the old tripwire). The targets (95%, 80%, 85% per category, 2% false alarms) are
+# not reached yet.
 FLOORS = {
-    "heldout": {"detected": 0.66, "major": 0.56, "other": 0.73, "category": 0.55, "false": 0.05},
-    "check": {"detected": 0.60, "major": 0.53, "other": 0.67, "category": 0.14, "false": 0.04},
+    "heldout": {"detected": 0.67, "major": 0.67, "other": 0.67, "category": 0.48, "false": 0.04},
+    "check": {"detected": 0.64, "major": 0.63, "other": 0.65, "category": 0.28, "false": 0.04},
 }
 SECOND_SET = ROOT / "tests" / "data" / "crisis_dev2.jsonl"
 EXAMPLES = ROOT / "knowledge" / "safety" / "examples.jsonl"
@@ -221,9 +221,35 @@ EXAMPLES = ROOT / "knowledge" / "safety" / "examples.jsonl"
 
 @pytest.fixture(scope="module")
 def learned(shipped: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> SafetyDetector:
-    model = learn_danger(EXAMPLES, ordinary_questions(shipped), tmp_path_factory.mktemp("m"))
+    model = learn_danger(EXAMPLES, tmp_path_factory.mktemp("m"))
     assert model is not None
     return SafetyDetector(shipped.crisis, shipped.safety, model)
+
+
+def test_the_model_is_learned_once_whatever_the_knowledge_base(
+    learned: SafetyDetector, tmp_path: Path
+) -> None:
+    # Keyed by the examples file alone: another cache folder (another knowledge base, a
+    # reload) gets the same model from this process's memory, without a refit.
+    start = time.perf_counter()
+    again = learn_danger(EXAMPLES, tmp_path)
+    assert again is learned.model
+    assert time.perf_counter() - start < 1.0
+    assert not any(tmp_path.iterdir())  # nothing was fitted or written
+
+
+def test_a_clause_in_danger_is_not_drowned_by_an_ordinary_question(
+    learned: SafetyDetector,
+) -> None:
+    # The whole message scores low (the health card question dilutes it); the clause with the
+    # lexicon hit confirms it.
+    text = "i want to kill myself, how do I get a health card"
+    assert learned.model is not None
+    assert learned.model.danger(text)[0] < CONFIRM
+    found = learned.check(text)
+    assert found is not None and found.category == "self_harm"
+    # A clause the model calls calm still overrules its words.
+    assert learned.check("suicide prevention training, where can I sign up") is None
 
 
 @pytest.mark.parametrize(("path", "split"), [(CRISIS_SET, "heldout"), (SECOND_SET, "check")])

@@ -8,9 +8,12 @@ wordings no one listed. Its features work the same in every script: character n-
 no word splitting) and words and word pairs.
 
 One multinomial logistic regression (the "none" class and one per category), fitted with
-L-BFGS on an L2 penalty. The knowledge base's own questions join the labelled ordinary ones
-as more examples of "not a crisis". Fitting takes a few seconds; the weights are cached by the
-content of what they were learned from (bot.matching.cache), like the matcher's model.
+L-BFGS on an L2 penalty. It learns from the shipped examples file alone, never from the
+knowledge base being served: one model per examples file, fitted once per process (about 15 s)
+and cached by the file's content (bot.matching.cache), so a reload or a test's small knowledge
+base never refits it. (The knowledge base's questions as extra "not a crisis" examples were
+measured and not used: benchmarks/RESULTS.md, "Crisis detection: lexicons with a learned
+danger model".)
 """
 
 from __future__ import annotations
@@ -41,17 +44,20 @@ CHAR_SIZES = (2, 3, 4, 5)
 # L2 penalty on the weights, per example. Chosen by 5-fold cross-validation on the training
 # sets (benchmarks/crisis_learn.py).
 PENALTY = 1e-5
-# Ordinary questions from the knowledge base weigh this much each against a labelled one:
-# they are many (about 1,600) and easy, and would otherwise drown the hard ordinary examples.
+# Extra ordinary texts (benchmarks' --kb-negatives only: the knowledge base's questions) weigh
+# this much each against a labelled one: they are many (about 1,600) and easy, and would
+# otherwise drown the hard ordinary examples.
 KB_WEIGHT = 0.3
 MAX_ITERATIONS = 300
 # A message is a crisis when the model's probability of danger is at least SURE, or when a
-# lexicon found danger and the probability is at least CONFIRM (below it, the model overrules
-# the words: "suicide prevention training", "the news said a woman was killed"). Both chosen
-# by benchmarks/crisis_learn.py on 5-fold out-of-fold probabilities of the training sets, for
-# at most 2% false alarms on the ordinary questions the lexicons had not been written from.
-SURE = 0.585
-CONFIRM = 0.36
+# lexicon found danger and the probability, of the whole message or of a clause the lexicon
+# found danger in, is at least CONFIRM (below it, the model overrules the words: "suicide
+# prevention training", "the news said a woman was killed"). Both chosen by
+# benchmarks/crisis_learn.py on 5-fold out-of-fold probabilities of the training file, for at
+# most 2% false alarms on its dev messages (the lexicons were not written from them): 57.4% of
+# their crises found, 1.8% false alarms.
+SURE = 0.599
+CONFIRM = 0.50
 # Models already learned in this process, by key: tests and reloads build many matchers.
 _LEARNED: dict[str, DangerModel] = {}
 
@@ -236,10 +242,11 @@ class DangerModel:
 
 
 def learn_danger(
-    examples_path: Path, ordinary: Sequence[str], cache_dir: Path | None
+    examples_path: Path, cache_dir: Path | None, ordinary: Sequence[str] = ()
 ) -> DangerModel | None:
     """The danger model for a file of labelled messages, from this process's memory, the cache
-    folder, or learned now; None when the file is missing or holds no crisis message."""
+    folder, or learned now; None when the file is missing or holds no crisis message.
+    ordinary: more "not a crisis" texts (benchmarks only; the bot passes none)."""
     try:
         examples = read_examples(examples_path)
     except (OSError, ValueError, KeyError):

@@ -20,7 +20,7 @@ from bot.knowledge.model import (
 )
 from bot.knowledge.places import places_of
 from bot.matching import thresholds
-from bot.matching.danger import learn_danger, ordinary_questions
+from bot.matching.danger import learn_danger
 from bot.matching.engine import Document, Evidence, Hit, Index
 from bot.matching.meaning import default_embedder
 from bot.matching.safety import SafetyDetector
@@ -151,11 +151,11 @@ class Matcher:
         self.knowledge = knowledge
         self.settings = settings or MatchSettings()
         self.synonyms = Synonyms(knowledge.synonyms)
-        # The learned second opinion on danger, from labelled messages (bot.matching.danger),
-        # with the knowledge base's own questions as more ordinary ones.
+        # The learned second opinion on danger, from the labelled messages only (not from this
+        # knowledge base): one fit per process, whatever the knowledge base (bot.matching.danger).
         model = None
         if safety_examples is not None:
-            model = learn_danger(safety_examples, ordinary_questions(knowledge), cache_dir)
+            model = learn_danger(safety_examples, cache_dir)
         self.safety = SafetyDetector(knowledge.crisis, knowledge.safety, model)
         self.index = Index.build(
             documents(knowledge),
