@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import CrisisLine, KnowledgeBase, all_texts, localise
+from bot.matching.danger import learn_danger, ordinary_questions
 from bot.matching.safety import SafetyDetector
 from bot.text import normalise
 
@@ -38,6 +39,10 @@ DATA = ROOT / "tests" / "data" / "crisis.jsonl"
 MULTILINGUAL = ROOT / "tests" / "data" / "multilingual.jsonl"
 OLD_PHRASES = ROOT / "benchmarks" / "data" / "old_crisis.yaml"
 MAJOR = ("en", "fr")
+# What the learned model reads (crisis.jsonl split=tune and crisis_dev2.jsonl split=dev only),
+# and where its weights are kept between runs.
+EXAMPLES = ROOT / "knowledge" / "safety" / "examples.jsonl"
+CACHE = ROOT / "data" / "models"
 
 # A contact meant for each kind of danger: the reply must name one of these numbers.
 RIGHT_CONTACTS: dict[str, tuple[str, ...]] = {
@@ -134,14 +139,22 @@ def report(
     ordinary = [r for r in rows if r["label"] == "none"]
     new_hits = {id(r): detector.find(r["text"]) for r in rows}
     old_hits = {id(r): old.check(r["text"]) for r in rows}
+    words_hits = {id(r): detector.find_in_words(r["text"]) for r in rows}
+    learned = detector.model is not None
 
     def table(title: str, key: str, items: list[dict[str, str]]) -> None:
-        print(f"\n{title:<20} {'old tripwire':>20} {'new detector':>20}")
+        extra = f" {'lexicons alone':>20}" if learned else ""
+        print(f"\n{title:<20} {'old tripwire':>20}{extra} {'new detector':>20}")
         for value in sorted({r[key] for r in items}):
             group = [r for r in items if r[key] == value]
             old_n = sum(old_hits[id(r)] is not None for r in group)
             new_n = sum(new_hits[id(r)] is not None for r in group)
-            print(f"{value:<20} {percent(old_n, len(group)):>20} {percent(new_n, len(group)):>20}")
+            words_n = sum(words_hits[id(r)] is not None for r in group)
+            middle = f" {percent(words_n, len(group)):>20}" if learned else ""
+            print(
+                f"{value:<20} {percent(old_n, len(group)):>20}{middle} "
+                f"{percent(new_n, len(group)):>20}"
+            )
 
     table("detected, category", "label", crisis)
     table("detected, language", "lang", crisis)
@@ -184,6 +197,16 @@ def report(
     texts = [r["text"] for r in rows]
     old_ms = timed(old.check, texts)
     new_ms = timed(detector.check, texts)
+    if learned:
+        words_ms = timed(detector.find_in_words, texts)
+        print(f"\nms per message, lexicons alone: {words_ms:.3f}")
+    for name, hits in (("lexicons alone", words_hits), ("new detector", new_hits)):
+        found = [r for r in crisis if hits[id(r)] is not None]
+        false = [r for r in ordinary if hits[id(r)] is not None]
+        print(
+            f"{name}: detected {percent(len(found), len(crisis))}, "
+            f"false alarms {percent(len(false), len(ordinary))}"
+        )
     print(
         f"\nms per message (mean, median of 3 runs): old {old_ms:.3f}, new {new_ms:.3f}, "
         f"new/old {new_ms / old_ms:.2f}x"
@@ -269,9 +292,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--embeddings", action="store_true", help="measure whether the embeddings would help"
     )
+    parser.add_argument(
+        "--words-only", action="store_true", help="the lexicons without the learned model"
+    )
+    parser.add_argument(
+        "--kb-negatives",
+        action="store_true",
+        help="the model also learns the knowledge base's questions as ordinary (the bot does not)",
+    )
     args = parser.parse_args(argv)
     knowledge = load_knowledge(ROOT / "knowledge")
-    detector = SafetyDetector(knowledge.crisis, knowledge.safety)
+    model = None
+    if not args.words_only:
+        ordinary = ordinary_questions(knowledge) if args.kb_negatives else []
+        model = learn_danger(EXAMPLES, CACHE, ordinary)
+    detector = SafetyDetector(knowledge.crisis, knowledge.safety, model)
     old = OldTripwire(OLD_PHRASES)
     print(f"{args.data.name}, split={args.split}")
     report(load_rows(args.data, args.split), knowledge, detector, old, args.misses)

@@ -49,13 +49,14 @@ class Brain:
         options: CardOptions | None = None,
         today: date | None = None,
         cache_dir: Path | None = None,
+        safety_examples: Path | None = None,
     ) -> Brain:
         """Index a knowledge base (the slow part) and prepare its cards."""
         catalogue = catalogue.for_region(knowledge.region)  # {region} is this base's region
         cards = Cards(knowledge, catalogue, options, today=today)
         return cls(
             knowledge,
-            Matcher(knowledge, settings, cache_dir),
+            Matcher(knowledge, settings, cache_dir, safety_examples=safety_examples),
             cards,
             Screens(knowledge, cards, catalogue),
         )

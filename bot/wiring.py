@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.config import Settings
+from bot.config import BUNDLED_KNOWLEDGE, Settings
 from bot.knowledge.loader import load_knowledge
 from bot.privacy import (
     MIN_SECRET_BYTES,
@@ -67,6 +67,8 @@ def build_brain(knowledge: KnowledgeBase, settings: Settings, catalogue: Catalog
         ),
         CardOptions(stale_after_days=settings.stale_after_days),
         cache_dir=settings.model_cache,
+        # The labelled messages the safety layer's learned model reads (bot.matching.danger).
+        safety_examples=BUNDLED_KNOWLEDGE / "safety" / "examples.jsonl",
     )
 
 

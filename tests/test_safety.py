@@ -14,6 +14,7 @@ import pytest
 
 from bot.knowledge.loader import load_directory, load_knowledge
 from bot.knowledge.model import KnowledgeBase
+from bot.matching.danger import CONFIRM, learn_danger
 from bot.matching.safety import SafetyDetector
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -203,43 +204,92 @@ def test_every_crisis_reply_names_a_sourced_phone(shipped: KnowledgeBase) -> Non
         assert "911" in reply or line.category == "homeless", line.id
 
 
-# Floors on the held-out part of tests/data/crisis.jsonl, a little below what
-# benchmarks/crisis.py measured (detected 72.4%, English and French 79.2%, other languages
-# 67.3%, false alarms 8.7%, 0.42 ms per message against 4.0 ms for the old tripwire). The
-# issue's targets (95%, 80%, 85% per category, 2% false alarms) are not reached yet.
-FLOORS = {"detected": 0.70, "major": 0.76, "other": 0.64, "category": 0.50}
-MAX_FALSE_ALARMS = 0.10
+# Floors on the two report sets, a little below what benchmarks/crisis.py measured with the
+# learned model (held-out part of crisis.jsonl: detected 70.3%, English and French 70.4%,
+# other languages 70.2%, weakest category crime 51.7%, false alarms 2.1%; the check part of
+# crisis_dev2.jsonl, written blind by another author: 68.0%, 67.0%, 69.0%, weakest category
+# elder abuse 3/7, false alarms 2.7%; under a millisecond per message against 2 to 3 ms for
+# the old tripwire). The targets (95%, 80%, 85% per category, 2% false alarms) are
+# not reached yet.
+FLOORS = {
+    "heldout": {"detected": 0.67, "major": 0.67, "other": 0.67, "category": 0.48, "false": 0.04},
+    "check": {"detected": 0.64, "major": 0.63, "other": 0.65, "category": 0.28, "false": 0.04},
+}
+SECOND_SET = ROOT / "tests" / "data" / "crisis_dev2.jsonl"
+EXAMPLES = ROOT / "knowledge" / "safety" / "examples.jsonl"
 
 
-def test_held_out_floors(shipped: KnowledgeBase) -> None:
-    detector = SafetyDetector(shipped.crisis, shipped.safety)
-    rows = [json.loads(line) for line in CRISIS_SET.read_text(encoding="utf-8").splitlines()]
-    held = [r for r in rows if r["split"] == "heldout"]
+@pytest.fixture(scope="module")
+def learned(shipped: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> SafetyDetector:
+    model = learn_danger(EXAMPLES, tmp_path_factory.mktemp("m"))
+    assert model is not None
+    return SafetyDetector(shipped.crisis, shipped.safety, model)
+
+
+def test_the_model_is_learned_once_whatever_the_knowledge_base(
+    learned: SafetyDetector, tmp_path: Path
+) -> None:
+    # Keyed by the examples file alone: another cache folder (another knowledge base, a
+    # reload) gets the same model from this process's memory, without a refit.
+    start = time.perf_counter()
+    again = learn_danger(EXAMPLES, tmp_path)
+    assert again is learned.model
+    assert time.perf_counter() - start < 1.0
+    assert not any(tmp_path.iterdir())  # nothing was fitted or written
+
+
+def test_a_clause_in_danger_is_not_drowned_by_an_ordinary_question(
+    learned: SafetyDetector,
+) -> None:
+    # The whole message scores low (the health card question dilutes it); the clause with the
+    # lexicon hit confirms it.
+    text = "i want to kill myself, how do I get a health card"
+    assert learned.model is not None
+    assert learned.model.danger(text)[0] < CONFIRM
+    found = learned.check(text)
+    assert found is not None and found.category == "self_harm"
+    # A clause the model calls calm still overrules its words.
+    assert learned.check("suicide prevention training, where can I sign up") is None
+
+
+@pytest.mark.parametrize(("path", "split"), [(CRISIS_SET, "heldout"), (SECOND_SET, "check")])
+def test_report_set_floors(learned: SafetyDetector, path: Path, split: str) -> None:
+    floors = FLOORS[split]
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    held = [r for r in rows if r["split"] == split]
     crisis = [r for r in held if r["label"] != "none"]
     ordinary = [r for r in held if r["label"] == "none"]
-    hit = {id(r): detector.check(r["text"]) is not None for r in held}
+    hit = {id(r): learned.check(r["text"]) is not None for r in held}
 
     def rate(group: list[dict[str, str]]) -> float:
         return sum(hit[id(r)] for r in group) / len(group)
 
-    assert rate(crisis) >= FLOORS["detected"]
-    assert rate([r for r in crisis if r["lang"] in ("en", "fr")]) >= FLOORS["major"]
-    assert rate([r for r in crisis if r["lang"] not in ("en", "fr")]) >= FLOORS["other"]
+    assert rate(crisis) >= floors["detected"]
+    assert rate([r for r in crisis if r["lang"] in ("en", "fr")]) >= floors["major"]
+    assert rate([r for r in crisis if r["lang"] not in ("en", "fr")]) >= floors["other"]
     by_category = Counter(r["label"] for r in crisis)
     for label in by_category:
         group = [r for r in crisis if r["label"] == label]
-        assert rate(group) >= FLOORS["category"], label
-    assert rate(ordinary) <= MAX_FALSE_ALARMS
+        assert rate(group) >= floors["category"], label
+    assert rate(ordinary) <= floors["false"]
 
 
-def test_checking_stays_well_under_a_millisecond(shipped: KnowledgeBase) -> None:
-    detector = SafetyDetector(shipped.crisis, shipped.safety)
+def test_the_model_overrules_calm_words_and_finds_unlisted_ones(learned: SafetyDetector) -> None:
+    # The training examples themselves: the model must have learned them, both ways.
+    rows = [json.loads(line) for line in EXAMPLES.read_text(encoding="utf-8").splitlines()]
+    crisis = [r["text"] for r in rows if r["label"] != "none"]
+    ordinary = [r["text"] for r in rows if r["label"] == "none"]
+    assert sum(learned.check(t) is not None for t in crisis) / len(crisis) > 0.9
+    assert sum(learned.check(t) is not None for t in ordinary) / len(ordinary) < 0.05
+
+
+def test_checking_stays_well_under_a_millisecond(learned: SafetyDetector) -> None:
     texts = [json.loads(line)["text"] for line in CRISIS_SET.read_text().splitlines()]
     start = time.perf_counter()
     for text in texts:
-        detector.check(text)
+        learned.check(text)
     mean_ms = (time.perf_counter() - start) / len(texts) * 1000
-    # 0.42 ms measured on a shared 2-core machine; the bound leaves room for a busy CI.
+    # 0.32 ms measured on a shared 2-core machine; the bound leaves room for a busy CI.
     assert mean_ms < 2.0, mean_ms
 
 

