@@ -14,11 +14,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.insights.schedule import last_slot
-from bot.telegram import app as telegram_app
 from bot.telegram import digest, partners
 from bot.telegram.context import BotContext
 from tests.fakebotapi import FakeBotApi, SentMessage
-from tests.test_telegram_e2e import STAFF_ID, TOKEN, Bot, _settings, unsigned
+from tests.test_telegram_e2e import STAFF_ID, TOKEN, Bot, _settings, polling, unsigned
 
 PARTNER_KB = """
 faqs:
@@ -56,13 +55,8 @@ async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
         (settings.kb_dir / "partner.yaml").write_text(
             PARTNER_KB.format(today=today), encoding="utf-8"
         )
-        application = telegram_app.build_application(settings)
-        await telegram_app.start_polling(application, timeout=1)
-        try:
-            yield Bot(server, application, settings.db_path)
-        finally:
-            await telegram_app.stop(application)
-        assert server.unknown == []
+        async with polling(server, settings) as running:
+            yield running
 
 
 def rows(db: Path, sql: str) -> list[tuple[object, ...]]:

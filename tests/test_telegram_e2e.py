@@ -113,17 +113,24 @@ def _settings(server: FakeBotApi, tmp_path: Path, **extra: Any) -> Settings:
 
 
 @contextlib.asynccontextmanager
+async def polling(server: FakeBotApi, settings: Settings) -> AsyncIterator[Bot]:
+    """The real bot polling a fake Bot API with these settings; no unknown API call allowed."""
+    application = telegram_app.build_application(settings)
+    await telegram_app.start_polling(application, timeout=1)
+    try:
+        yield Bot(server, application, settings.db_path)
+    finally:
+        await telegram_app.stop(application)
+    assert server.unknown == []
+
+
+@contextlib.asynccontextmanager
 async def running_bot(tmp_path: Path) -> AsyncIterator[Bot]:
     """The real bot polling the fake Bot API, with its files in tmp_path."""
     async with FakeBotApi(TOKEN) as server:
         settings = _settings(server, tmp_path, staff_ids=frozenset({STAFF_ID}))
-        application = telegram_app.build_application(settings)
-        await telegram_app.start_polling(application, timeout=1)
-        try:
-            yield Bot(server, application, settings.db_path)
-        finally:
-            await telegram_app.stop(application)
-        assert server.unknown == []
+        async with polling(server, settings) as bot:
+            yield bot
 
 
 @pytest.fixture

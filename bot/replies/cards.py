@@ -239,13 +239,7 @@ class Cards:
         lines += self._site(service.phones, service.address, None, lang, markup)
         if service.website:
             lines.append(
-                self._field(
-                    "🌐",
-                    "contact.website",
-                    markup.link(service.website, service.website),
-                    lang,
-                    markup,
-                )
+                self._address_field("🌐", "contact.website", service.website, lang, markup)
             )
         if service.email:
             lines.append(
@@ -307,6 +301,10 @@ class Cards:
         colon = markup.text(self.catalogue.get("label.colon", lang))
         return f"{emoji} {name}{colon}{value}".lstrip()
 
+    def _address_field(self, emoji: str, key: str, url: str, lang: str, markup: Markup) -> str:
+        """A "🌐 Website: https://..." line whose value is the web address, as a link."""
+        return self._field(emoji, key, markup.link(url, url), lang, markup)
+
     def _site(
         self,
         phones: Sequence[Phone],
@@ -359,15 +357,8 @@ class Cards:
             organiser = localise(self.knowledge.services[event.organiser].name, lang)
             lines.append(self._field("👥", "event.organiser", markup.text(organiser), lang, markup))
         if event.registration_url:
-            lines.append(
-                self._field(
-                    "📝",
-                    "event.register",
-                    markup.link(event.registration_url, event.registration_url),
-                    lang,
-                    markup,
-                )
-            )
+            url = event.registration_url
+            lines.append(self._address_field("📝", "event.register", url, lang, markup))
         if event.description:
             description = localise(event.description, lang)
             lines.append(markup.text(self.glossary.explain(description, lang)))
