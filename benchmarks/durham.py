@@ -132,7 +132,10 @@ def main() -> None:
         raise SystemExit("the knowledge base has errors: run `python run_bot.py validate`")
     questions = read(args.questions)
     settings = MatchSettings(answer_threshold=args.threshold, ambiguity_margin=args.margin)
-    matcher = Matcher(result.knowledge, settings)
+    # The shipped configuration: the safety layer's learned model as the bot builds it.
+    examples = args.kb / "safety" / "examples.jsonl"
+    safety = examples if examples.exists() else None
+    matcher = Matcher(result.knowledge, settings, safety_examples=safety)
     scores = evaluate(matcher, questions)
     inscope = sum(1 for q in questions if q.expected and q.kind != "crisis")
     oos = sum(1 for q in questions if q.expected is None)
@@ -155,13 +158,17 @@ def main() -> None:
         "by kind: "
         + ", ".join(f"{kind} {ok / n:.0%} of {n}" for kind, (ok, n) in scores.by_kind.items())
     )
-    plain = evaluate(Matcher(result.knowledge, settings, spelling=False), questions)
+    plain = evaluate(
+        Matcher(result.knowledge, settings, spelling=False, safety_examples=safety), questions
+    )
     typo_ok, typo_n = plain.by_kind.get("typo", (0, 1))
     print(
         f"without spelling repair: accuracy {plain.accuracy:.1%}, OOS recall "
         f"{plain.recall:.1%}, typos {typo_ok / typo_n:.0%}"
     )
-    words = evaluate(Matcher(result.knowledge, settings, meaning=False), questions)
+    words = evaluate(
+        Matcher(result.knowledge, settings, meaning=False, safety_examples=safety), questions
+    )
     print(
         f"without closeness in meaning: accuracy {words.accuracy:.1%}, helped "
         f"{words.helped:.1%}, OOS recall {words.recall:.1%}"

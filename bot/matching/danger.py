@@ -49,15 +49,17 @@ PENALTY = 1e-5
 # otherwise drown the hard ordinary examples.
 KB_WEIGHT = 0.3
 MAX_ITERATIONS = 300
-# A message is a crisis when the model's probability of danger is at least SURE, or when a
-# lexicon found danger and the probability, of the whole message or of a clause the lexicon
-# found danger in, is at least CONFIRM (below it, the model overrules the words: "suicide
-# prevention training", "the news said a woman was killed"). Both chosen by
-# benchmarks/crisis_learn.py on 5-fold out-of-fold probabilities of the training file, for at
-# most 2% false alarms on its dev messages (the lexicons were not written from them): 57.4% of
-# their crises found, 1.8% false alarms.
+# A message is a crisis when a lexicon found danger in it, or when the model's probability of
+# danger is at least SURE (chosen by benchmarks/crisis_learn.py on 5-fold out-of-fold
+# probabilities of the training file, for at most 2% false alarms on its dev messages).
+# The model adds alarms; it does not take one away. Letting it overrule a lexicon hit below a
+# probability (CONFIRM) cut false alarms (held-out 10.5% -> 2.1%, blind check 9.7% -> 2.7% at
+# 0.50) but lost crises: detection 88.7% -> 70.0% held-out, 77.9% -> 67.4% on the blind check,
+# and on the project's own crisis questions 96.8% -> 51.6%, with "a child is in danger next
+# door" (0.03) and "there is a gas leak in our building" (0.02) among them even at 0.1. A false
+# alarm costs a tap on "this is not an emergency"; a missed crisis can cost much more.
 SURE = 0.599
-CONFIRM = 0.50
+CONFIRM = 0.0
 # Models already learned in this process, by key: tests and reloads build many matchers.
 _LEARNED: dict[str, DangerModel] = {}
 
