@@ -40,8 +40,10 @@ def _strip_latin_accents(decomposed: str) -> str:
 
 def normalise(text: str) -> str:
     """Lower-case, strip accents, turn punctuation into spaces and collapse whitespace."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    stripped = unicodedata.normalize("NFC", _strip_latin_accents(decomposed))
+    stripped = text.casefold()
+    if not stripped.isascii():  # ASCII is already decomposed and has no accents to strip
+        decomposed = unicodedata.normalize("NFKD", stripped)
+        stripped = unicodedata.normalize("NFC", _strip_latin_accents(decomposed))
     stripped = _ELISION.sub(r"\1 ", stripped)
     # Remaining apostrophes join words ("don't" -> "dont") rather than splitting them.
     stripped = stripped.replace("'", "").replace("\u2019", "")
