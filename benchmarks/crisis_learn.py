@@ -7,8 +7,10 @@ split=dev) is read. Each message gets an out-of-fold probability of danger (a mo
 without its fold). SURE is the probability above which at most 1.5% of ordinary messages
 score... CONFIRM and SURE are chosen together for the most crises found on the dev messages (the
 lexicons were not written from them) with at most 2% false alarms there. A lexicon hit is
-confirmed by the whole message's score or by a clause's with a lexicon hit in it, as in
-SafetyDetector.find. --kb-negatives adds the knowledge base's questions as ordinary examples
+confirmed by the whole message's score or by a clause's with a lexicon hit in it. The shipped
+detector uses SURE only: it never lets the model overrule a lexicon hit (the reasons and the
+sweep are in bot/matching/danger.py and benchmarks/RESULTS.md); CONFIRM is printed for that
+comparison. --kb-negatives adds the knowledge base's questions as ordinary examples
 (the bot does not: measured without). The report sets (crisis.jsonl heldout,
 crisis_dev2.jsonl check) are never read here.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -28,9 +31,12 @@ sys.path.insert(0, str(ROOT))
 
 from bot.knowledge.loader import load_knowledge
 from bot.matching.danger import PENALTY, DangerModel, Example, ordinary_questions
-from bot.matching.safety import _CLAUSE_END, SafetyDetector
+from bot.matching.safety import SafetyDetector
 
 EXAMPLES = ROOT / "knowledge" / "safety" / "examples.jsonl"
+# Clauses: sentences and also commas ("i want to kill myself, how do I get a health card" is two
+# requests in one sentence; the second dilutes the whole message's score).
+_CLAUSE_END = re.compile(r"[.?!;:,\n。！？；：，、،؟।]+")
 DEV = {
     r["text"]
     for r in map(json.loads, (ROOT / "tests/data/crisis_dev2.jsonl").open(encoding="utf-8"))

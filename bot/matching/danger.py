@@ -53,13 +53,13 @@ MAX_ITERATIONS = 300
 # danger is at least SURE (chosen by benchmarks/crisis_learn.py on 5-fold out-of-fold
 # probabilities of the training file, for at most 2% false alarms on its dev messages).
 # The model adds alarms; it does not take one away. Letting it overrule a lexicon hit below a
-# probability (CONFIRM) cut false alarms (held-out 10.5% -> 2.1%, blind check 9.7% -> 2.7% at
-# 0.50) but lost crises: detection 88.7% -> 70.0% held-out, 77.9% -> 67.4% on the blind check,
-# and on the project's own crisis questions 96.8% -> 51.6%, with "a child is in danger next
-# door" (0.03) and "there is a gas leak in our building" (0.02) among them even at 0.1. A false
-# alarm costs a tap on "this is not an emergency"; a missed crisis can cost much more.
+# probability (CONFIRM in benchmarks/crisis_learn.py) cut false alarms (held-out 10.5% -> 2.1%,
+# blind check 9.7% -> 2.7% at 0.50) but lost crises: detection 88.7% -> 70.0% held-out,
+# 77.9% -> 67.4% on the blind check, and 96.8% -> 51.6% on the project's own crisis questions,
+# with "a child is in danger next door" (0.03) and "there is a gas leak in our building" (0.02)
+# among them even at 0.1. A false alarm costs a tap on "this is not an emergency"; a missed
+# crisis can cost much more.
 SURE = 0.599
-CONFIRM = 0.0
 # Models already learned in this process, by key: tests and reloads build many matchers.
 _LEARNED: dict[str, DangerModel] = {}
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from rapidfuzz.distance import OSA
 
 from bot.knowledge.model import CrisisLine, SafetyLexicon, all_texts
-from bot.matching.danger import CONFIRM, SURE, DangerModel
+from bot.matching.danger import SURE, DangerModel
 from bot.text import normalise
 
 GAP = -1  # a "..." slot: up to MAX_GAP words of anything
@@ -46,11 +46,6 @@ MAX_CACHED_WORDS = 100_000
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # Sentence ends: . ? ! ; and line breaks, and their Chinese, Arabic, Hindi forms.
 _SENTENCE_END = re.compile(r"[.?!;\n。！？；؟।]+")
-# Where the learned model looks for the part of a message a lexicon hit is in: sentences and
-# also commas, since "i want to kill myself, how do I get a health card" is two requests in one
-# sentence and the second dilutes the whole message's score (0.03, below CONFIRM) while the
-# first alone scores 0.8.
-_CLAUSE_END = re.compile(r"[.?!;:,\n。！？；：，、،؟।]+")
 _SPACE = re.compile(r"\s+")
 
 Slot = frozenset[int]
@@ -278,36 +273,18 @@ class SafetyDetector:
     def find(self, text: str) -> Finding | None:
         """The most urgent danger in a message, with the phrases that showed it, or None.
 
-        With a learned model (bot.matching.danger), the lexicons' finding stands when the
-        model gives danger at least CONFIRM to the whole message or to a clause the lexicons
-        found danger in; the model alone raises the alarm from SURE on the whole message, with
-        its likeliest category."""
+        The lexicons' finding always stands; a learned model (bot.matching.danger) adds an
+        alarm the lexicons missed when its probability of danger reaches SURE, with its
+        likeliest category (it never takes one away: see SURE)."""
         found = self.find_in_words(text)
-        if self.model is None:
+        if found is not None or self.model is None:
             return found
         probability, category = self.model.danger(text)
-        if found is not None:
-            if probability >= CONFIRM or self._clause_confirms(text):
-                return found
-            return None
         if probability >= SURE:
             line = self._lines.get(category)
             if line is not None:
                 return Finding(line, (f"learned model: {probability:.2f} {category}",))
         return None
-
-    def _clause_confirms(self, text: str) -> bool:
-        """Whether the model gives danger at least CONFIRM to a clause with a lexicon hit.
-
-        Only reached after a lexicon hit the whole message did not confirm (a few in a
-        hundred messages), so the extra scoring costs nothing on average."""
-        assert self.model is not None
-        clauses = [c for c in _CLAUSE_END.split(text) if c.strip()]
-        if len(clauses) < 2:
-            return False
-        return any(
-            self.model.danger(c)[0] >= CONFIRM for c in clauses if self.find_in_words(c) is not None
-        )
 
     def find_in_words(self, text: str) -> Finding | None:
         """The lexicons' finding alone."""
