@@ -8,8 +8,9 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+from bot.errors import UserError
 from bot.knowledge.freshness import STALE_AFTER_DAYS
 from bot.matching import thresholds
 
@@ -86,8 +87,11 @@ ENVIRONMENT: dict[str, str] = {
 DATABASE_URL_SCHEMES = ("postgresql://", "postgres://")
 
 
-class ConfigError(Exception):
+class ConfigError(UserError):
     """A setting has a value the bot cannot use."""
+
+    label: ClassVar[str] = "configuration error"
+    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,12 @@ class Settings:
     def secret_path(self) -> Path:
         """Where a generated hashing secret is kept: beside the database (they go together)."""
         return self.sqlite_file.with_name(self.sqlite_file.name + ".secret")
+
+    @property
+    def receipts_file(self) -> Path:
+        """This process's receipts of replies sent (bot/telegram/receipts.py), beside the
+        database file (with PostgreSQL, the SQLite file's place in the data directory)."""
+        return self.sqlite_file.with_name(self.sqlite_file.name + ".receipts")
 
     def with_overrides(self, **values: Any) -> Settings:
         """A copy with the given (non-None) values converted and applied."""

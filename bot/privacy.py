@@ -9,8 +9,11 @@ import re
 import secrets
 from base64 import urlsafe_b64encode
 from pathlib import Path
+from typing import ClassVar
 
 from cryptography.fernet import Fernet, InvalidToken
+
+from bot.errors import UserError
 
 # Every pattern starts only where a word starts (the look-behinds), so each character is
 # looked at a bounded number of times: redaction runs in linear time (100 KB took 18 s when
@@ -53,8 +56,10 @@ def redact(text: str) -> str:
 MIN_SECRET_BYTES = 16
 
 
-class SecretError(ValueError):
+class SecretError(UserError, ValueError):
     """The secret cannot be used; the message says which file and why, in one line."""
+
+    label: ClassVar[str] = "secret error"
 
 
 class UserHasher:

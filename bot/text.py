@@ -15,18 +15,39 @@ _SPACES = re.compile(r"\s+")
 _ELISION = re.compile(r"(?<!\w)(l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)['\u2019](?=\w)")
 
 
+# The Unicode blocks that hold Latin letters outside ASCII (Latin-1 Supplement to IPA
+# Extensions, Phonetic Extensions, Latin Extended Additional, super- and subscripts, Letterlike
+# Symbols and Number Forms, Latin Extended-C, -D and -E, and the Latin ligatures). Scanning these
+# ~2,400 code points instead of all 65,536 names takes 2 ms instead of 12 ms at every start; a
+# test checks that a full scan finds no Latin letter elsewhere.
+LATIN_BLOCKS = (
+    (0x0080, 0x02AF),
+    (0x1D00, 0x1DBF),
+    (0x1E00, 0x1EFF),
+    (0x2070, 0x218F),
+    (0x2C60, 0x2C7F),
+    (0xA720, 0xA7FF),
+    (0xAB30, 0xAB6F),
+    (0xFB00, 0xFB06),
+)
+
+
+def latin_letters(blocks: Iterable[tuple[int, int]] = LATIN_BLOCKS) -> list[str]:
+    """Every letter whose Unicode name starts with LATIN, in `blocks`."""
+    return [
+        chr(code)
+        for first, last in blocks
+        for code in range(first, last + 1)
+        if unicodedata.name(chr(code), "").startswith("LATIN")
+    ]
+
+
 @functools.cache
 def _latin_marks() -> re.Pattern[str]:
     """A run of combining marks right after an ASCII or Latin letter (built once, on first use:
-    scanning the Basic Multilingual Plane's names takes ~30 ms, a per-character loop over every
-    question took 0.12 s of a 0.5 s `validate`)."""
-    marks, latin = [], []
-    for code in range(0x10000):
-        ch = chr(code)
-        if unicodedata.combining(ch):
-            marks.append(re.escape(ch))
-        elif code > 0x7F and unicodedata.name(ch, "").startswith("LATIN"):
-            latin.append(re.escape(ch))
+    a per-character loop over every question took 0.12 s of a 0.5 s `validate`)."""
+    marks = [re.escape(chr(code)) for code in range(0x10000) if unicodedata.combining(chr(code))]
+    latin = [re.escape(letter) for letter in latin_letters()]
     return re.compile(f"([\x00-\x7f{''.join(latin)}])[{''.join(marks)}]+")
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.privacy import Sealer
+from bot.storage import StorageError
 from bot.telegram import app as telegram_app
 from bot.telegram import jobs
 from bot.telegram.app import webhook_path
@@ -235,3 +236,45 @@ async def test_stop_is_bounded_and_leaves_waiting_updates_in_the_inbox(
 )
 def test_webhook_path_is_the_urls_path(url: str, path: str) -> None:
     assert webhook_path(url) == path
+
+
+async def test_a_reply_sent_just_before_a_crash_is_not_sent_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kill -9 between Telegram's confirmation and the inbox's "done": the receipt, written
+    the instant the reply was confirmed, stops the next start from answering again."""
+    async with FakeBotApi(TOKEN) as server:
+        settings = _settings(server, tmp_path)
+        first = telegram_app.build_application(settings)
+        await telegram_app.start_polling(first, timeout=1)
+        svc = first.bot_data.services
+        assert svc is not None
+
+        async def crashed(update_id: int) -> None:  # the process dies before this commits
+            raise StorageError("killed")
+
+        monkeypatch.setattr(svc.storage.inbox, "done", crashed)
+        await server.send_text(server.user(120), "how do I get a health card")
+        await server.wait_for_messages(120, 1)
+        await asyncio.sleep(0.2)
+        await telegram_app.stop(first)
+        monkeypatch.undo()
+        import sqlite3
+
+        with sqlite3.connect(settings.db_path) as raw:
+            assert raw.execute("SELECT COUNT(*) FROM inbox WHERE done_at IS NULL").fetchone() == (
+                1,
+            )
+        assert settings.receipts_file.stat().st_mode & 0o777 == 0o600
+
+        second = telegram_app.build_application(settings)
+        await telegram_app.start_polling(second, timeout=1)
+        await asyncio.sleep(0.5)
+        await telegram_app.stop(second)
+        assert len(server.messages(120)) == 1
+        with sqlite3.connect(settings.db_path) as raw:
+            assert raw.execute("SELECT COUNT(*) FROM inbox WHERE done_at IS NULL").fetchone() == (
+                0,
+            )
+            assert raw.execute("SELECT COUNT(*) FROM questions").fetchone() == (1,)
+        assert settings.receipts_file.read_text() == ""  # settled receipts are dropped

@@ -55,3 +55,22 @@ def test_the_probe_sees_the_engine_when_a_command_needs_it(tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr
     loaded = done.stdout.strip().splitlines()[-1]
     assert "numpy" in loaded and "wordllama" in loaded
+
+
+# What `validate` and `schema` never need: the database layer, asyncio and the hashing
+# secret's cryptography (importing them for every command cost `validate` ~0.1 s of 0.45 s).
+STORAGE = ("bot.storage", "asyncio", "aiosqlite", "cryptography", "bot.privacy", "bot.wiring")
+
+
+@pytest.mark.parametrize("command", [["--help"], ["validate"], ["schema"]])
+def test_knowledge_tools_do_not_load_storage(command: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=HEAVY + STORAGE), *command],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "loaded:", f"{command}: {done.stdout}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import getpass
 import sys
@@ -14,7 +15,7 @@ from bot.matching.matcher import Outcome
 from bot.replies.cards import PLAIN
 from bot.replies.messages import Catalogue
 from bot.replies.screens import Action, Choice, Screen
-from bot.wiring import make_hasher, open_storage
+from bot.wiring import load_brain, make_hasher, open_storage
 
 
 async def run_chat(
@@ -94,3 +95,12 @@ def _numbered(text: str, choices: list[Choice]) -> str:
     """A screen for the terminal: its text, then its choices as a numbered list."""
     lines = [text, *(f"{n}. {c.label}" for n, c in enumerate(choices, 1))]
     return "\n".join(lines)
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    """A conversation in the terminal."""
+    catalogue = Catalogue.load()
+    brain = load_brain(settings, catalogue)
+    return asyncio.run(
+        run_chat(brain, catalogue, settings, language=args.lang, log=not args.no_log)
+    )

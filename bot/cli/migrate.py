@@ -5,27 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 from pathlib import Path
-from typing import Any
 
 from bot.config import Settings
 from bot.storage import Storage, StorageError
 from bot.storage.copy import Copied, copy_database
 from bot.storage.dialect import is_url, redact_url
-
-
-def configure(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Add `migrate` to the command line."""
-    move = sub.add_parser(
-        "migrate",
-        parents=[common],
-        help="copy the SQLite database into PostgreSQL and check every table's count",
-    )
-    move.add_argument(
-        "--from", dest="source", type=Path, help="SQLite file (default: the configured one)"
-    )
-    move.add_argument(
-        "--to", dest="target", required=True, help="postgresql://user@host/database (empty)"
-    )
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -59,7 +43,3 @@ async def _migrate(source: Path, target: str) -> list[Copied]:
             await new.close()
     finally:
         await old.close()
-
-
-COMMANDS = {"migrate": cmd_migrate}
-__all__ = ["COMMANDS", "configure"]

@@ -3,35 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-from typing import Any
 
 from bot.config import ConfigError, Settings
 from bot.storage import backup as backups
-
-
-def configure(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Add the operator commands to the main parser."""
-    save = sub.add_parser(
-        "backup",
-        parents=[common],
-        help="write a consistent copy of the database (safe while the bot runs)",
-    )
-    save.add_argument("--out", type=Path, required=True, help="the backup file to write")
-    save.add_argument(
-        "--with-secret",
-        action="store_true",
-        help="also copy the secret (<db>.secret) beside the backup, owner-only",
-    )
-    load = sub.add_parser(
-        "restore",
-        parents=[common],
-        help="replace the database with a checked backup (stop the bot first)",
-    )
-    load.add_argument("backup", type=Path, help="a file written by `backup`")
-    load.add_argument(
-        "--with-secret", action="store_true", help="also restore the secret saved beside it"
-    )
 
 
 def _sqlite_only(settings: Settings) -> None:
@@ -57,6 +31,3 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     secret = " and its secret" if args.with_secret else ""
     print(f"restored {settings.sqlite_file}{secret} from {args.backup}: {questions} question(s)")
     return 0
-
-
-COMMANDS = {"backup": cmd_backup, "restore": cmd_restore}

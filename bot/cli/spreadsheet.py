@@ -5,24 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 from bot.config import Settings
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.spreadsheet import SpreadsheetError, apply, export, plan
-
-
-def configure(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Add `export` and `import` to the command line."""
-    out = sub.add_parser("export", parents=[common], help="write services, FAQs and events as CSV")
-    out.add_argument("folder", type=Path, help="where to write the CSV files")
-    out.add_argument("--format", choices=("csv",), default="csv")
-    back = sub.add_parser(
-        "import", parents=[common], help="read the CSV files back into the YAML knowledge base"
-    )
-    back.add_argument("folder", type=Path, help="the folder with the CSV files")
-    back.add_argument("--yes", action="store_true", help="write without asking")
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
@@ -53,6 +39,3 @@ def cmd_import(
     for path in apply(knowledge, change):
         print(f"wrote {path}")
     return 0
-
-
-COMMANDS = {"export": cmd_export, "import": cmd_import}

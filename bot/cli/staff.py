@@ -9,9 +9,8 @@ import io
 import json
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.config import Settings
@@ -34,81 +33,6 @@ T = TypeVar("T")
 # 12 random bytes make a 16-character code: unguessable, and short enough for a deep link
 # (Telegram allows 64 characters after ?start=).
 INVITE_BYTES = 12
-
-
-def _date(value: str) -> datetime:
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-24") from None
-
-
-def _period_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--since", type=_date, help="start date YYYY-MM-DD (default: 7 days ago)")
-    parser.add_argument("--until", type=_date, help="end date YYYY-MM-DD (default: now)")
-
-
-def configure(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Add the staff commands to the main parser."""
-    needs = sub.add_parser(
-        "needs", parents=[common], help="emerging needs: unanswered questions, grouped"
-    )
-    _period_options(needs)
-    needs.add_argument("--status", choices=insights.STATUSES, help="only needs with this status")
-    needs.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    actions = needs.add_subparsers(dest="needs_action", metavar="ACTION")
-    show = actions.add_parser("show", parents=[common], help="one need in detail")
-    show.add_argument("id", type=int)
-    _period_options(show)
-    change = actions.add_parser("set", parents=[common], help="change status, note or assignee")
-    change.add_argument("id", type=int)
-    change.add_argument("--status", choices=[s for s in insights.STATUSES if s != "answered"])
-    change.add_argument("--note")
-    change.add_argument("--assign", help="the partner organisation now handling it")
-    answer = actions.add_parser(
-        "answer", parents=[common], help="link a need to the entry that now answers it"
-    )
-    answer.add_argument("id", type=int)
-    answer.add_argument(
-        "--entry",
-        help="the knowledge-base entry id (without it: suggest an existing FAQ close to the need)",
-    )
-
-    stats = sub.add_parser("stats", parents=[common], help="usage overview")
-    _period_options(stats)
-    stats.add_argument("--format", choices=("table", "json"), default="table")
-
-    report_cmd = sub.add_parser(
-        "report", parents=[common], help="write the HTML report for staff and managers"
-    )
-    _period_options(report_cmd)
-    report_cmd.add_argument("--out", type=Path, default=Path("report.html"), help="output file")
-
-    sub.add_parser(
-        "purge", parents=[common], help="delete question text older than the retention period"
-    )
-
-    digest = sub.add_parser(
-        "digest", parents=[common], help="the weekly digest for staff (print, or --send it)"
-    )
-    _period_options(digest)
-    digest.add_argument("--lang", default="en", help="language of the printed digest (en, fr)")
-    digest.add_argument(
-        "--send", action="store_true", help="send it now to every staff member, with the report"
-    )
-
-    partners = sub.add_parser(
-        "partners", parents=[common], help="partner links: invite, list, revoke"
-    )
-    partner_actions = partners.add_subparsers(dest="partners_action", metavar="ACTION")
-    invite = partner_actions.add_parser(
-        "invite", parents=[common], help="make a single-use invitation link for an owner"
-    )
-    invite.add_argument("owner", help="the owner as the knowledge base names it, in quotes")
-    invite.add_argument("--days", type=int, help="days the link works (default: invite_days)")
-    partner_actions.add_parser("list", parents=[common], help="partner links and open invitations")
-    revoke = partner_actions.add_parser("revoke", parents=[common], help="stop a partner link")
-    revoke.add_argument("id", type=int)
 
 
 def _knowledge(settings: Settings) -> KnowledgeBase | None:
@@ -517,14 +441,3 @@ def cmd_partners(args: argparse.Namespace, settings: Settings) -> int:
     for i in invites:
         print(f"   -  {i.owner}  invitation not used yet, valid until {i.expires_at:%Y-%m-%d}")
     return 0
-
-
-COMMANDS = {
-    "needs": cmd_needs,
-    "stats": cmd_stats,
-    "report": cmd_report,
-    "purge": cmd_purge,
-    "digest": cmd_digest,
-    "partners": cmd_partners,
-}
-__all__ = ["COMMANDS", "InsightError", "configure"]

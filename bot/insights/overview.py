@@ -13,21 +13,24 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from bot.errors import UserError
 from bot.knowledge.model import DEFAULT_REGION, KnowledgeBase, Region
 from bot.needs.grouping import Need, NeedSummary, assign, merge_triage, summarise
+from bot.needs.status import STATUSES
 from bot.storage import FollowUp, Storage, Usage
 from bot.text import normalise
 
 if TYPE_CHECKING:  # the embedding model and numpy load only when needs are grouped
     from bot.needs.groups import Vectoriser
 
-STATUSES = ("new", "assigned", "answered", "not_in_scope")
 # Who changed a need, when it was not a staff member in Telegram (whose id is stored hashed).
 COMMAND_LINE = "command line"
 
 
-class InsightError(Exception):
+class InsightError(UserError):
     """A staff request that cannot be done (no such need, no such entry...)."""
+
+    exit_code = 2
 
 
 def vectoriser_for(

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from bot.errors import UserError
 from bot.knowledge.loader import load_knowledge, yaml_files
 from bot.knowledge.model import Event, Faq, KnowledgeBase, Phone, Provenance, Service
 
@@ -36,8 +37,10 @@ _PHONE = re.compile(r"^(?P<number>.+?)(?: \((?P<label>[^()]*)\))?$")
 _AMBIGUOUS = re.compile(r"[()|]")
 
 
-class SpreadsheetError(Exception):
+class SpreadsheetError(UserError):
     """A CSV file that cannot be read back (a missing column, a bad cell)."""
+
+    exit_code = 2
 
 
 # -- export ------------------------------------------------------------------------------------

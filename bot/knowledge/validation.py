@@ -62,27 +62,27 @@ def _candidate_pairs(texts: list[str]) -> list[tuple[int, int]]:
     for row, words in enumerate(word_sets):
         for word in words:
             postings[word].append(row)
+    sizes = [len(words) for words in word_sets]
+    rarity = {word: (len(rows), word) for word, rows in postings.items()}
     pairs: set[tuple[int, int]] = set()
     for row, words in enumerate(word_sets):
-        size = len(words)
+        size = sizes[row]
         needed = max(1, math.ceil(MIN_SHARED_WORDS * size - 1e-9))
-        rarest = sorted(words, key=lambda w: (len(postings[w]), w))[: size - needed + 1]
-        for word in rarest:
-            for other in postings[word]:
-                if other == row or len(word_sets[other]) < size:
-                    continue  # the smaller question of a pair does the probing
-                if len(words & word_sets[other]) >= needed:
-                    pairs.add((min(row, other), max(row, other)))
+        rarest = sorted(words, key=rarity.__getitem__)[: size - needed + 1]
+        for other in {other for word in rarest for other in postings[word]}:
+            # The smaller question of a pair does the probing; each candidate is checked once.
+            if other != row and sizes[other] >= size and len(words & word_sets[other]) >= needed:
+                pairs.add((min(row, other), max(row, other)))
     return sorted(pairs)
 
 
 def near_duplicates(knowledge: KnowledgeBase, score: float = DUPLICATE_SCORE) -> list[Problem]:
     """Pairs of questions in different entries that are (almost) the same."""
     questions = [
-        _Question(entry.id, text, normalise(text))
+        _Question(entry.id, text, normalised)
         for entry in knowledge.entries()
         for text in all_texts(entry.questions)
-        if normalise(text)
+        if (normalised := normalise(text))
     ]
     if len(questions) < 2:
         return []

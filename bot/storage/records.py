@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import ClassVar
+
+from bot.errors import UserError
 
 # Every timestamp is stored as UTC text in this format: it sorts as text and reads plainly.
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -24,8 +27,10 @@ def from_iso(text: str) -> datetime:
     return datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
 
 
-class StorageError(Exception):
+class StorageError(UserError):
     """The database could not be used; the message names the cause in plain words."""
+
+    label: ClassVar[str] = "database error"
 
 
 @dataclass(frozen=True)

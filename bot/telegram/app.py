@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import time as clock_time
-from typing import cast
+from typing import ClassVar, cast
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
@@ -22,6 +22,7 @@ from telegram.request import HTTPXRequest
 
 from bot.assistant import Assistant, Brain
 from bot.config import Settings
+from bot.errors import UserError
 from bot.privacy import ChatTokens, Sealer, UserHasher
 from bot.replies.messages import Catalogue
 from bot.storage import Storage
@@ -38,6 +39,7 @@ from bot.telegram.durable import (
 from bot.telegram.flood import FloodGuard
 from bot.telegram.health import ContactRequest, Health, HealthServer
 from bot.telegram.keyboards import ButtonSigner
+from bot.telegram.receipts import Receipts
 from bot.watcher import KnowledgeWatcher
 from bot.wiring import build_brain, load_brain, open_storage, secret_of
 
@@ -53,8 +55,10 @@ NUDGE_CHECK_SECONDS = 600.0
 SPOOL_SECONDS = 60.0
 
 
-class StartError(Exception):
+class StartError(UserError):
     """The bot cannot start: the message is one line for the operator, never the token."""
+
+    label: ClassVar[str] = "cannot start"
 
 
 class OneLineNetworkErrors(logging.Filter):
@@ -207,9 +211,8 @@ async def _post_init(app: BotApp) -> None:
             app.bot.sign_with(data.services.signer)
         await _start_services(app, settings, catalogue, storage)
         if isinstance(app, WelcomeApplication):
-            await app.replay(
-                Journal(storage.inbox, Sealer(secret)), inbox_lease(bool(settings.db_url))
-            )
+            journal = Journal(storage.inbox, Sealer(secret), Receipts(settings.receipts_file))
+            await app.replay(journal, inbox_lease(bool(settings.db_url)))
     except BaseException:
         data.services = None
         if data.health_server is not None:
@@ -269,6 +272,9 @@ async def _post_shutdown(app: BotApp) -> None:
         app.bot_data.health_server = None
     if app.bot_data.services is not None:
         await app.bot_data.services.storage.close()
+    queue = app.durable_queue if isinstance(app, WelcomeApplication) else None
+    if queue is not None and queue.journal is not None and queue.journal.receipts is not None:
+        queue.journal.receipts.close()
 
 
 async def _contact(update: Update, context: BotContext) -> None:

@@ -34,6 +34,7 @@ from bot.storage import StorageError
 from bot.storage.inbox import Inbox
 from bot.telegram.context import BotContext, BotData
 from bot.telegram.keyboards import ButtonSigner
+from bot.telegram.receipts import Receipts
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,21 @@ CONCURRENT_UPDATES = 32
 OPEN_GATE = 1_000_000
 # The user whose update is being handled: buttons sent meanwhile are signed for them.
 _BUTTON_OWNER: ContextVar[int | None] = ContextVar("button_owner", default=None)
+# The update being handled: a message sent meanwhile is its reply (see Receipts).
+_IN_HAND: ContextVar[int | None] = ContextVar("in_hand", default=None)
+# Bot API methods that show the user something: once one succeeds, the update was answered.
+REPLIES = frozenset(
+    {
+        "sendMessage",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "answerCallbackQuery",
+        "sendDocument",
+        "sendPhoto",
+        "copyMessage",
+        "forwardMessage",
+    }
+)
 # An update whose handling was interrupted this many times is a poison pill: dropped.
 MAX_ATTEMPTS = 3
 
@@ -67,9 +83,12 @@ def inbox_lease(has_replicas: bool) -> timedelta:
 class Journal:
     """The inbox seen from Telegram: updates sealed in, opened again at start."""
 
-    def __init__(self, inbox: Inbox, sealer: Sealer) -> None:
+    def __init__(self, inbox: Inbox, sealer: Sealer, receipts: Receipts | None = None) -> None:
         self._inbox = inbox
         self._sealer = sealer
+        self.receipts = receipts
+        # Updates whose reply reached Telegram before the last run stopped (see Receipts).
+        self._replied: set[int] = receipts.open() if receipts is not None else set()
         # Updates of the last fetched batch: True when new, False when already received.
         self._batch: dict[int, bool] = {}
 
@@ -104,18 +123,33 @@ class Journal:
             log.warning("%s: update handled without a copy in the inbox", exc)
             return True
 
-    async def done(self, update_id: int) -> None:
-        """The update was handled."""
+    def replied(self, update_id: int) -> None:
+        """Telegram confirmed a message sent for this update: keep a receipt at once."""
+        if self.receipts is not None:
+            self.receipts.sent(update_id)
+
+    async def done(self, update_id: int) -> bool:
+        """The update was handled; False when the inbox could not record it."""
         try:
             await self._inbox.done(update_id)
         except StorageError as exc:
             log.warning("%s: a handled update stays pending and may be answered again", exc)
+            return False
+        if self.receipts is not None:
+            self.receipts.settled(update_id)
+        return True
 
     async def pending(self, bot: ExtBot[Any], lease: timedelta = timedelta(0)) -> list[Update]:
         """Updates received and never handled, oldest first: by an earlier run, or by another
         replica whose claim is older than `lease`."""
         found: list[Update] = []
         for item in await self._inbox.pending(lease):
+            if item.update_id in self._replied:
+                # Answered before a crash, killed before the inbox heard: not answered again.
+                log.info("update %d was answered before the last stop", item.update_id)
+                if await self.done(item.update_id):
+                    self._replied.discard(item.update_id)
+                continue
             text = self._sealer.open(item.payload)
             if item.attempts > MAX_ATTEMPTS or text is None:
                 reason = "it failed too often" if text else "it cannot be opened"
@@ -125,6 +159,8 @@ class Journal:
             update = Update.de_json(json.loads(text), bot)
             if update is not None:
                 found.append(update)
+        if self.receipts is not None and not self._replied:
+            self.receipts.compact()  # every old receipt is settled: start the file afresh
         return found
 
 
@@ -162,6 +198,30 @@ class DurableBot(ExtBot[None]):
             owner = chat  # a private chat's id is its user's id
         if owner is not None:
             data["reply_markup"] = self._signer.keyboard(markup, owner)
+
+    async def _do_post(
+        self,
+        endpoint: str,
+        data: JSONDict,
+        *,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+    ) -> bool | JSONDict | list[JSONDict]:
+        """Every request to the Bot API: once one made for an update succeeds, keep a receipt."""
+        result = await super()._do_post(
+            endpoint,
+            data,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
+        )
+        update_id = _IN_HAND.get()
+        if update_id is not None and self._journal is not None and endpoint in REPLIES:
+            self._journal.replied(update_id)
+        return result
 
     def keep_in(self, journal: Journal) -> None:
         """Keep fetched batches in this journal from now on (telegram objects are frozen)."""
@@ -302,9 +362,11 @@ class WelcomeApplication(
         """Run the handlers (errors go to the error handler), then mark the update done."""
         user = update.effective_user if isinstance(update, Update) else None
         owner = _BUTTON_OWNER.set(user.id if user is not None else None)
+        in_hand = _IN_HAND.set(update.update_id if isinstance(update, Update) else None)
         try:
             await super().process_update(update)
         finally:
+            _IN_HAND.reset(in_hand)
             _BUTTON_OWNER.reset(owner)
         queue = self.durable_queue
         if isinstance(update, Update) and queue is not None and queue.journal is not None:
