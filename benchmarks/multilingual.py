@@ -10,7 +10,9 @@ report `heldout`. Both matchers (words only, and words plus the multilingual enc
 
 Columns per language: right = in-scope answered with the expected entry; offered = the
 expected entry answered or among the buttons offered; oos = out-of-scope not answered;
-crisis = crisis messages that got the crisis reply (which always starts with 911).
+crisis = crisis messages that got the crisis reply (which always starts with 911);
+911/988 = crisis messages whose reply names 911 or 988 at all: the crisis reply, or the safety
+line under every reply that is not a sure answer (only a confident wrong answer lacks it).
 """
 
 from __future__ import annotations
@@ -47,7 +49,12 @@ def judge(row: dict[str, Any], match: Match) -> dict[str, bool]:
     """What happened to one message, as counters."""
     right = {row["expected"], *row.get("also", [])}
     if row["kind"] == "crisis":
-        return {"crisis": match.outcome is Outcome.CRISIS}
+        # Every reply but a sure answer carries 911/988 (bot/replies/cards.py: the crisis
+        # reply, or the safety line under choices and "I don't know").
+        return {
+            "crisis": match.outcome is Outcome.CRISIS,
+            "911/988": match.outcome is not Outcome.ANSWERED,
+        }
     if row["kind"] == "out_of_scope":
         return {
             "oos": match.outcome not in (Outcome.ANSWERED, Outcome.CRISIS),
@@ -83,15 +90,19 @@ def percent(values: list[bool]) -> str:
 def report(name: str, results: dict[str, dict[str, list[bool]]], latencies: list[float]) -> None:
     """One table: a line per language and a total."""
     print(f"\n== {name}")
-    print(f"{'lang':5} {'right':>13} {'offered':>13} {'oos kept out':>13} {'crisis':>13}")
+    columns = ("right", "offered", "oos", "crisis", "911/988")
+    print(
+        f"{'lang':5} {'right':>13} {'offered':>13} {'oos kept out':>13} {'crisis':>13} "
+        f"{'911/988':>13}"
+    )
     total: dict[str, list[bool]] = defaultdict(list)
     for lang in sorted(results):
         line = results[lang]
         for key, values in line.items():
             total[key] += values
-        cells = [percent(line.get(k, [])) for k in ("right", "offered", "oos", "crisis")]
+        cells = [percent(line.get(k, [])) for k in columns]
         print(f"{lang:5} " + " ".join(f"{c:>13}" for c in cells))
-    cells = [percent(total.get(k, [])) for k in ("right", "offered", "oos", "crisis")]
+    cells = [percent(total.get(k, [])) for k in columns]
     print(f"{'all':5} " + " ".join(f"{c:>13}" for c in cells))
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
