@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import CrisisLine, KnowledgeBase, all_texts, localise
 from bot.matching.danger import learn_danger, ordinary_questions
+from bot.matching.matcher import Matcher, Outcome
 from bot.matching.safety import SafetyDetector
 from bot.text import normalise
 
@@ -279,6 +280,26 @@ def embeddings_check(detector: SafetyDetector) -> None:
         )
 
 
+def whole_reply(rows: list[dict[str, str]], knowledge: KnowledgeBase) -> None:
+    """What the bot's whole reply does for each crisis message, as the matcher decides it: a
+    crisis reply naming a right contact, or any reply short of a sure answer, which carries the
+    911/988 safety line. Only a confident answer to another question leaves without either."""
+    matcher = Matcher(knowledge, cache_dir=CACHE, safety_examples=EXAMPLES)
+    crisis = [r for r in rows if r["label"] != "none"]
+    reached = 0
+    for r in crisis:
+        match = matcher.match(r["text"])
+        if match.outcome is Outcome.CRISIS and match.crisis is not None:
+            text = reply_text(knowledge, match.crisis, "fr" if r["lang"] == "fr" else "en")
+            reached += any(number in text for number in RIGHT_CONTACTS[r["label"]])
+        else:
+            reached += match.outcome is not Outcome.ANSWERED
+    print(
+        "\nwhole reply (matcher): crisis messages whose reply names a right contact or the "
+        f"911/988 line {percent(reached, len(crisis))}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA, help="a labelled set (JSON lines)")
@@ -306,10 +327,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.words_only:
         ordinary = ordinary_questions(knowledge) if args.kb_negatives else []
         model = learn_danger(EXAMPLES, CACHE, ordinary)
-    detector = SafetyDetector(knowledge.crisis, knowledge.safety, model)
+    detector = SafetyDetector.for_knowledge(knowledge, model)
     old = OldTripwire(OLD_PHRASES)
     print(f"{args.data.name}, split={args.split}")
     report(load_rows(args.data, args.split), knowledge, detector, old, args.misses)
+    if model is not None:
+        whole_reply(load_rows(args.data, args.split), knowledge)
     if args.multilingual and MULTILINGUAL.exists():
         rows = [r for r in load_rows(MULTILINGUAL, "all") if r.get("kind") == "crisis"]
         found = sum(detector.check(r["text"]) is not None for r in rows)

@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kb-negatives", action="store_true")
     args = parser.parse_args(argv)
     knowledge = load_knowledge(ROOT / "knowledge")
-    words = SafetyDetector(knowledge.crisis, knowledge.safety)
+    words = SafetyDetector.for_knowledge(knowledge)
     ordinary = ordinary_questions(knowledge) if args.kb_negatives else []
     rows = [json.loads(line) for line in EXAMPLES.read_text(encoding="utf-8").splitlines()]
     examples = [Example(r["text"], r["label"]) for r in rows]

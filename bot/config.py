@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -85,6 +85,20 @@ ENVIRONMENT: dict[str, str] = {
 
 # A database setting starting like this names a PostgreSQL server instead of a SQLite file.
 DATABASE_URL_SCHEMES = ("postgresql://", "postgres://")
+
+
+# OpenBLAS threads for the bot's own arithmetic. Its sums are small (sparse word vectors, one
+# 8,000 x 384 product per question): a cold start took 16.0 s with OpenBLAS's default threads
+# and 16.4 s with one. But those threads spin after each call, and on 2 cores they took a core
+# from the multilingual encoder's worker: 86 ms per question (median) instead of 19
+# (benchmarks/multilingual.py).
+BLAS_THREADS = "1"
+
+
+def limit_blas_threads(environ: MutableMapping[str, str] = os.environ) -> None:
+    """One OpenBLAS thread, unless the operator chose a number; works only before numpy loads
+    (the command line calls it first)."""
+    environ.setdefault("OPENBLAS_NUM_THREADS", BLAS_THREADS)
 
 
 class ConfigError(UserError):

@@ -488,7 +488,7 @@ def test_no_trigger_is_too_generic(knowledge: KnowledgeBase) -> None:
 
 
 def test_tripwire_catches_danger_in_both_languages(knowledge: KnowledgeBase) -> None:
-    tripwire = SafetyDetector(knowledge.crisis, knowledge.safety)
+    tripwire = SafetyDetector.for_knowledge(knowledge)
     for message, category in CRISIS_MESSAGES.items():
         line = tripwire.check(message)
         assert line is not None, f"{message!r} should reach the crisis reply"
@@ -496,14 +496,14 @@ def test_tripwire_catches_danger_in_both_languages(knowledge: KnowledgeBase) -> 
 
 
 def test_tripwire_leaves_ordinary_questions_alone(knowledge: KnowledgeBase) -> None:
-    tripwire = SafetyDetector(knowledge.crisis, knowledge.safety)
+    tripwire = SafetyDetector.for_knowledge(knowledge)
     for question in ORDINARY_QUESTIONS:
         assert tripwire.check(question) is None, f"{question!r} should not fire the tripwire"
 
 
 def test_faq_wordings_are_reachable(knowledge: KnowledgeBase) -> None:
     # The tripwire runs first: a stored wording that contains a trigger can never be matched.
-    tripwire = SafetyDetector(knowledge.crisis, knowledge.safety)
+    tripwire = SafetyDetector.for_knowledge(knowledge)
     for faq in knowledge.faqs.values():
         for question in all_texts(faq.questions):
             line = tripwire.check(question)

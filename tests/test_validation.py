@@ -59,12 +59,13 @@ def test_different_questions_are_not_duplicates(make_kb: MakeKb) -> None:
             {
                 "a.yaml": """
 faqs:
-  - {id: a, questions: [how do I get a health card], answer: x}
-  - {id: b, questions: [how do I get a library card], answer: y}
+  - {id: a, questions: [how do I get a health card, "qué es el 811"], answer: x}
+  - {id: b, questions: [how do I get a library card, "que es el 311"], answer: y}
 """
             }
         )
     )
+    # Questions that differ only in a number ask about different lines (811 and 311).
     assert validation.near_duplicates(knowledge) == []
 
 

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from bot.cli.parser import build_parser, command
-from bot.config import Settings, load_settings, validate
+from bot.config import Settings, limit_blas_threads, load_settings, validate
 from bot.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments and run a command; errors become one clear line and an exit code."""
+    limit_blas_threads()  # before any command imports numpy
     # force: a library imported earlier (wordllama calls basicConfig at import) may already
     # have set a handler without timestamps; every line gets the time and level.
     logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT, force=True)

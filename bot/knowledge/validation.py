@@ -76,6 +76,10 @@ def _candidate_pairs(texts: list[str]) -> list[tuple[int, int]]:
     return sorted(pairs)
 
 
+def _numbers(text: str) -> set[str]:
+    return {word for word in text.split() if word.isdigit()}
+
+
 def near_duplicates(knowledge: KnowledgeBase, score: float = DUPLICATE_SCORE) -> list[Problem]:
     """Pairs of questions in different entries that are (almost) the same."""
     questions = [
@@ -93,6 +97,8 @@ def near_duplicates(knowledge: KnowledgeBase, score: float = DUPLICATE_SCORE) ->
         first, second = questions[i], questions[j]
         if first.entry_id == second.entry_id:
             continue
+        if _numbers(first.normalised) != _numbers(second.normalised):
+            continue  # "what is 811" and "what is 311" ask about different lines
         similarity = fuzz.token_sort_ratio(first.normalised, second.normalised)
         if similarity < score:
             continue

@@ -51,7 +51,7 @@ Floats = npt.NDArray[np.floating[Any]]
 Ints = npt.NDArray[np.int64]
 
 # Part of the cache key: change it whenever what is learned changes.
-ENGINE_VERSION = "nb-lr-12"
+ENGINE_VERSION = "nb-lr-13"
 CHAR_SIZES = (2, 3, 4, 5)
 # How much an n-gram the knowledge base never uses weakens a match, relative to the rarest
 # known one: 1.0 rejects most out-of-scope questions on the labelled set but costs CLINC150's

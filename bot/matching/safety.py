@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz.distance import OSA
 
-from bot.knowledge.model import CrisisLine, SafetyLexicon, all_texts
+from bot.knowledge.model import CrisisLine, KnowledgeBase, SafetyLexicon, all_texts
 from bot.matching.danger import SURE, DangerModel
 from bot.text import normalise
 
@@ -159,6 +159,37 @@ def _typo_of(typed: str, word: str) -> bool:
     return True
 
 
+def _ending_only(typed: str, word: str) -> bool:
+    """True when two spellings differ only in their last letter (or one has one more)."""
+    shared = 0
+    for a, b in zip(typed, word, strict=False):
+        if a != b:
+            break
+        shared += 1
+    return shared >= min(len(typed), len(word)) - 1
+
+
+def known_words(knowledge: KnowledgeBase) -> frozenset[str]:
+    """The words of a knowledge base's edited prose, in every language: answers, titles,
+    descriptions, glossary meanings, crisis replies. They are real words, so a message that
+    uses one is not misspelling a danger word. Question wordings are left out: they are
+    written with typos on purpose ("wnat", "helth"), and "i wnat to die" must still be read."""
+    texts: list[str] = []
+    for faq in knowledge.faqs.values():
+        texts += all_texts(faq.answer)
+    for topic in knowledge.topics.values():
+        texts += all_texts(topic.title) + all_texts(topic.description)
+    for service in knowledge.services.values():
+        texts += all_texts(service.name) + all_texts(service.description)
+    for event in knowledge.events.values():
+        texts += all_texts(event.title) + all_texts(event.description)
+    for term in knowledge.glossary:
+        texts += all_texts(term.meaning)
+    for line in knowledge.crisis:
+        texts += all_texts(line.reply)
+    return frozenset(word for text in texts for word in normalise(text).split())
+
+
 class SafetyDetector:
     """Finds the most urgent kind of danger a message speaks of, from the safety lexicons."""
 
@@ -167,8 +198,11 @@ class SafetyDetector:
         lines: Sequence[CrisisLine],
         lexicons: Iterable[SafetyLexicon] = (),
         model: DangerModel | None = None,
+        known_words: Iterable[str] = (),
     ) -> None:
         self.model = model
+        # Real words are read as typos of danger words only at their ending (see _resolve).
+        self._known = frozenset(known_words)
         self._lines: dict[str, CrisisLine] = {line.category: line for line in reversed(lines)}
         self._priority: dict[str, int] = {c: line.priority for c, line in self._lines.items()}
         self._patterns = _Patterns()
@@ -210,6 +244,14 @@ class SafetyDetector:
         self._idiom_index = _Index([((p,),) for p in self._idioms])
         self._calm_index = _Index([((p,),) for p in self._calm])
         self._urgent_index = _Index([((p,),) for p in self._urgent])
+
+    @classmethod
+    def for_knowledge(
+        cls, knowledge: KnowledgeBase, model: DangerModel | None = None
+    ) -> SafetyDetector:
+        """The detector the bot uses for a knowledge base: its crisis lines, its lexicons and
+        its prose as the vocabulary of real words."""
+        return cls(knowledge.crisis, knowledge.safety, model, known_words(knowledge))
 
     def __len__(self) -> int:
         """How many rules (terms, pairs and triggers) the detector checks."""
@@ -254,15 +296,23 @@ class SafetyDetector:
             if part in token:
                 found.add(pattern_id)
         if 3 <= len(token) <= MAX_FUZZY_WORD:
+            # A real word differs from a danger word by its ending at most: an inflection
+            # ("he take my documents") or a cognate ("alarma de monóxido"), never inside
+            # ("camas", beds, is not "chamas"; "cooking" is not "choking").
+            known = token in self._known
             for variant in (token, *_deletions(token)):
                 for word in patterns.near_literal.get(variant, ()):
-                    if _typo_of(token, word):
+                    if _typo_of(token, word) and (not known or _ending_only(token, word)):
                         found.add(patterns.forgiving_literal[word])
             for size in range(4, len(token) + 1):
                 head_text = token[:size]
                 for variant in (head_text, *_deletions(head_text)):
                     for stem in patterns.near_prefix.get(variant, ()):
-                        if head_text[0] == stem[0] and OSA.distance(head_text, stem) <= 1:
+                        if (
+                            head_text[0] == stem[0]
+                            and OSA.distance(head_text, stem) <= 1
+                            and (not known or _ending_only(head_text, stem))
+                        ):
                             found.add(patterns.forgiving_prefix[stem])
         result = frozenset(found)
         if len(self._cache) >= MAX_CACHED_WORDS:
