@@ -2,6 +2,7 @@
 
     python benchmarks/startup.py                      # this checkout only
     python benchmarks/startup.py --baseline ../old    # alternate runs with another checkout
+    python benchmarks/startup.py --baseline ../old --kb knowledge   # both on one knowledge base
 
 Each command runs `--runs` times per checkout, alternating, so a busy machine slows both alike;
 the table shows the median and the fastest wall time, and the ratio of medians.
@@ -13,6 +14,7 @@ import argparse
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,15 +46,26 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--baseline", type=Path, help="another checkout to compare with")
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument(
+        "--kb", type=Path, help="one knowledge base for both checkouts (default: each its own)"
+    )
     args = parser.parse_args()
     found = checkouts(args.baseline)
+    kb = ["--kb", str(args.kb.resolve())] if args.kb else []
     print(f"| command | {' | '.join(f'{n} median (min)' for n in found)} | ratio |")
     print("|---|" + "---|" * len(found) + "---|")
-    for name, command in COMMANDS.items():
+    commands = {
+        **COMMANDS,
+        # A fresh data folder each run: nothing kept from an earlier `validate`.
+        "validate, first run": ["validate", "--data-dir", "{fresh}"],
+    }
+    for name, command in commands.items():
         times: dict[str, list[float]] = {n: [] for n in found}
         for _ in range(args.runs):
             for label, path in found.items():
-                times[label].append(timed(path, command))
+                with tempfile.TemporaryDirectory() as fresh:
+                    arguments = [a.replace("{fresh}", fresh) for a in command]
+                    times[label].append(timed(path, [*arguments, *kb]))
         medians = {n: statistics.median(t) for n, t in times.items()}
         cells = " | ".join(f"{medians[n]:.2f} s ({min(times[n]):.2f})" for n in found)
         ratio = f"{medians['this'] / medians['baseline']:.2f}" if "baseline" in medians else "-"

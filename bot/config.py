@@ -172,6 +172,11 @@ class Settings:
         return self.data_dir / "model-cache"
 
     @property
+    def validate_cache(self) -> Path:
+        """Where `validate` keeps parsed files and near-duplicate results (bot.knowledge.memo)."""
+        return self.data_dir / "validate-cache"
+
+    @property
     def secret_path(self) -> Path:
         """Where a generated hashing secret is kept: beside the database (they go together)."""
         return self.sqlite_file.with_name(self.sqlite_file.name + ".secret")

@@ -15,6 +15,7 @@ from typing import Any
 from bot.config import Settings
 from bot.knowledge import validation
 from bot.knowledge.loader import LoadResult, load_directory
+from bot.knowledge.memo import Memo
 from bot.knowledge.schema import render
 
 
@@ -22,9 +23,11 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     """Check a knowledge base and print every problem as file:line:column: message."""
     directory = args.directory or settings.kb_dir
     days = settings.stale_after_days
-    result = load_directory(directory, stale_after_days=days)
+    memo = Memo(settings.validate_cache)
+    result = load_directory(directory, stale_after_days=days, memo=memo)
     if result.knowledge is not None:
-        result.warnings.extend(validation.check(result.knowledge, date.today(), days))
+        result.warnings.extend(validation.check(result.knowledge, date.today(), days, memo))
+    memo.prune()
     if args.format == "json":
         print(json.dumps(validation_json(result), indent=2, ensure_ascii=False))
         return 0 if result.ok else 1

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.errors import UserError
 from bot.knowledge.freshness import STALE_AFTER_DAYS, is_stale, stale_period
+from bot.knowledge.memo import Memo
 from bot.knowledge.model import (
     DEFAULT_REGION,
     CrisisLine,
@@ -42,6 +43,13 @@ ALL_SECTIONS = (*SECTIONS, "synonyms", "glossary", "region", "safety")
 AnyEntry = Topic | Service | Faq | Event | CrisisLine
 
 Path_ = tuple[str | int, ...]
+# Where a node starts in its file: (line, column), counted from 0 as PyYAML does.
+Position = tuple[int, int]
+
+
+def _shown(position: Position | None) -> tuple[int, int]:
+    """A position as people count: line and column from 1 (1, 1 when unknown)."""
+    return (position[0] + 1, position[1] + 1) if position else (1, 1)
 
 
 One = TypeVar("One", bound=BaseModel)
@@ -152,14 +160,14 @@ class _Document:
     the rare other scalars (numbers, true/false) go through PyYAML's constructor.
     """
 
-    def __init__(self, loader: yaml.SafeLoader, marks: dict[Path_, yaml.Mark]) -> None:
+    def __init__(self, loader: yaml.SafeLoader, marks: dict[Path_, Position]) -> None:
         self.loader = loader
         self.marks = marks
         self.duplicates: list[str] = []
 
     def build(self, node: yaml.Node, path: Path_ = ()) -> Any:
         """The Python value of `node`, recording positions under `path`."""
-        self.marks[path] = node.start_mark
+        self.marks[path] = (node.start_mark.line, node.start_mark.column)
         if isinstance(node, yaml.ScalarNode):
             if node.tag == _STR:
                 return node.value
@@ -183,10 +191,11 @@ class _Document:
 
     def _record(self, node: yaml.Node, path: Path_) -> None:
         """Positions only, for a subtree PyYAML constructs."""
-        self.marks[path] = node.start_mark
+        self.marks[path] = (node.start_mark.line, node.start_mark.column)
         if isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
-                self.marks[(*path, key_node.value, "__key__")] = key_node.start_mark
+                mark = key_node.start_mark
+                self.marks[(*path, key_node.value, "__key__")] = (mark.line, mark.column)
                 self._record(value_node, (*path, key_node.value))
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
@@ -323,7 +332,8 @@ class _FileReader:
         # Municipalities and local times are checked against the region profile.
         self.region = region
         self.problems: list[Problem] = []
-        self.marks: dict[Path_, yaml.Mark] = {}
+        # Where each node starts: (line, column), counted from 0 as PyYAML does.
+        self.marks: dict[Path_, Position] = {}
         self.lines: list[str] = []
         # Ids of entries written here, valid or not, so one bad entry does not also
         # break every link to it.
@@ -343,15 +353,15 @@ class _FileReader:
         while mark is None and probe:
             mark = self.marks.get(probe)
             probe = probe[:-1]
-        line = mark.line + 1 if mark else 1
-        column = mark.column + 1 if mark else 1
+        line, column = _shown(mark)
         snippet = self.lines[line - 1].rstrip() if 0 < line <= len(self.lines) else ""
         self.problems.append(
             Problem(self.display, line, column, message, entry_id, snippet=snippet)
         )
 
-    def read(self) -> dict[str, Any] | None:
-        """The file's top-level mapping, or None after recording why it cannot be read."""
+    def read(self, memo: Memo | None = None) -> dict[str, Any] | None:
+        """The file's top-level mapping, or None after recording why it cannot be read.
+        A file parsed before with the very same text comes from `memo`."""
         try:
             text = self.path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
@@ -361,14 +371,27 @@ class _FileReader:
             self.problem((), f"this file cannot be read ({exc.strerror})")
             return None
         self.lines = text.splitlines()
+        kept = memo.get("yaml", text) if memo is not None else None
+        if kept is not None:
+            data, self.marks, duplicates = kept
+        else:
+            parsed = self._parse(text)
+            if parsed is None:
+                return None
+            data, duplicates = parsed
+            if memo is not None:
+                memo.put("yaml", text, (data, self.marks, duplicates))
+        return self._checked(data, duplicates)
+
+    def _parse(self, text: str) -> tuple[Any, list[str]] | None:
+        """The file's data and its duplicate keys (positions go to self.marks), or None."""
         loader = _MarkedLoader(text)
         try:
             node = loader.get_single_node()
             if node is None:
-                return {}
+                return {}, []
             document = _Document(loader, self.marks)
-            data = document.build(node)
-            duplicates = document.duplicates
+            return document.build(node), document.duplicates
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else 1
@@ -383,6 +406,9 @@ class _FileReader:
             return None
         finally:
             loader.dispose()
+
+    def _checked(self, data: Any, duplicates: list[str]) -> dict[str, Any] | None:
+        """The top-level mapping after the file-wide checks (duplicate keys, sections)."""
         for duplicate in duplicates:
             line_no, key = duplicate.split(":", 1)
             self.problems.append(
@@ -530,8 +556,10 @@ def load_directory(
     today: date | None = None,
     now: datetime | None = None,
     stale_after_days: int = STALE_AFTER_DAYS,
+    memo: Memo | None = None,
 ) -> LoadResult:
-    """Load every YAML file under `root` (or one file), check links, and report all problems."""
+    """Load every YAML file under `root` (or one file), check links, and report all problems.
+    With a `memo`, a file whose text was parsed before is not parsed again (`validate`)."""
     base = Path(root)
     errors: list[Problem] = []
     warnings: list[Problem] = []
@@ -550,7 +578,7 @@ def load_directory(
     for path in files:
         display = str(path.relative_to(base.parent)) if base.is_dir() else str(path)
         reader = _FileReader(path, display)
-        data = reader.read()
+        data = reader.read(memo)
         parsed.append((reader, data))
         if data is None or "region" not in data:
             continue
@@ -599,17 +627,15 @@ def load_directory(
                     where: Path_ = (section, index)
                     if entry_id in readers:
                         continue  # a duplicate: reported below with the invalid ones
-                    mark = reader.marks.get(where)
                     locations[entry_id] = SourceLocation(
-                        reader.display, mark.line + 1 if mark else 1, mark.column + 1 if mark else 1
+                        reader.display, *_shown(reader.marks.get(where))
                     )
                     readers[entry_id] = (reader, where)
                     collected[section].append(entry)
             synonyms += reader.synonyms(data)
             glossary += reader.glossary(data)
             for section, index, entry_id in reader.declared_at:
-                mark = reader.marks.get((section, index))
-                line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+                line, column = _shown(reader.marks.get((section, index)))
                 here = f"{reader.display}:{line}:{column}"
                 first = first_seen.setdefault(entry_id, here)
                 if first != here:
@@ -644,8 +670,7 @@ def load_directory(
         warnings.append(
             Problem(
                 reader.display,
-                mark.line + 1 if mark else 1,
-                mark.column + 1 if mark else 1,
+                *_shown(mark),
                 message,
                 entry_id,
                 severity="warning",

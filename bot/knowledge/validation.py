@@ -18,7 +18,8 @@ from rapidfuzz import fuzz
 from bot.knowledge.figures import expiry_reason
 from bot.knowledge.freshness import STALE_AFTER_DAYS, is_stale, stale_period
 from bot.knowledge.loader import Problem
-from bot.knowledge.model import KnowledgeBase, Service, all_texts
+from bot.knowledge.memo import Memo
+from bot.knowledge.model import DEFAULT_LANGUAGE, KnowledgeBase, Service
 from bot.text import FUNCTION_WORDS, normalise
 
 # token_sort_ratio at or above this: the same question in other words' order or with a typo.
@@ -31,7 +32,6 @@ MIN_SHARED_WORDS = 0.6
 class _Question:
     entry_id: str
     text: str
-    normalised: str
 
 
 def _where(knowledge: KnowledgeBase, entry_id: str, message: str) -> Problem:
@@ -80,41 +80,64 @@ def _numbers(text: str) -> set[str]:
     return {word for word in text.split() if word.isdigit()}
 
 
-def near_duplicates(knowledge: KnowledgeBase, score: float = DUPLICATE_SCORE) -> list[Problem]:
-    """Pairs of questions in different entries that are (almost) the same."""
-    questions = [
-        _Question(entry.id, text, normalised)
-        for entry in knowledge.entries()
-        for text in all_texts(entry.questions)
-        if (normalised := normalise(text))
-    ]
-    if len(questions) < 2:
-        return []
-    pairs = _candidate_pairs([q.normalised for q in questions])
+def _similar(texts: list[str], owners: list[str], score: float) -> list[tuple[int, int, float]]:
+    """Pairs of wordings of different entries, in one language, at least `score` alike."""
+    normalised = [normalise(text) for text in texts]
+    kept = [i for i, text in enumerate(normalised) if text]
+    found = []
+    for a, b in _candidate_pairs([normalised[i] for i in kept]):
+        i, j = kept[a], kept[b]
+        if owners[i] == owners[j]:
+            continue
+        if _numbers(normalised[i]) != _numbers(normalised[j]):
+            continue  # "what is 811" and "what is 311" ask about different lines
+        similarity = fuzz.token_sort_ratio(normalised[i], normalised[j])
+        if similarity >= score:
+            found.append((i, j, similarity))
+    return found
+
+
+def near_duplicates(
+    knowledge: KnowledgeBase, score: float = DUPLICATE_SCORE, memo: Memo | None = None
+) -> list[Problem]:
+    """Pairs of questions in different entries that are (almost) the same. With a `memo`, a
+    language whose wordings did not change since the last run is not compared again."""
+    # Wordings compete within their language's index: compared language by language (all
+    # languages at once, the other languages' common little words, "ang", "ke", "کے", made
+    # 15,200 candidate pairs and half of `validate`'s time).
+    groups: dict[str, list[_Question]] = defaultdict(list)
+    for entry in knowledge.entries():
+        wordings = entry.questions
+        by_language = wordings if isinstance(wordings, dict) else {DEFAULT_LANGUAGE: wordings}
+        for language, texts in by_language.items():
+            groups[language] += [_Question(entry.id, text) for text in texts]
     warned: set[tuple[str, str]] = set()
     problems = []
-    for i, j in pairs:
-        first, second = questions[i], questions[j]
-        if first.entry_id == second.entry_id:
-            continue
-        if _numbers(first.normalised) != _numbers(second.normalised):
-            continue  # "what is 811" and "what is 311" ask about different lines
-        similarity = fuzz.token_sort_ratio(first.normalised, second.normalised)
-        if similarity < score:
-            continue
-        pair = tuple(sorted((first.entry_id, second.entry_id)))
-        if pair in warned:
-            continue
-        warned.add((pair[0], pair[1]))
-        problems.append(
-            _where(
-                knowledge,
-                first.entry_id,
-                f'the question "{first.text}" is almost the same as "{second.text}" in '
-                f"{second.entry_id} (similarity {similarity:.0f}/100); they will compete "
-                "in matching: reword one, or merge the entries",
-            )
+    for group in groups.values():
+        texts, owners = [q.text for q in group], [q.entry_id for q in group]
+        source = f"{score}\x1d" + "\x1e".join(
+            f"{o}\x1f{t}" for o, t in zip(owners, texts, strict=True)
         )
+        found = memo.get("duplicates", source) if memo is not None else None
+        if found is None:
+            found = _similar(texts, owners, score)
+            if memo is not None:
+                memo.put("duplicates", source, found)
+        for i, j, similarity in found:
+            first, second = group[i], group[j]
+            pair = tuple(sorted((first.entry_id, second.entry_id)))
+            if pair in warned:
+                continue
+            warned.add((pair[0], pair[1]))
+            problems.append(
+                _where(
+                    knowledge,
+                    first.entry_id,
+                    f'the question "{first.text}" is almost the same as "{second.text}" in '
+                    f"{second.entry_id} (similarity {similarity:.0f}/100); they will compete "
+                    "in matching: reword one, or merge the entries",
+                )
+            )
     return problems
 
 
@@ -185,10 +208,14 @@ def expired_figures(knowledge: KnowledgeBase, today: date) -> list[Problem]:
 
 
 def check(
-    knowledge: KnowledgeBase, today: date, stale_after_days: int = STALE_AFTER_DAYS
+    knowledge: KnowledgeBase,
+    today: date,
+    stale_after_days: int = STALE_AFTER_DAYS,
+    memo: Memo | None = None,
 ) -> list[Problem]:
     """Every extra warning, sorted by file and line."""
-    problems = near_duplicates(knowledge) + unlinked_services(knowledge) + empty_topics(knowledge)
+    problems = near_duplicates(knowledge, memo=memo) + unlinked_services(knowledge)
+    problems += empty_topics(knowledge)
     problems += expired_figures(knowledge, today)
     for owner, ids in stale_by_owner(knowledge, today, stale_after_days).items():
         problems.append(
