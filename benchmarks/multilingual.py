@@ -40,6 +40,8 @@ from bot.matching.matcher import EncoderSettings, Match, Matcher, Outcome
 
 DATA = ROOT / "tests" / "data" / "multilingual.jsonl"
 PROBES = ROOT / "tests" / "data" / "multilingual_oos_probes.jsonl"
+# The safety layer as the bot runs it: lexicons and the learned danger model.
+EXAMPLES = ROOT / "knowledge" / "safety" / "examples.jsonl"
 CACHE = ROOT / ".cache" / "benchmarks"
 IN_SCOPE = {"question", "romanised", "code_switched"}
 
@@ -152,7 +154,7 @@ def calibrate(knowledge: Any) -> None:
     """Sweep the thresholds on the tune split and the out-of-scope probes, and print the best
     (never on heldout)."""
     data = rows("tune") + probes()
-    words = Matcher(knowledge, cache_dir=CACHE)
+    words = Matcher(knowledge, cache_dir=CACHE, safety_examples=EXAMPLES)
     base = words.settings
     best: tuple[float, float] = (float("-inf"), 0.0)
     print("foreign_answer_threshold: objective")
@@ -168,7 +170,7 @@ def calibrate(knowledge: Any) -> None:
         print("the multilingual extra is not installed: encoder thresholds not swept")
         return
     try:
-        matcher = Matcher(knowledge, cache_dir=CACHE, encoder=encoder)
+        matcher = Matcher(knowledge, cache_dir=CACHE, encoder=encoder, safety_examples=EXAMPLES)
         matcher.settings = words.settings
         matcher.encoder = _Remembered(encoder)  # type: ignore[assignment]
         found: tuple[float, EncoderSettings] = (float("-inf"), matcher.encoder_settings)
@@ -209,7 +211,7 @@ def main() -> int:
         return 0
     data = rows(args.split)
     print(f"{len(data)} messages ({args.split})")
-    words = Matcher(knowledge, cache_dir=CACHE)
+    words = Matcher(knowledge, cache_dir=CACHE, safety_examples=EXAMPLES)
     words.match("warm up")
     report("words only (no extra)", *run(words, data))
     if args.no_extra:
@@ -219,7 +221,7 @@ def main() -> int:
         print("\nthe multilingual extra is not installed (or this CPU lacks AVX2/FMA)")
         return 0
     try:
-        with_extra = Matcher(knowledge, cache_dir=CACHE, encoder=encoder)
+        with_extra = Matcher(knowledge, cache_dir=CACHE, encoder=encoder, safety_examples=EXAMPLES)
         with_extra.match("warm up")
         report("words + multilingual encoder (extra)", *run(with_extra, data))
     finally:
