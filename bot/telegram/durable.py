@@ -89,6 +89,9 @@ class Journal:
         self.receipts = receipts
         # Updates whose reply reached Telegram before the last run stopped (see Receipts).
         self._replied: set[int] = receipts.open() if receipts is not None else set()
+        # True until the receipts the last run left are settled (then the file is compacted
+        # once; later take-overs of a replica's updates leave it alone).
+        self._left_by_last_run = receipts is not None
         # Updates of the last fetched batch: True when new, False when already received.
         self._batch: dict[int, bool] = {}
 
@@ -159,8 +162,9 @@ class Journal:
             update = Update.de_json(json.loads(text), bot)
             if update is not None:
                 found.append(update)
-        if self.receipts is not None and not self._replied:
+        if self.receipts is not None and self._left_by_last_run and not self._replied:
             self.receipts.compact()  # every old receipt is settled: start the file afresh
+            self._left_by_last_run = False
         return found
 
 
