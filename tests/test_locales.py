@@ -56,3 +56,30 @@ def test_catalogue_matches_english(catalogue: Catalogue, language: str) -> None:
 def test_language_is_named_in_itself(catalogue: Catalogue, language: str) -> None:
     name = catalogue.get("language_name", language)
     assert name and (language == "en" or name != "English")
+
+
+# The same word in English and in the language, on purpose: French "Source", and Taglish
+# loanwords Tagalog speakers use as they are.
+SAME_AS_ENGLISH = {
+    ("fr", "answer.sources"),
+    ("tl", "contact.email"),
+    ("tl", "contact.website"),
+    ("tl", "contact.address"),
+    ("tl", "staff.card.status"),
+    ("tl", "staff.actor.command_line"),
+}
+
+
+@pytest.mark.parametrize("language", SHIPPED[1:])
+def test_no_string_is_left_in_english(language: str) -> None:
+    # A key copied in English to fill a gap ("TODO translate") is not a translation.
+    english = _templates("en")
+    words = string.Formatter()
+    copied = [
+        key
+        for key, text in _templates(language).items()
+        if text == english[key]
+        and any(c.isalpha() for part, *_ in words.parse(text) for c in part)
+        and (language, key) not in SAME_AS_ENGLISH
+    ]
+    assert copied == [], f"{language}: still in English: {copied}"
