@@ -50,3 +50,19 @@ def test_a_damaged_file_is_read_as_far_as_it_makes_sense(tmp_path: Path) -> None
     reader = Receipts(path)
     assert reader.open() == {12, 13}
     reader.close()
+
+
+def test_a_file_that_cannot_be_opened_never_stops_the_bot(tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("x")
+    receipts = Receipts(blocked / "bot.sqlite3.receipts")
+    assert receipts.open() == set()
+    receipts.sent(5)  # nothing kept, nothing raised
+    receipts.settled(5)
+    receipts.compact()
+    receipts.close()
+    nested = Receipts(tmp_path / "new" / "folder" / "receipts")
+    nested.open()  # a missing data folder is made
+    nested.sent(1)
+    assert Receipts(tmp_path / "new" / "folder" / "receipts").open() == {1}
+    nested.close()

@@ -37,13 +37,19 @@ class Receipts:
         self._in_hand: set[int] = set()
 
     def open(self) -> set[int]:
-        """Open the file for appending; return the ids it holds (replies sent before a crash)."""
+        """Open the file for appending; return the ids it holds (replies sent before a crash).
+        A file that cannot be opened never stops the bot: it runs without receipts."""
         found: set[int] = set()
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):  # none yet, or unreadable: nothing to skip
             for line in self.path.read_text(encoding="ascii", errors="replace").split():
                 if line.isdigit():
                     found.add(int(line))
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        except OSError as exc:
+            log.warning("no receipts file (%s): a crash may repeat a reply", exc)
+            return found
         self._lines = len(found)
         return found
 
