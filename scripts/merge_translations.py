@@ -71,29 +71,41 @@ def _end_of_mapping(lines: list[str], key_line: int, indent: int) -> int:
     return last + 1
 
 
+def _next_entry(
+    lines: list[str], start: int, wanted: dict[str, Any]
+) -> tuple[str, int, int] | None:
+    """The next entry from line `start` whose id is wanted: its id, first line after the
+    `- id:` line, and end (the next `- id:` line, or the end of the file)."""
+    for i in range(start, len(lines)):
+        found = _ENTRY.match(lines[i])
+        if found and found.group(1) in wanted:
+            end = next((j for j in range(i + 1, len(lines)) if _ENTRY.match(lines[j])), len(lines))
+            return found.group(1), i + 1, end
+    return None
+
+
+def _slot(lines: list[str], where: str, span: tuple[int, int], field: str, code: str) -> int:
+    """Where language `code` goes in the entry's `field:` mapping (after its last line)."""
+    start, end = span
+    key = next((j for j in range(start, end) if lines[j].rstrip() == f"    {field}:"), None)
+    if key is None:
+        raise SystemExit(f"{where} has no `{field}:` mapping")
+    at = _end_of_mapping(lines, key, 4)
+    if any(lines[j].startswith(f"      {code}:") for j in range(key, at)):
+        raise SystemExit(f"{where} already has {code}: merged twice?")
+    return at
+
+
 def merge_faqs(path: Path, code: str, faqs: dict[str, Any]) -> int:
     """Add language `code` to the FAQs of one file; returns how many were merged."""
     lines = path.read_text(encoding="utf-8").split("\n")
     merged = 0
     i = 0
-    while i < len(lines):
-        found = _ENTRY.match(lines[i])
-        i += 1
-        if not found or found.group(1) not in faqs:
-            continue
-        translation = faqs[found.group(1)]
-        # The entry runs to the next "  - id:" line.
-        end = next((j for j in range(i, len(lines)) if _ENTRY.match(lines[j])), len(lines))
+    while (entry := _next_entry(lines, i, faqs)) is not None:
+        entry_id, start, end = entry
+        translation = faqs[entry_id]
         for field in ("answer", "questions"):  # answer is after questions: insert it first
-            key = next(
-                (j for j in range(i, end) if lines[j].rstrip() == f"    {field}:"),
-                None,
-            )
-            if key is None:
-                raise SystemExit(f"{path}: {found.group(1)} has no `{field}:` mapping")
-            at = _end_of_mapping(lines, key, 4)
-            if any(lines[j].startswith(f"      {code}:") for j in range(key, at)):
-                raise SystemExit(f"{path}: {found.group(1)} already has {code}: merged twice?")
+            at = _slot(lines, f"{path}: {entry_id}", (start, end), field, code)
             if field == "answer":
                 new = [f"      {code}: >-", *_block(translation["answer"], 8)]
             else:
@@ -113,14 +125,10 @@ def merge_topics(path: Path, code: str, topics: dict[str, Any]) -> int:
     lines = path.read_text(encoding="utf-8").split("\n")
     merged = 0
     i = 0
-    while i < len(lines):
-        found = _ENTRY.match(lines[i])
-        i += 1
-        if not found or found.group(1) not in topics:
-            continue
-        translation = topics[found.group(1)]
-        end = next((j for j in range(i, len(lines)) if _ENTRY.match(lines[j])), len(lines))
-        for j in range(i, end):
+    while (entry := _next_entry(lines, i, topics)) is not None:
+        entry_id, start, end = entry
+        translation = topics[entry_id]
+        for j in range(start, end):
             if lines[j].startswith("    title: {"):
                 # A one-line flow mapping becomes a block mapping, one language a line.
                 titles = yaml.safe_load(lines[j].split(":", 1)[1])
@@ -130,12 +138,7 @@ def merge_topics(path: Path, code: str, topics: dict[str, Any]) -> int:
                 end += len(titles)
                 break
         for field in ("description", "title"):
-            key = next((j for j in range(i, end) if lines[j].rstrip() == f"    {field}:"), None)
-            if key is None:
-                raise SystemExit(f"{path}: topic {found.group(1)} has no `{field}:` mapping")
-            at = _end_of_mapping(lines, key, 4)
-            if any(lines[j].startswith(f"      {code}:") for j in range(key, at)):
-                raise SystemExit(f"{path}: topic {found.group(1)} already has {code}")
+            at = _slot(lines, f"{path}: topic {entry_id}", (start, end), field, code)
             lines[at:at] = [f"      {code}: {_quoted(translation[field])}"]
             end += 1
         merged += 1
