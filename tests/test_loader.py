@@ -285,3 +285,27 @@ def test_a_duplicate_id_is_reported_with_the_entrys_other_error(make_kb: MakeKb)
     assert any('the id "same" is already used at kb/a.yaml:1:' in e for e in errors)
     assert any("answr" in e for e in errors)
     assert len(errors) >= 2
+
+
+def test_one_languages_terms_load_with_their_review_mark(make_kb: MakeKb) -> None:
+    terms = (
+        "synonyms:\n  language: es\n  reviewed: false\n  groups:\n"
+        "    - [doctor, médico*, doctora]\n    - [food bank, banco de comida]\n"
+    )
+    kb = load_knowledge(make_kb({"t.yaml": terms, "f.yaml": "faqs: []\n"}))
+    assert ["doctor", "médico*", "doctora"] in [list(g) for g in kb.synonyms]
+
+
+def test_a_stem_too_short_or_a_stray_key_is_an_error_with_its_line(make_kb: MakeKb) -> None:
+    kb = make_kb(
+        {
+            "t.yaml": "synonyms:\n  language: es\n  groups:\n    - [doctor, médico]\n"
+            "    - [bus, bu*]\n",
+            "u.yaml": "synonyms:\n  language: es\n  checked: yes\n  groups: []\n",
+        }
+    )
+    errors = errors_of(kb)
+    short = next(e for e in errors if e.startswith("kb/t.yaml"))
+    assert short.startswith("kb/t.yaml:5:") and '"bu*"' in short and "3 letters" in short
+    stray = next(e for e in errors if e.startswith("kb/u.yaml"))
+    assert "reviewed (true or false)" in stray

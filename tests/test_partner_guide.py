@@ -34,7 +34,7 @@ services:
 def test_every_example_in_the_guide_is_valid(make_kb: Callable[[dict[str, str]], Path]) -> None:
     blocks = re.findall(r"```yaml\n(.*?)```", GUIDE.read_text(encoding="utf-8"), re.S)
     examples = [b for b in blocks if b.lstrip().startswith(SECTIONS)]
-    assert len(examples) == 9
+    assert len(examples) == 10
     files = {f"example{i}.yaml": text for i, text in enumerate(examples)}
     kb = make_kb({**files, "stubs.yaml": STUBS})
     result = load_directory(kb, today=date(2026, 11, 24))

@@ -138,3 +138,65 @@ def test_normalise_shortcuts_change_nothing(text: str) -> None:
     # ASCII, already-composed text without Latin accents, and text without apostrophes skip
     # steps (2x faster over the knowledge base): the result must be the same.
     assert normalise(text) == _reference_normalise(text)
+
+
+def test_terms_in_other_languages_meet_the_english_wording() -> None:
+    synonyms = Synonyms(
+        [
+            ["doctor", "ڈاکٹر", "daktar", "டாக்டர*", "лікар*"],
+            ["health card", "健康卡", "医保卡"],
+            ["family doctor", "家庭医生", "फैमिली डॉक्टर"],
+        ]
+    )
+    assert prepare("mujhe ڈاکٹر chahiye", synonyms) == "mujhe ڈاکٹر doctor chahiye"
+    assert "doctor" in prepare("mujhe ڈاکٹر chahiye", synonyms).split()
+    # A stem with * matches the word with its endings, and only words that start with it.
+    assert "doctor" in prepare("டாக்டரிடம் போக வேண்டும்", synonyms).split()
+    assert "doctor" in prepare("Потрібен лікаря", synonyms).split()
+    assert "doctor" not in prepare("мій лік", synonyms).split()
+    # Chinese terms match inside a run of characters (no spaces between words).
+    tokens = prepare("我没有医保卡怎么办", synonyms).split()
+    assert "health_card" in tokens
+    assert "医保" in tokens  # the character pairs stay
+    assert "family_doctor" in prepare("怎么找家庭医生", synonyms).split()
+    assert "family_doctor" in prepare("फैमिली डॉक्टर कैसे मिलेगा", synonyms).split()
+    assert synonyms.terms_in(normalise("我没有医保卡, лікарем")) == ["医保卡", "лікарем"]
+    assert synonyms.canonical("лікарем") == "doctor"
+    assert synonyms.canonical("健康卡") == "health_card"
+    # Whole words for terms without *: "daktari" is not "daktar".
+    assert "doctor" not in prepare("daktari", synonyms).split()
+
+
+def _regex_rewrite(groups: list[list[str]], normalised: str) -> str:
+    """The earlier rewrite (one regex of every term, longest first), kept as the reference for
+    whole-word terms."""
+    mapping: dict[str, str] = {}
+    for group in groups:
+        terms = [normalise(t) for t in group if normalise(t)]
+        for term in terms:
+            mapping.setdefault(term, terms[0].replace(" ", "_"))
+    if not mapping:
+        return normalised
+    alternatives = sorted(mapping, key=len, reverse=True)
+    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(t) for t in alternatives) + r")(?!\w)")
+
+    def tag(match: re.Match[str]) -> str:
+        term = match.group(1)
+        return term if term == mapping[term] else f"{term} {mapping[term]}"
+
+    return pattern.sub(tag, normalised)
+
+
+_WORDS = st.sampled_from(["sin", "card", "health", "social", "number", "bus", "pass", "a", "my"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    groups=st.lists(
+        st.lists(st.lists(_WORDS, min_size=1, max_size=3).map(" ".join), min_size=2, max_size=3),
+        max_size=4,
+    ),
+    text=st.lists(_WORDS, max_size=8).map(" ".join),
+)
+def test_whole_word_terms_rewrite_as_the_regex_reference(groups: list[list[str]], text: str) -> None:
+    assert Synonyms(groups).rewrite(text) == _regex_rewrite(groups, text)

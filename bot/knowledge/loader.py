@@ -31,6 +31,7 @@ from bot.knowledge.model import (
     Term,
     Topic,
 )
+from bot.text import normalise
 
 SECTIONS: dict[str, type[BaseModel]] = {
     "topics": Topic,
@@ -515,10 +516,22 @@ class _FileReader:
         groups = data.get("synonyms")
         if groups is None:
             return []
+        where: tuple[str, ...] = ("synonyms",)
+        if isinstance(groups, dict):
+            # One language's cross-language terms (knowledge/terms/<code>.yaml): the groups,
+            # with the language and whether a native speaker has checked them, as in the
+            # safety lexicons.
+            extra = set(groups) - {"language", "reviewed", "groups"}
+            if extra or not isinstance(groups.get("reviewed", False), bool):
+                self.problem(
+                    where,
+                    '"synonyms" as a mapping holds language (a code), reviewed (true or '
+                    "false) and groups (a list of groups, like - [doctor, médico])",
+                )
+                return []
+            groups, where = groups.get("groups"), ("synonyms", "groups")
         if not isinstance(groups, list):
-            self.problem(
-                ("synonyms",), '"synonyms" should be a list of groups, like - [OHIP, health card]'
-            )
+            self.problem(where, '"synonyms" should be a list of groups, like - [OHIP, health card]')
             return []
         out: list[list[str]] = []
         for index, item in enumerate(groups):
@@ -533,13 +546,31 @@ class _FileReader:
                 or not all(isinstance(t, str | int) and str(t).strip() for t in group)
             ):
                 self.problem(
-                    ("synonyms", index),
+                    (*where, index),
                     "a synonym group is a list of two or more words that mean the same, "
                     "like [OHIP, health card]",
                 )
                 continue
-            out.append([str(t).strip() for t in group])
+            terms = [str(t).strip() for t in group]
+            short = [t for t in terms if _short_stem(t)]
+            if short:
+                self.problem(
+                    (*where, index),
+                    f'"{short[0]}": a term ending in * matches every word that starts with it, '
+                    "so it needs at least 3 letters before the *",
+                )
+                continue
+            out.append(terms)
         return out
+
+
+def _short_stem(term: str) -> bool:
+    """A term ending in * whose last word has fewer than 3 letters before the * (it would
+    match too many words: "de*" is half of Spanish)."""
+    if not term.endswith("*"):
+        return False
+    words = normalise(term).split()
+    return not words or len(words[-1]) < 3
 
 
 def yaml_files(root: Path) -> list[Path]:

@@ -12,6 +12,19 @@ from bot.knowledge.model import CrisisLine, Event, Faq, Region, SafetyLexicon, S
 SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"
 
 
+class Terms(BaseModel):
+    """One language's cross-language terms (knowledge/terms/<code>.yaml)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: str = Field(description="The language code of the terms, like ur")
+    reviewed: bool = Field(default=False, description="Checked by a native speaker")
+    groups: list[list[str]] = Field(
+        description="Each group starts with the English term the bot knows, then the terms "
+        "in this language; a term ending in * matches words that start with it"
+    )
+
+
 class KnowledgeFile(BaseModel):
     """One YAML file of the knowledge base: any of these sections."""
 
@@ -24,8 +37,10 @@ class KnowledgeFile(BaseModel):
     crisis: list[CrisisLine] = Field(
         default_factory=list, description="Kinds of danger: reply and contacts"
     )
-    synonyms: list[list[str]] = Field(
-        default_factory=list, description="Groups of words that mean the same; first is used"
+    synonyms: list[list[str]] | Terms = Field(
+        default_factory=list,
+        description="Groups of words that mean the same; first is used (or one language's "
+        "cross-language terms: knowledge/terms/)",
     )
     glossary: list[Term] = Field(
         default_factory=list, description="Short forms the bot explains once per answer"

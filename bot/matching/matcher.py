@@ -272,11 +272,16 @@ class Matcher:
             default_embedder() if meaning else None,
         )
         # The other languages' wordings, apart (see WORD_LANGUAGES). No meaning model: the
-        # word embeddings are English.
+        # word embeddings are English. The synonyms apply here too: the cross-language terms
+        # (knowledge/terms/) tag "டாக்டர்" and "医生" alike as "doctor", so a question meets the
+        # wordings of every language (multilingual tune split, words only: right answers 69% ->
+        # 82%, out-of-scope kept out 96% -> 93% with the probes).
         others = documents(knowledge, main=False)
         self.other_index: Index | None = None
         if any(d.questions for d in others):
-            self.other_index = Index.build(others, prepare, cache_dir, spelling, None)
+            self.other_index = Index.build(
+                others, partial(prepare, synonyms=self.synonyms), cache_dir, spelling, None
+            )
         main_words = frozenset().union(*self.index.entry_words)
         self._foreign_words: frozenset[str] = frozenset()
         if self.other_index is not None:
