@@ -1,0 +1,787 @@
+"""The centroid grouping as it stood on main before the average-linkage merge and the encoder
+mix (bot/needs/groups.py at commit 84cef55), frozen so benchmarks/needs_grouping.py can measure
+it side by side with the current one in one run. Not used by the bot.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+from scipy.stats import poisson
+
+from bot.text import normalise
+
+Vectors = npt.NDArray[np.float32]
+WordEmbedder = Callable[[Sequence[str]], Vectors]
+
+DIM = 256
+
+# Thresholds, chosen on the "tune" half of tests/data/needs_labelled.jsonl and CLINC150's
+# validation questions (benchmarks/needs_grouping.py --tune); never on the reported sets.
+JOIN = 0.25
+MERGE = 0.5
+# Share of a word's vector that is meaning (WordLlama); the rest is the word's own identity.
+MEANING = 0.6
+# Share of a word's identity that comes from its letters (character 3-grams), so variants
+# and misspellings of one word ("swim", "swiming") start close even before typo repair.
+LETTERS = 0.0
+# Filler words ("thanks", "please", "help") count this much of a content word; a question of
+# nothing but filler ("thank you so much") is vectorised from its filler words at full weight.
+FILLER = 0.3
+# How far thresholds rise with a need's size (0: fixed; 1: the full expected rise of a
+# centroid's similarity as members average out their noise), see `bar`.
+ADAPT = 0.0
+# Refinement passes: every question moves to the need whose final centroid suits it best.
+PASSES = 2
+# A need is near an FAQ when its centroid is this similar to one of the FAQ's questions.
+NEAR_FAQ = 0.6
+
+# Words that say nothing about the need itself ("how can I find ... please"), in English and
+# French (accents removed, as `normalise` leaves them).
+STOPWORDS = frozenset(
+    """
+    a about an and any anyone are as at be been can could do does for from get getting go
+    going have help hello hi how i im in is it its know like looking me my near need needs
+    of on or our please there thanks thank the their them this to want we what when where
+    which who whom why will with would you your find some someone something got tell us
+    buy good best place places nearby around area close closest nearest local available
+    does did doing am was were being if so that these those here then than into by also
+    just really very much many more most should shall may might must other out up over
+    anybody anywhere somewhere ok okay hey dear sir madam thx pls plz u ur r im ive id
+    town city region ontario canada township lake north south east west
+    le la les un une des du de d l j je est et ou pour comment quel quelle quels quelles
+    mon ma mes votre vos il elle on nous vous y a au aux en dans avec sur svp merci bonjour
+    trouver besoin puis peux cherche est-ce qu que qui ce cet cette ces se sa son ses leur
+    leurs ils elles moi toi lui suis es sommes etes sont ai as avons avez ont faire fait
+    faut peut peuvent veux voudrais aimerais savoir ici pres chez acheter quelqu quelque
+    ya t s n ne pas plus tres bien bon bonne meilleur meilleure endroit quoi ou-est salut
+    aller vais va ville region proche autour
+    """.split()
+)
+
+
+# Common French words read in English, so the French and English wordings of one need meet.
+# General newcomer vocabulary (days, people, places, activities, shops), not a list of needs.
+FRENCH = {
+    "cours": "class",
+    "classe": "class",
+    "classes": "class",
+    "lecon": "lesson",
+    "lecons": "lesson",
+    "ecoles": "school",
+    "enfant": "kid",
+    "enfants": "kid",
+    "fille": "girl",
+    "garcon": "boy",
+    "garcons": "boy",
+    "femme": "woman",
+    "homme": "man",
+    "hommes": "man",
+    "adulte": "adult",
+    "adultes": "adult",
+    "aine": "senior",
+    "aines": "senior",
+    "famille": "family",
+    "dimanche": "sunday",
+    "vendredi": "friday",
+    "semaine": "week",
+    "soir": "evening",
+    "ete": "summer",
+    "jeu": "game",
+    "ligue": "league",
+    "salle": "hall",
+    "magasin": "store",
+    "boutique": "shop",
+    "boucher": "butcher",
+    "poulet": "chicken",
+    "nourriture": "food",
+    "manger": "eat",
+    "restaurant": "restaurant",
+    "eglise": "church",
+    "priere": "prayer",
+    "prieres": "prayer",
+    "mosquee": "mosque",
+    "temple": "temple",
+    "langue": "language",
+    "anglais": "english",
+    "francais": "french",
+    "arabe": "arabic",
+    "professeur": "teacher",
+    "prof": "teacher",
+    "enseignant": "teacher",
+    "moniteur": "instructor",
+    "natation": "swimming",
+    "nager": "swim",
+    "piscine": "pool",
+    "patinage": "skating",
+    "patin": "skate",
+    "patins": "skate",
+    "velos": "bike",
+    "voiture": "car",
+    "pneu": "tire",
+    "conduite": "driving",
+    "conduire": "drive",
+    "examen": "test",
+    "meuble": "furniture",
+    "meubles": "furniture",
+    "usage": "used",
+    "usages": "used",
+    "gratuit": "free",
+    "gratuits": "free",
+    "gratuite": "free",
+    "cher": "expensive",
+    "louer": "rent",
+    "location": "rental",
+    "jardin": "garden",
+    "potager": "vegetable",
+    "legumes": "vegetable",
+    "traduction": "translation",
+    "traduire": "translate",
+    "traducteur": "translator",
+    "certifiee": "certified",
+    "notaire": "notary",
+    "transfert": "transfer",
+    "forfait": "plan",
+    "cellulaire": "cell",
+    "telephone": "phone",
+    "carte": "card",
+    "films": "movie",
+    "musique": "music",
+    "coiffure": "hair",
+    "coiffeur": "hairdresser",
+    "cheveux": "hair",
+    "tresses": "braid",
+    "couturiere": "tailor",
+    "couturier": "tailor",
+    "retouches": "alteration",
+    "vetements": "clothes",
+    "chien": "dog",
+    "chat": "cat",
+    "demenagement": "moving",
+    "photo": "photo",
+    "passeport": "passport",
+    "identite": "id",
+    "communautaire": "community",
+    "echecs": "chess",
+    "travail": "work",
+    "emploi": "job",
+    "logement": "housing",
+    "medecin": "doctor",
+    "dentiste": "dentist",
+    "reparer": "repair",
+    "reparation": "repair",
+    "reception": "party",
+    "mariage": "wedding",
+    "africain": "african",
+    "indienne": "indian",
+    "tamoul": "tamil",
+    "pendjabi": "punjabi",
+    "sikh": "sikh",
+    "coran": "quran",
+    "debutant": "beginner",
+    "debutants": "beginner",
+    "glace": "ice",
+    "obligatoire": "mandatory",
+}
+
+# Words that carry no meaning even in a question of only filler words.
+FUNCTION_WORDS = frozenset(
+    """
+    a an and are as at be been by do does for from i im in is it its me my of on or our so
+    that the their them these this those to us was we were with you your u ur r
+    le la les un une des du de d l j je est et ou pour il elle on nous vous y a au aux en
+    dans avec sur qu que qui ce cet cette ces se sa son ses leur leurs ils elles moi toi lui
+    suis es sommes etes sont ai as avons avez ont t s n ne pas
+    """.split()
+)
+
+_TAG = re.compile(r"\[(phone|email|number|postal code)\]")
+_DIGITS = re.compile(r"^\d+$")
+
+
+def stem(word: str) -> str:
+    """A light plural stem: "clubs" -> "club", "classes" -> "class", "tennis" stays."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "xes", "zes", "ches", "shes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+@functools.lru_cache(maxsize=65536)
+def _random_unit(key: str) -> npt.NDArray[np.float64]:
+    """A fixed random unit vector for a key (the same on every machine and run)."""
+    seed = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")
+    vector = np.random.default_rng(seed).standard_normal(DIM)
+    return vector / np.linalg.norm(vector)
+
+
+def _identity(word: str, letters: float = LETTERS) -> npt.NDArray[np.float64]:
+    """A word's own unit vector: its random identity mixed with its letters' 3-grams."""
+    vector = math.sqrt(1.0 - letters) * _random_unit(word)
+    if letters > 0:
+        padded = f"<{word}>"
+        grams = [padded[i : i + 3] for i in range(len(padded) - 2)]
+        spelled = np.sum([_random_unit("#" + g) for g in grams], axis=0)
+        vector = vector + math.sqrt(letters) * spelled / np.linalg.norm(spelled)
+    return vector / np.linalg.norm(vector)
+
+
+class Vectoriser:
+    """Turns question text into unit vectors; remembers words and how often they are used.
+
+    `embed_words` gives one meaning vector per word (WordLlama; None for words alone).
+    `vocabulary` holds known-good spellings (the knowledge base's words, for example): a word
+    in it, or seen at least `trusted` times, is never "repaired". `place_words` (the region
+    profile's `Region.place_words`) are dropped: where a question names a place, the place
+    says where, not what (otherwise two town names would dominate short questions).
+    """
+
+    def __init__(
+        self,
+        embed_words: WordEmbedder | None,
+        prepare: Callable[[str], str] = normalise,
+        *,
+        vocabulary: Iterable[str] = (),
+        meaning: float = MEANING,
+        letters: float = LETTERS,
+        filler: float = FILLER,
+        trusted: int = 3,
+        place_words: Iterable[str] = (),
+    ) -> None:
+        self._embed = embed_words
+        self._places = frozenset(place_words)
+        self._prepare = prepare
+        self._vocabulary = {stem(w) for w in vocabulary}
+        self._meaning = meaning if embed_words is not None else 0.0
+        self._trusted = trusted
+        self._letters = letters
+        self._filler = filler
+        self._word_vectors: dict[str, npt.NDArray[np.float64]] = {}
+        self._repairs: dict[str, str] = {}
+        self.documents = 0
+        self.document_counts: Counter[str] = Counter()
+
+    # -- words ---------------------------------------------------------------------------
+    def raw_words(self, text: str) -> list[str]:
+        """Content words of a text before typo repair."""
+        return self._split(text)[0]
+
+    def _split(self, text: str) -> tuple[list[str], list[str]]:
+        # (content words, filler words): filler is what the stop list removes, less the
+        # function words that mean nothing even alone.
+        prepared = self._prepare(_TAG.sub(" ", text))
+        out: list[str] = []
+        filler: list[str] = []
+        for token in prepared.split():
+            word = FRENCH.get(token, token)
+            if word in STOPWORDS and len(word) >= 2 and word not in FUNCTION_WORDS:
+                filler.append(stem(word))
+                continue
+            if (
+                len(word) < 2
+                or word in STOPWORDS
+                or word in self._places
+                or _DIGITS.match(word)
+                or ("_" in word and all(part in self._places for part in word.split("_")))
+            ):
+                continue
+            out.append(stem(word))
+        return out, filler
+
+    def words(self, text: str) -> list[str]:
+        """Content words of a text, with typos repaired, each once, in order."""
+        seen: dict[str, None] = {}
+        for word in self.raw_words(text):
+            seen.setdefault(self._repairs.get(word, word), None)
+        return list(seen)
+
+    def _known(self, word: str) -> bool:
+        return word in self._vocabulary or self.document_counts[word] >= self._trusted
+
+    def learn(self, texts: Iterable[str]) -> None:
+        """Count the words of new questions (for rarity) and learn repairs for misspellings."""
+        batch: list[list[str]] = []
+        for text in texts:
+            content, filler = self._split(text)
+            words = set(content) | set(filler)
+            batch.append(sorted(words))
+            self.document_counts.update(words)
+            self.documents += 1
+        new_words = {w for words in batch for w in words}
+        self._learn_repairs(new_words)
+
+    def _learn_repairs(self, candidates: Iterable[str]) -> None:
+        # A word outside the vocabulary, used rarely, one edit (two for 8+ letters) from a
+        # known word used at least twice as often, is read as that word.
+        by_first: dict[str, list[str]] = defaultdict(list)
+        for word, count in self.document_counts.items():
+            if len(word) >= 4 and (self._known(word) or count >= 2):
+                by_first[word[0]].append(word)
+        for word in sorted(candidates):
+            if len(word) < 4 or self._known(word):
+                self._repairs.pop(word, None)
+                continue
+            edits = 2 if len(word) >= 8 else 1
+            pool = [w for w in by_first.get(word[0], ()) if w != word]
+            count = self.document_counts[word]
+            best = process.extractOne(word, pool, scorer=OSA.distance, score_cutoff=edits)
+            if best is not None:
+                target = str(best[0])
+                if self.document_counts[target] >= 2 * count or target in self._vocabulary:
+                    self._repairs[word] = self._repairs.get(target, target)
+
+    def weight(self, word: str) -> float:
+        """Rarity (smoothed IDF): a word in every question weighs little, a rare word a lot."""
+        return math.log((1 + self.documents) / (1 + self.document_counts[word])) + 1.0
+
+    # -- vectors -------------------------------------------------------------------------
+    def _vectors_of(self, words: Iterable[str]) -> None:
+        missing = sorted({w for w in words if w not in self._word_vectors})
+        if not missing:
+            return
+        if self._embed is not None and self._meaning > 0:
+            dense = np.asarray(self._embed(missing), dtype=np.float64)
+            dense /= np.maximum(np.linalg.norm(dense, axis=1, keepdims=True), 1e-9)
+        else:
+            dense = np.zeros((len(missing), DIM))
+        a = math.sqrt(self._meaning)
+        b = math.sqrt(1.0 - self._meaning)
+        for word, meaning in zip(missing, dense, strict=True):
+            vector = a * meaning[:DIM] + b * _identity(word, self._letters)
+            self._word_vectors[word] = vector / np.linalg.norm(vector)
+
+    def weighted_words(self, text: str) -> list[tuple[str, float]]:
+        """The words a text's vector is made of, each with its weight."""
+        content, filler = self._split(text)
+        repaired = list(dict.fromkeys(self._repairs.get(w, w) for w in content))
+        fill = [w for w in dict.fromkeys(filler) if w not in repaired]
+        if not repaired:
+            return [(w, self.weight(w)) for w in fill]
+        out = [(w, self.weight(w)) for w in repaired]
+        if self._filler > 0:
+            out += [(w, self._filler * self.weight(w)) for w in fill]
+        return out
+
+    def vectors(self, texts: Sequence[str]) -> Vectors:
+        """One unit row per text (all zeros for a text with no words that mean anything)."""
+        word_lists = [self.weighted_words(t) for t in texts]
+        self._vectors_of(w for words in word_lists for w, _ in words)
+        out = np.zeros((len(texts), DIM), dtype=np.float64)
+        for i, words in enumerate(word_lists):
+            for word, weight in words:
+                out[i] += weight * self._word_vectors[word]
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        unit: Vectors = (out / np.maximum(norms, 1e-9)).astype(np.float32)
+        return unit
+
+
+def bar(
+    threshold: float, sizes: npt.NDArray[np.int64] | int, other: int = 1, adapt: float = ADAPT
+) -> npt.NDArray[np.float64]:
+    """The similarity a need of `sizes` members and one of `other` must reach to belong together.
+
+    If members of one need are `threshold` similar to each other on average, the mean of n of
+    them is similar to one more member by threshold / sqrt(threshold + (1 - threshold) / n):
+    averaging cancels each wording's own noise, so a big need's centroid sits closer to its
+    true members than one wording does. `adapt` scales how much of that rise is asked for.
+    """
+    t = threshold
+    a = np.asarray(sizes, dtype=np.float64)
+    full = t / np.sqrt((t + (1 - t) / np.maximum(a, 1)) * (t + (1 - t) / max(other, 1)))
+    out: npt.NDArray[np.float64] = t * (full / t) ** adapt
+    return out
+
+
+@dataclass
+class Centroid:
+    """What storage keeps per need to place new questions: sum of member vectors and count."""
+
+    need_id: int
+    total: Vectors
+    count: int
+
+    @property
+    def direction(self) -> Vectors:
+        """The unit vector of the need's mean."""
+        norm = float(np.linalg.norm(self.total))
+        return (self.total / norm if norm > 0 else self.total).astype(np.float32)
+
+
+@dataclass
+class Grouping:
+    """The need each question joined (None: no content words) and the needs it created."""
+
+    needs: list[int | None]
+    created: list[int] = field(default_factory=list)
+
+
+class NeedGroups:
+    """Needs as running centroids; questions join the nearest one or start a new one."""
+
+    def __init__(
+        self,
+        centroids: Iterable[Centroid] = (),
+        *,
+        join: float = JOIN,
+        merge: float = MERGE,
+        adapt: float = ADAPT,
+        next_id: int = 1,
+        chunk: int = 256,
+    ) -> None:
+        self.join = join
+        self.adapt = adapt
+        self.merge_at = merge
+        self._chunk = chunk
+        self._ids: list[int] = []
+        self._totals = np.zeros((0, DIM), dtype=np.float32)
+        self._counts = np.zeros(0, dtype=np.int64)
+        self._units = np.zeros((0, DIM), dtype=np.float32)
+        self._row: dict[int, int] = {}
+        self._dirty: set[int] = set()
+        self.next_id = next_id
+        restored = list(centroids)
+        if restored:
+            self._grow(len(restored))
+            for c in restored:
+                row = self._new_row(c.need_id)
+                self._totals[row] = c.total
+                self._counts[row] = c.count
+                self._units[row] = c.direction
+            self.next_id = max(next_id, max(self._ids) + 1)
+
+    # -- state ---------------------------------------------------------------------------
+    def _grow(self, extra: int) -> None:
+        need = len(self._ids) + extra
+        if need <= self._totals.shape[0]:
+            return
+        size = max(need, 2 * self._totals.shape[0], 64)
+        for name in ("_totals", "_units"):
+            old = getattr(self, name)
+            new = np.zeros((size, DIM), dtype=np.float32)
+            new[: old.shape[0]] = old
+            setattr(self, name, new)
+        counts = np.zeros(size, dtype=np.int64)
+        counts[: self._counts.shape[0]] = self._counts
+        self._counts = counts
+
+    def _new_row(self, need_id: int) -> int:
+        row = len(self._ids)
+        self._ids.append(need_id)
+        self._row[need_id] = row
+        return row
+
+    def centroids(self) -> list[Centroid]:
+        """Every need's centroid, to store."""
+        return [
+            Centroid(nid, self._totals[r].copy(), int(self._counts[r]))
+            for nid, r in self._row.items()
+        ]
+
+    def centroid(self, need_id: int) -> Centroid:
+        """One need's centroid."""
+        r = self._row[need_id]
+        return Centroid(need_id, self._totals[r].copy(), int(self._counts[r]))
+
+    def __len__(self) -> int:
+        return len(self._row)
+
+    # -- grouping ------------------------------------------------------------------------
+    def add(self, vectors: Vectors) -> Grouping:
+        """Place each question (a unit row; zero rows join nothing) in a need, in order."""
+        result = Grouping([])
+        n = vectors.shape[0]
+        for start in range(0, n, self._chunk):
+            block = vectors[start : start + self._chunk]
+            known = len(self._ids)
+            scores = block @ self._units[:known].T if known else None
+            if scores is not None and self.adapt:
+                scores = scores / bar(self.join, self._counts[:known], 1, self.adapt) * self.join
+            self._grow(block.shape[0])
+            for i, vector in enumerate(block):
+                if not vector.any():
+                    result.needs.append(None)
+                    continue
+                best_row, best = -1, -1.0
+                if scores is not None:
+                    j = int(np.argmax(scores[i]))
+                    best_row, best = j, float(scores[i, j])
+                fresh = len(self._ids) - known
+                if fresh:
+                    local = self._units[known : known + fresh] @ vector
+                    if self.adapt:
+                        sizes = self._counts[known : known + fresh]
+                        local = local / bar(self.join, sizes, 1, self.adapt) * self.join
+                    j = int(np.argmax(local))
+                    if float(local[j]) > best:
+                        best_row, best = known + j, float(local[j])
+                if best >= self.join:
+                    row = best_row
+                else:
+                    row = self._new_row(self.next_id)
+                    result.created.append(self.next_id)
+                    self.next_id += 1
+                self._totals[row] += vector
+                self._counts[row] += 1
+                total = self._totals[row]
+                self._units[row] = total / max(float(np.linalg.norm(total)), 1e-9)
+                self._dirty.add(row)
+                result.needs.append(self._ids[row])
+        return result
+
+    def refine(
+        self, vectors: Vectors, needs: Sequence[int | None], passes: int = PASSES
+    ) -> list[int | None]:
+        """Move each of these questions to the need whose centroid now suits it best (k-means
+        steps); `needs[i]` is where row i sits now. Other members of the needs stay put.
+
+        The online pass places a question against the needs as they were when it arrived; early
+        questions started needs that later ones made redundant. Each pass costs questions x
+        needs. Ids never change; a need left with no members disappears. Returns the new need
+        of each row.
+        """
+        current = list(needs)
+        for _ in range(passes):
+            ids = list(self._ids)
+            units = self._units[: len(ids)].copy()
+            counts = self._counts[: len(ids)]
+            bars = bar(self.join, counts, 1, self.adapt) if self.adapt else None
+            moves: list[tuple[int, int]] = []
+            for start in range(0, len(current), self._chunk):
+                scores = vectors[start : start + self._chunk] @ units.T
+                if bars is not None:
+                    scores = scores / bars * self.join
+                best = np.argmax(scores, axis=1)
+                good = scores[np.arange(len(best)), best] >= self.join
+                for i in np.flatnonzero(good):
+                    now = current[start + int(i)]
+                    target = ids[int(best[i])]
+                    if now is not None and target != now:
+                        moves.append((start + int(i), target))
+            if not moves:
+                break
+            for k, target in moves:
+                self._move(vectors[k], self._row[current[k]], self._row[target])  # type: ignore[index]
+                current[k] = target
+            self._drop_empty()
+        return current
+
+    def _move(self, vector: Vectors, source: int, target: int) -> None:
+        for row, sign in ((source, -1), (target, 1)):
+            self._totals[row] += sign * vector
+            self._counts[row] += sign
+            norm = float(np.linalg.norm(self._totals[row]))
+            self._units[row] = self._totals[row] / norm if norm > 1e-6 else 0.0
+            self._dirty.add(row)
+
+    def _drop_empty(self) -> None:
+        rows = [r for r in range(len(self._ids)) if self._counts[r] > 0]
+        if len(rows) == len(self._ids):
+            return
+        kept = [(self._ids[r], self._totals[r].copy(), int(self._counts[r])) for r in rows]
+        dirty = {self._ids[r] for r in self._dirty}
+        self._reset(kept)
+        self._dirty = {r for r, nid in enumerate(self._ids) if nid in dirty}
+
+    def _reset(self, rows: Sequence[tuple[int, Vectors, int]]) -> None:
+        self._ids = []
+        self._row = {}
+        self._totals = np.zeros((0, DIM), dtype=np.float32)
+        self._counts = np.zeros(0, dtype=np.int64)
+        self._units = np.zeros((0, DIM), dtype=np.float32)
+        self._grow(len(rows))
+        for nid, total, count in rows:
+            row = self._new_row(nid)
+            self._totals[row] = total
+            self._counts[row] = count
+            self._units[row] = total / max(float(np.linalg.norm(total)), 1e-9)
+
+    def merge(self) -> dict[int, int]:
+        """Join needs whose centroids came within `merge`; returns {absorbed id: kept id}.
+
+        The kept id is always the older (lower) one. Only needs that changed since the last
+        pass are compared (each against all needs), so a pass costs changed x all, not all^2.
+        """
+        n = len(self._ids)
+        parent = list(range(n))
+
+        def find(r: int) -> int:
+            while parent[r] != r:
+                parent[r] = parent[parent[r]]
+                r = parent[r]
+            return r
+
+        dirty = sorted(self._dirty)
+        units = self._units[:n]
+        for start in range(0, len(dirty), self._chunk):
+            rows = dirty[start : start + self._chunk]
+            scores = units[rows] @ units.T
+            if self.adapt:
+                counts = self._counts[:n]
+                for i, r in enumerate(rows):
+                    scores[i] *= self.merge_at / bar(
+                        self.merge_at, counts, int(counts[r]), self.adapt
+                    )
+            for i, r in enumerate(rows):
+                scores[i, r] = -1.0
+                for other in np.flatnonzero(scores[i] >= self.merge_at):
+                    a, b = find(r), find(int(other))
+                    if a != b:
+                        keep, drop = (a, b) if self._ids[a] < self._ids[b] else (b, a)
+                        parent[drop] = keep
+        self._dirty.clear()
+        mapping: dict[int, int] = {}
+        groups: dict[int, list[int]] = defaultdict(list)
+        for r in range(n):
+            groups[find(r)].append(r)
+        if all(len(g) == 1 for g in groups.values()):
+            return mapping
+        keep_rows = sorted(groups)
+        totals = np.stack([self._totals[groups[k]].sum(axis=0) for k in keep_rows])
+        counts = np.array([self._counts[groups[k]].sum() for k in keep_rows])
+        for k in keep_rows:
+            for r in groups[k]:
+                if r != k:
+                    mapping[self._ids[r]] = self._ids[k]
+        ids = [self._ids[k] for k in keep_rows]
+        self._reset(list(zip(ids, totals, counts, strict=True)))
+        kept = set(mapping.values())
+        self._dirty.update(r for r, nid in enumerate(self._ids) if nid in kept)
+        return mapping
+
+
+def resolve(mapping: Mapping[int, int], need_id: int) -> int:
+    """Follow merges to the need that holds a question now."""
+    while need_id in mapping:
+        need_id = mapping[need_id]
+    return need_id
+
+
+# -- names -------------------------------------------------------------------------------
+def label(
+    member_words: Sequence[Sequence[str]],
+    weight: Callable[[str], float],
+    *,
+    most: int = 3,
+) -> str:
+    """A short name from the need's most distinctive words, in the order people use them.
+
+    A word qualifies when at least a third of the members use it (two at least); words are
+    ranked by how many members use them times their rarity.
+    """
+    if not member_words:
+        return ""
+    used: Counter[str] = Counter()
+    position: dict[str, list[float]] = defaultdict(list)
+    for words in member_words:
+        for i, w in enumerate(dict.fromkeys(words)):
+            used[w] += 1
+            position[w].append(i / max(len(words) - 1, 1))
+    floor = max(2, math.ceil(len(member_words) / 3)) if len(member_words) > 1 else 1
+    ranked = sorted(
+        (w for w, c in used.items() if c >= floor), key=lambda w: (-used[w] * weight(w), w)
+    )
+    if not ranked:
+        ranked = sorted(used, key=lambda w: (-used[w] * weight(w), w))[:1]
+    chosen = ranked[:most]
+    top = used[chosen[0]] * weight(chosen[0])
+    chosen = [w for w in chosen if used[w] * weight(w) >= top / 3]
+    chosen.sort(key=lambda w: sum(position[w]) / len(position[w]))
+    return " ".join(chosen)
+
+
+def typical(vectors: Vectors, centroid: Vectors, texts: Sequence[str], count: int = 3) -> list[str]:
+    """The `count` distinct wordings closest to the need's centroid."""
+    order = np.argsort(-(vectors @ centroid), kind="stable")
+    out: list[str] = []
+    seen: set[str] = set()
+    for i in order:
+        key = " ".join(texts[int(i)].lower().split())
+        if key not in seen:
+            seen.add(key)
+            out.append(texts[int(i)])
+        if len(out) == count:
+            break
+    return out
+
+
+# -- near an existing answer -------------------------------------------------------------
+@dataclass(frozen=True)
+class NearAnswer:
+    """A need whose questions an existing FAQ probably answers."""
+
+    need_id: int
+    entry_id: str
+    similarity: float
+
+
+def near_answers(
+    centroids: Sequence[Centroid],
+    faq_vectors: Vectors,
+    faq_entries: Sequence[str],
+    *,
+    threshold: float = NEAR_FAQ,
+) -> list[NearAnswer]:
+    """For each need close to an FAQ question, the closest FAQ entry (one row per FAQ question;
+    `faq_entries[i]` names the entry of row i). Vectors come from the same `Vectoriser`."""
+    if not centroids or faq_vectors.shape[0] == 0:
+        return []
+    units = np.stack([c.direction for c in centroids])
+    scores = units @ faq_vectors.T
+    out = []
+    for i, c in enumerate(centroids):
+        j = int(np.argmax(scores[i]))
+        if float(scores[i, j]) >= threshold:
+            out.append(NearAnswer(c.need_id, faq_entries[j], round(float(scores[i, j]), 3)))
+    return out
+
+
+# -- trends ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Trend:
+    """This week's count against the usual rate of the previous weeks."""
+
+    this_week: int
+    expected: float
+    p_value: float
+    rising: bool
+
+
+def trend(
+    this_week: int,
+    previous_weeks: Sequence[int],
+    *,
+    alpha: float = 0.01,
+    minimum: int = 3,
+    floor_rate: float = 0.5,
+) -> Trend:
+    """Is a need growing fast? A Poisson upper-tail test of this week's askers against the mean
+    of the previous weeks (4 by default; a rate of at least `floor_rate` a week, so a need
+    that was silent does not flag on its first two askers). Rising when P(X >= this week)
+    under the usual rate is below `alpha` and at least `minimum` people asked this week."""
+    weeks = max(len(previous_weeks), 1)
+    expected = max(sum(previous_weeks) / weeks, floor_rate)
+    p_value = float(poisson.sf(this_week - 1, expected)) if this_week > 0 else 1.0
+    return Trend(this_week, expected, p_value, this_week >= minimum and p_value < alpha)
+
+
+def weekly_counts(ages_in_days: Iterable[float], weeks: int = 5) -> list[int]:
+    """Counts per week, most recent week first, from how many days ago each ask was."""
+    counts = [0] * weeks
+    for age in ages_in_days:
+        week = int(age // 7)
+        if 0 <= week < weeks:
+            counts[week] += 1
+    return counts
