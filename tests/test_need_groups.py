@@ -53,7 +53,7 @@ def test_floors_on_heldout_set(bench) -> None:
 def test_new_beats_old_on_heldout(bench) -> None:
     data = bench.labelled("heldout")
     assert bench.measure(data, bench.new_grouping)["ari"] > (
-        bench.measure(data, bench.old_grouping)["ari"] + 0.4
+        bench.measure(data, bench.leader_grouping)["ari"] + 0.4
     )
 
 
@@ -151,3 +151,41 @@ def test_trend_flags_a_fast_rise_only() -> None:
     assert ng.trend(6, [0, 0, 0, 0]).rising
     assert ng.trend(0, [1, 1, 1, 1]).p_value == 1.0
     assert ng.weekly_counts([0.5, 1, 8, 30, 40]) == [2, 1, 0, 0, 1]
+
+
+def test_stored_sentence_vectors_are_mixed_in() -> None:
+    from bot.needs.stored import decode_sentence, encode_sentence
+
+    texts = ["cricket club", "halal butcher", "tailor for alterations"]
+    one, other = np.zeros(384), np.zeros(384)
+    one[0], other[1] = 1.0, 1.0
+    stored = [encode_sentence(one), encode_sentence(one), encode_sentence(other)]
+    assert decode_sentence("not base64!") is None
+    words = _vectoriser(texts)
+    assert words.dim == ng.DIM
+    assert float(words.vectors(texts)[0] @ words.vectors(texts)[1]) < ng.JOIN
+    mixed = _vectoriser(texts)
+    mixed.learn_sentences(stored)
+    assert mixed.dim == ng.DIM + 384
+    assert (mixed.join, mixed.merge) == (ng.SENTENCE_JOIN, ng.SENTENCE_MERGE)
+    vectors = mixed.vectors(texts, stored)
+    assert float(vectors[0] @ vectors[1]) > ng.SENTENCE_JOIN  # the same sentence vector
+    assert float(vectors[0] @ vectors[2]) < 0
+    # A question logged without a vector keeps its words, in the same space.
+    alone = mixed.vectors(texts[:1], [None])
+    assert alone.shape == (1, mixed.dim)
+    assert float(alone[0] @ vectors[0]) == pytest.approx(np.sqrt(1 - ng.SENTENCE), abs=1e-3)
+
+
+def test_the_vector_is_logged_only_for_whole_unanswered_questions() -> None:
+    from bot.assistant import Assistant
+    from bot.matching.matcher import Match, Outcome
+
+    vector = np.ones(384, dtype=np.float32) / np.sqrt(384)
+    unanswered = Match(Outcome.UNANSWERED, "en", (), vector=vector)
+    assert Assistant.to_log(unanswered, "cricket club", "telegram", "u").vector is not None
+    # Redaction changed the text: the vector (of the text as typed) is not kept.
+    assert Assistant.to_log(unanswered, "call me at 905-555-0199", "telegram", "u").vector is None
+    answered = Match(Outcome.ANSWERED, "en", (), vector=vector)
+    assert Assistant.to_log(answered, "cricket club", "telegram", "u").vector is None
+    assert Match(Outcome.UNANSWERED, "en", ()) == unanswered  # the vector is not compared
