@@ -165,7 +165,7 @@ def test_stored_sentence_vectors_are_mixed_in() -> None:
     assert words.dim == ng.DIM
     assert float(words.vectors(texts)[0] @ words.vectors(texts)[1]) < ng.JOIN
     mixed = _vectoriser(texts)
-    mixed.learn_sentences(stored)
+    mixed.learn_sentences(texts, stored)
     assert mixed.dim == ng.DIM + 384
     assert (mixed.join, mixed.merge) == (ng.SENTENCE_JOIN, ng.SENTENCE_MERGE)
     vectors = mixed.vectors(texts, stored)

@@ -6,7 +6,7 @@ the command line, the HTML report and the staff Telegram commands all use these 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -37,7 +37,7 @@ def vectoriser_for(
     texts: list[str],
     prepare: Callable[[str], str] | None = None,
     knowledge: KnowledgeBase | None = None,
-    sentences: Iterable[str | None] = (),
+    sentences: Sequence[str | None] = (),
 ) -> Vectoriser:
     """The vectoriser that groups and names needs: it has learnt every logged question's words
     (rarity, typo repair) and never "repairs" a word the knowledge base uses; given the
@@ -53,7 +53,7 @@ def vectoriser_for(
         place_words=region_of(knowledge).place_words,
     )
     vectoriser.learn(texts)
-    vectoriser.learn_sentences(sentences)
+    vectoriser.learn_sentences(texts, sentences)
     return vectoriser
 
 

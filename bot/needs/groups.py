@@ -36,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
+from scipy import sparse
 from scipy.stats import poisson
 
 from bot.needs.stored import decode_sentence
@@ -58,12 +59,15 @@ JOIN = 0.3
 MERGE = 0.2
 # With the sentence encoder's vectors stored with the questions (the `multilingual` extra):
 # a question's vector is 0.6 sentence vector and 0.4 word vector (0.4 / 0.5 / 0.6 / 0.7
-# measured: 0.714 / 0.714 / 0.724 / 0.716 mean ARI at their best thresholds), joining at 0.3
-# and merging at 0.25: mean ARI 0.724 (0.730 / 0.751 / 0.804 / 0.610), the best of the same
-# grid. The encoder alone reached 0.662 with main's merge (it reads place names too).
+# measured: 0.714 / 0.714 / 0.724 / 0.716 mean ARI at their best thresholds, with the plain
+# log mean removed), joining at 0.35 and merging at 0.25 with the needs' mean removed
+# (`learn_sentences`): mean ARI 0.704 (0.735 / 0.739 / 0.757 / 0.586), the best of the same
+# grid, and 0.425 on val-1 with one need surging to 40% of it (words alone: 0.233).
 SENTENCE = 0.6
-SENTENCE_JOIN = 0.3
+SENTENCE_JOIN = 0.35
 SENTENCE_MERGE = 0.25
+# Questions read to find the sentence vectors' common part (`Vectoriser.learn_sentences`).
+SAMPLE = 5000
 # Share of a word's vector that is meaning (WordLlama); the rest is the word's own identity.
 MEANING = 0.6
 # Share of a word's identity that comes from its letters (character 3-grams), so variants
@@ -77,6 +81,9 @@ FILLER = 0.3
 ADAPT = 0.0
 # Refinement passes: every question moves to the need whose final centroid suits it best.
 PASSES = 2
+# Questions scored against all needs at once in a refinement pass (a block x needs matrix:
+# 4,096 x 2,000 needs is 33 MB); bigger blocks keep the matrix product fast.
+REFINE_BLOCK = 4096
 # A need is near an FAQ when its centroid is this similar to one of the FAQ's questions.
 NEAR_FAQ = 0.6
 
@@ -308,6 +315,7 @@ class Vectoriser:
         self.sentence_mean: npt.NDArray[np.float64] | None = None
         self._word_vectors: dict[str, npt.NDArray[np.float64]] = {}
         self._repairs: dict[str, str] = {}
+        self._splits: dict[str, tuple[list[str], list[str]]] = {}
         self.documents = 0
         self.document_counts: Counter[str] = Counter()
 
@@ -317,6 +325,14 @@ class Vectoriser:
         return self._split(text)[0]
 
     def _split(self, text: str) -> tuple[list[str], list[str]]:
+        # Split once: `learn` and `vectors` read every logged question (the cache grows with
+        # the log, like the word counts, and lives as long as this vectoriser).
+        cached = self._splits.get(text)
+        if cached is None:
+            cached = self._splits[text] = self._split_words(text)
+        return cached
+
+    def _split_words(self, text: str) -> tuple[list[str], list[str]]:
         # (content words, filler words): filler is what the stop list removes, less the
         # function words that mean nothing even alone.
         prepared = self._prepare(_TAG.sub(" ", text))
@@ -413,16 +429,35 @@ class Vectoriser:
         return out
 
     # -- sentence vectors ----------------------------------------------------------------
-    def learn_sentences(self, stored: Iterable[str | None]) -> None:
-        """Mix in the sentence encoder's vectors stored with the questions (`encode_sentence`;
-        None where a question has none). Their mean over the log is the component every
-        question shares (multilingual-e5's vectors all sit in one narrow cone); it is removed
-        before comparing, and recomputed from the log at each regrouping. Without one stored
-        vector, questions stay word vectors alone."""
-        rows = [v for v in (decode_sentence(s) for s in stored if s) if v is not None]
+    def learn_sentences(self, texts: Sequence[str], stored: Sequence[str | None]) -> None:
+        """Mix in the sentence encoder's vectors stored with the questions (`stored[i]` is
+        `texts[i]`'s, from `encode_sentence`, or None). Without one, questions stay word
+        vectors alone.
+
+        multilingual-e5's vectors all sit in one narrow cone: their common part is removed
+        before comparing. It is the mean of the log's needs, each counted once (the questions,
+        at most SAMPLE of them spread over the log, grouped by their words first): a plain
+        mean over questions leans toward whatever most people ask, and a need that surges
+        then loses what its questions share and splits (benchmarks/RESULTS.md, issue 12).
+        Recomputed from the log at each regrouping.
+        """
+        if not any(stored):
+            return
+        rows = [
+            (text, vector)
+            for text, s in zip(texts, stored, strict=True)
+            if s and (vector := decode_sentence(s)) is not None
+        ]
         if not rows:
             return
-        self.sentence_mean = np.mean(rows, axis=0)
+        if len(rows) > SAMPLE:
+            rows = [rows[i] for i in np.linspace(0, len(rows) - 1, SAMPLE).astype(int)]
+        word_vectors = self.vectors([text for text, _ in rows])
+        groups = NeedGroups(join=JOIN).add(word_vectors).needs
+        members: dict[int | None, list[npt.NDArray[np.float64]]] = defaultdict(list)
+        for (_, vector), need in zip(rows, groups, strict=True):
+            members[need].append(vector)
+        self.sentence_mean = np.mean([np.mean(m, axis=0) for m in members.values()], axis=0)
         self.join, self.merge = SENTENCE_JOIN, SENTENCE_MERGE
 
     @property
@@ -439,10 +474,21 @@ class Vectoriser:
         question is their words' similarity scaled by sqrt(1 - SENTENCE)."""
         word_lists = [self.weighted_words(t) for t in texts]
         self._vectors_of(w for words in word_lists for w, _ in words)
-        out = np.zeros((len(texts), self.dim), dtype=np.float64)
+        # Each row is its words' weighted sum: one sparse (texts x words) product.
+        column: dict[str, int] = {}
+        rows: list[int] = []
+        columns: list[int] = []
+        weights: list[float] = []
         for i, words in enumerate(word_lists):
             for word, weight in words:
-                out[i, :DIM] += weight * self._word_vectors[word]
+                rows.append(i)
+                columns.append(column.setdefault(word, len(column)))
+                weights.append(weight)
+        out = np.zeros((len(texts), self.dim), dtype=np.float64)
+        if column:
+            table = np.stack([self._word_vectors[w] for w in column])
+            mix = sparse.csr_matrix((weights, (rows, columns)), shape=(len(texts), len(column)))
+            out[:, :DIM] = mix @ table
         if self.sentence_mean is not None:
             mean = self.sentence_mean
             out[:, :DIM] *= math.sqrt(1.0 - SENTENCE) / np.maximum(
@@ -634,8 +680,9 @@ class NeedGroups:
             counts = self._counts[: len(ids)]
             bars = bar(self.join, counts, 1, self.adapt) if self.adapt else None
             moves: list[tuple[int, int]] = []
-            for start in range(0, len(current), self._chunk):
-                scores = vectors[start : start + self._chunk] @ units.T
+            block = max(self._chunk, REFINE_BLOCK)
+            for start in range(0, len(current), block):
+                scores = vectors[start : start + block] @ units.T
                 if bars is not None:
                     scores = scores / bars * self.join
                 best = np.argmax(scores, axis=1)
