@@ -273,6 +273,29 @@ def _group_all(
     return vectoriser, groups, words
 
 
+def _scale_old(texts: Sequence[str], extra: Sequence[str]) -> None:
+    """The same timings for main's grouping (benchmarks/needs_main.py), in the same run."""
+    start = time.perf_counter()
+    vectoriser = needs_main.Vectoriser(default_embedder(), place_words=PLACE_WORDS)
+    vectoriser.learn(texts)
+    vectors = vectoriser.vectors(texts)
+    words = time.perf_counter() - start
+    groups = needs_main.NeedGroups()
+    groups.refine(vectors, groups.add(vectors).needs)
+    groups.merge()
+    total = time.perf_counter() - start
+    start = time.perf_counter()
+    vectoriser.learn(extra)
+    groups.add(vectoriser.vectors(extra))
+    groups.merge()
+    added = time.perf_counter() - start
+    print(
+        f"\nScale (old, main's grouping): {len(texts):,} questions grouped in {total:.2f} s "
+        f"(words and vectors {words:.2f} s of it), {len(groups):,} needs; 1,000 more added in "
+        f"{added:.3f} s."
+    )
+
+
 def scale(count: int, rows: list[dict[str, str | None]], encoder: bool = False) -> None:
     """Time grouping `count` questions (CLINC150 lines, then typo'd copies), then adding 1,000
     new ones to the existing needs; memory traced at half and full size. With `encoder`, the
@@ -308,6 +331,8 @@ def scale(count: int, rows: list[dict[str, str | None]], encoder: bool = False) 
     groups.merge()
     added = time.perf_counter() - start
     kind = "words + encoder" if encoder else "words"
+    if not encoder:
+        _scale_old(texts, extra)
     print(
         f"\nScale ({kind}): {count:,} questions grouped in {total:.2f} s (words and vectors "
         f"{words:.2f} s of it, {need_groups.PASSES} refinement passes), {len(groups):,} needs; "
@@ -379,10 +404,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="skip the 150-intent set and scale")
     parser.add_argument("--scale", type=int, default=100_000, help="questions for the scale line")
     parser.add_argument("--tune", action="store_true", help="scan thresholds on tune data")
+    parser.add_argument("--only-scale", action="store_true", help="only the scale lines")
     args = parser.parse_args()
     rows = clinc_rows()
     if args.tune:
         tune(rows)
+        return
+    if args.only_scale:
+        default_embedder()
+        scale(args.scale, rows)
+        scale(args.scale, rows, encoder=True)
         return
     default_embedder()  # load once, outside the timings
     print(

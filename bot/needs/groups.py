@@ -39,7 +39,7 @@ from rapidfuzz.distance import OSA
 from scipy import sparse
 from scipy.stats import poisson
 
-from bot.needs.stored import decode_sentence
+from bot.needs.stored import decode_sentences
 from bot.text import normalise
 
 Vectors = npt.NDArray[np.float32]
@@ -441,23 +441,18 @@ class Vectoriser:
         then loses what its questions share and splits (benchmarks/RESULTS.md, issue 12).
         Recomputed from the log at each regrouping.
         """
-        if not any(stored):
+        given = [i for i, s in enumerate(stored) if s]
+        if len(given) > SAMPLE:
+            given = [given[int(k)] for k in np.linspace(0, len(given) - 1, SAMPLE)]
+        found, vectors = decode_sentences([stored[i] for i in given])
+        if not found.size:
             return
-        rows = [
-            (text, vector)
-            for text, s in zip(texts, stored, strict=True)
-            if s and (vector := decode_sentence(s)) is not None
-        ]
-        if not rows:
-            return
-        if len(rows) > SAMPLE:
-            rows = [rows[i] for i in np.linspace(0, len(rows) - 1, SAMPLE).astype(int)]
-        word_vectors = self.vectors([text for text, _ in rows])
+        word_vectors = self.vectors([texts[given[int(k)]] for k in found])
         groups = NeedGroups(join=JOIN).add(word_vectors).needs
-        members: dict[int | None, list[npt.NDArray[np.float64]]] = defaultdict(list)
-        for (_, vector), need in zip(rows, groups, strict=True):
-            members[need].append(vector)
-        self.sentence_mean = np.mean([np.mean(m, axis=0) for m in members.values()], axis=0)
+        members: dict[int | None, list[int]] = defaultdict(list)
+        for k, need in enumerate(groups):
+            members[need].append(k)
+        self.sentence_mean = np.mean([vectors[m].mean(axis=0) for m in members.values()], axis=0)
         self.join, self.merge = SENTENCE_JOIN, SENTENCE_MERGE
 
     @property
@@ -484,27 +479,24 @@ class Vectoriser:
                 rows.append(i)
                 columns.append(column.setdefault(word, len(column)))
                 weights.append(weight)
-        out = np.zeros((len(texts), self.dim), dtype=np.float64)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if column:
             table = np.stack([self._word_vectors[w] for w in column])
             mix = sparse.csr_matrix((weights, (rows, columns)), shape=(len(texts), len(column)))
             out[:, :DIM] = mix @ table
-        if self.sentence_mean is not None:
-            mean = self.sentence_mean
-            out[:, :DIM] *= math.sqrt(1.0 - SENTENCE) / np.maximum(
-                np.linalg.norm(out[:, :DIM], axis=1, keepdims=True), 1e-9
-            )
-            for i, stored in enumerate(sentences):
-                sentence = decode_sentence(stored) if stored else None
-                if sentence is None or sentence.shape != mean.shape or not out[i].any():
-                    continue
-                centred = sentence - mean
-                norm = float(np.linalg.norm(centred))
-                if norm > 1e-9:
-                    out[i, DIM:] = math.sqrt(SENTENCE) * centred / norm
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        unit: Vectors = (out / np.maximum(norms, 1e-9)).astype(np.float32)
-        return unit
+        norms = np.linalg.norm(out[:, :DIM], axis=1, keepdims=True)
+        out[:, :DIM] /= np.maximum(norms, 1e-9)
+        if self.sentence_mean is not None and len(sentences):
+            out[:, :DIM] *= math.sqrt(1.0 - SENTENCE)
+            worded = np.flatnonzero(norms[:, 0] > 0)  # no words that mean anything: no vector
+            picked = [sentences[int(i)] for i in worded]
+            found, stored = decode_sentences(picked, self.sentence_mean)
+            if found.size:
+                centred = stored - self.sentence_mean
+                lengths = np.linalg.norm(centred, axis=1, keepdims=True)
+                out[worded[found], DIM:] = math.sqrt(SENTENCE) * centred / np.maximum(lengths, 1e-9)
+            out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+        return out
 
 
 def bar(

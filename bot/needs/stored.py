@@ -8,12 +8,13 @@ the encoder (about 10 ms a question) when it regroups.
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["decode_sentence", "encode_sentence"]
+__all__ = ["decode_sentence", "decode_sentences", "encode_sentence"]
 
 
 def encode_sentence(vector: npt.NDArray[np.floating[Any]]) -> str:
@@ -32,3 +33,31 @@ def decode_sentence(stored: str) -> npt.NDArray[np.float64] | None:
         return None
     vector = np.frombuffer(raw, dtype="<f2").astype(np.float64)
     return vector if np.isfinite(vector).all() else None
+
+
+def decode_sentences(
+    stored: Sequence[str | None], like: npt.NDArray[np.float64] | None = None
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+    """Many stored vectors at once: (the positions that hold a sound vector, their vectors as
+    rows). With `like`, only vectors of its length count."""
+    found: list[int] = []
+    raws: list[bytes] = []
+    size = 2 * like.shape[0] if like is not None else None
+    for i, text in enumerate(stored):
+        if not text:
+            continue
+        try:
+            raw = base64.b64decode(text, validate=True)
+        except (ValueError, TypeError):
+            continue
+        if raw and not len(raw) % 2 and (size is None or len(raw) == size):
+            if size is None:
+                size = len(raw)  # the first sound vector sets the length
+            if len(raw) == size:
+                found.append(i)
+                raws.append(raw)
+    if not found or size is None:
+        return np.zeros(0, dtype=np.intp), np.zeros((0, 0))
+    vectors = np.frombuffer(b"".join(raws), dtype="<f2").reshape(len(found), -1).astype(np.float64)
+    sound = np.isfinite(vectors).all(axis=1)
+    return np.asarray(found, dtype=np.intp)[sound], vectors[sound]
