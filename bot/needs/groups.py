@@ -492,9 +492,11 @@ class Vectoriser:
             picked = [sentences[int(i)] for i in worded]
             found, stored = decode_sentences(picked, self.sentence_mean)
             if found.size:
-                centred = stored - self.sentence_mean
-                lengths = np.linalg.norm(centred, axis=1, keepdims=True)
-                out[worded[found], DIM:] = math.sqrt(SENTENCE) * centred / np.maximum(lengths, 1e-9)
+                stored -= self.sentence_mean.astype(np.float32)  # in place: 100,000 x 384
+                stored *= math.sqrt(SENTENCE) / np.maximum(
+                    np.linalg.norm(stored, axis=1, keepdims=True), 1e-9
+                )
+                out[worded[found], DIM:] = stored
             out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
         return out
 

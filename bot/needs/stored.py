@@ -36,10 +36,10 @@ def decode_sentence(stored: str) -> npt.NDArray[np.float64] | None:
 
 
 def decode_sentences(
-    stored: Sequence[str | None], like: npt.NDArray[np.float64] | None = None
-) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+    stored: Sequence[str | None], like: npt.NDArray[np.floating[Any]] | None = None
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
     """Many stored vectors at once: (the positions that hold a sound vector, their vectors as
-    rows). With `like`, only vectors of its length count."""
+    float32 rows). With `like`, only vectors of its length count."""
     found: list[int] = []
     raws: list[bytes] = []
     size = 2 * like.shape[0] if like is not None else None
@@ -57,7 +57,9 @@ def decode_sentences(
                 found.append(i)
                 raws.append(raw)
     if not found or size is None:
-        return np.zeros(0, dtype=np.intp), np.zeros((0, 0))
-    vectors = np.frombuffer(b"".join(raws), dtype="<f2").reshape(len(found), -1).astype(np.float64)
+        return np.zeros(0, dtype=np.intp), np.zeros((0, 0), dtype=np.float32)
+    vectors = np.frombuffer(b"".join(raws), dtype="<f2").reshape(len(found), -1).astype(np.float32)
     sound = np.isfinite(vectors).all(axis=1)
+    if sound.all():
+        return np.asarray(found, dtype=np.intp), vectors
     return np.asarray(found, dtype=np.intp)[sound], vectors[sound]
