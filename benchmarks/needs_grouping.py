@@ -18,11 +18,14 @@ import argparse
 import functools
 import json
 import random
+import subprocess
 import sys
 import time
 import tracemalloc
+import types
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.special import comb
@@ -31,15 +34,40 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.knowledge.loader import load_directory
+from bot.matching import encoder as sentence_encoder
 from bot.matching.meaning import default_embedder
 from bot.needs import groups as need_groups
+from bot.needs.stored import encode_sentence
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import needs_old
 from needs_log import typo
 
+# Main's centroid grouping before the average-linkage merge and the encoder mix, read from the
+# git history (bot/needs/groups.py at this commit) rather than kept as a frozen copy.
+BASELINE = "84cef55"
+
+
+def _baseline_groups(revision: str = BASELINE) -> types.ModuleType:
+    """bot/needs/groups.py as it was at `revision`, loaded as the module `needs_main`."""
+    path = f"{revision}:bot/needs/groups.py"
+    shown = subprocess.run(
+        ["git", "-C", str(ROOT), "show", path], capture_output=True, text=True, check=False
+    )
+    if shown.returncode != 0:
+        raise SystemExit(f"the baseline needs the git history ({path}): {shown.stderr.strip()}")
+    module = types.ModuleType("needs_main")
+    sys.modules["needs_main"] = module  # dataclasses look their module up while defining
+    exec(compile(shown.stdout, path, "exec"), module.__dict__)
+    return module
+
+
+needs_main = _baseline_groups()
+
 LABELLED = ROOT / "tests" / "data" / "needs_labelled.jsonl"
 CLINC = ROOT.parent / "shared" / "benchmarks" / "clinc150.jsonl"
+# The encoder's vectors of each set are computed once (about 10 ms a question) and kept here.
+ENCODER_CACHE = Path("/tmp/needs-grouping-encoder")
 # The towns (dropped from questions before comparing) come from the region profile.
 _REGION = load_directory(ROOT / "knowledge" / "region.yaml").knowledge
 PLACE_WORDS = _REGION.region.place_words if _REGION is not None else frozenset()
@@ -136,35 +164,46 @@ def clinc_all(rows: list[dict[str, str | None]]) -> Labelled:
     return [(str(r["text"]), str(r["label"])) for r in rows if r["split"] == "test" and r["label"]]
 
 
-# -- the two groupings ---------------------------------------------------------------------
-def old_grouping(texts: Sequence[str]) -> list[object]:
-    """The old leader-based grouping (frozen in benchmarks/needs_old.py), from scratch."""
+# -- the groupings ------------------------------------------------------------------------
+def leader_grouping(texts: Sequence[str]) -> list[object]:
+    """The leader-based grouping of before issue 12 (frozen in benchmarks/needs_old.py)."""
     result = needs_old.assign(list(enumerate(texts)), [], needs_old.Signatures(), 1)
     return [result.memberships.get(i, f"alone-{i}") for i in range(len(texts))]
+
+
+def old_grouping(texts: Sequence[str]) -> list[object]:
+    """The centroid grouping as it was on main (bot/needs/groups.py at BASELINE, from git)."""
+    vectoriser = needs_main.Vectoriser(default_embedder(), place_words=PLACE_WORDS)
+    vectoriser.learn(texts)
+    groups = needs_main.NeedGroups()
+    vectors = vectoriser.vectors(texts)
+    placed = groups.refine(vectors, groups.add(vectors).needs)
+    mapping = groups.merge()
+    return [
+        needs_main.resolve(mapping, n) if n is not None else f"alone-{i}"
+        for i, n in enumerate(placed)
+    ]
 
 
 def new_grouping(
     texts: Sequence[str],
     *,
-    join: float = need_groups.JOIN,
-    merge: float = need_groups.MERGE,
-    meaning: float = need_groups.MEANING,
-    letters: float = need_groups.LETTERS,
-    filler: float = need_groups.FILLER,
-    adapt: float = need_groups.ADAPT,
+    sentences: Sequence[str | None] = (),
+    join: float | None = None,
+    merge: float | None = None,
     passes: int = need_groups.PASSES,
 ) -> list[object]:
-    """bot.needs.groups from scratch: learn words, vectorise, add, refine, one merge pass."""
-    vectoriser = need_groups.Vectoriser(
-        default_embedder(),
-        meaning=meaning,
-        letters=letters,
-        filler=filler,
-        place_words=PLACE_WORDS,
-    )
+    """bot.needs.groups from scratch, as `needs` runs it: learn words (and the stored sentence
+    vectors, when given), vectorise, add, refine, one merge pass."""
+    vectoriser = need_groups.Vectoriser(default_embedder(), place_words=PLACE_WORDS)
     vectoriser.learn(texts)
-    groups = need_groups.NeedGroups(join=join, merge=merge, adapt=adapt)
-    vectors = vectoriser.vectors(texts)
+    vectoriser.learn_sentences(texts, sentences)
+    groups = need_groups.NeedGroups(
+        join=vectoriser.join if join is None else join,
+        merge=vectoriser.merge if merge is None else merge,
+        dim=vectoriser.dim,
+    )
+    vectors = vectoriser.vectors(texts, sentences)
     placed = groups.add(vectors).needs
     if passes:
         placed = groups.refine(vectors, placed, passes)
@@ -173,6 +212,33 @@ def new_grouping(
         need_groups.resolve(mapping, n) if n is not None else f"alone-{i}"
         for i, n in enumerate(placed)
     ]
+
+
+@functools.cache
+def _encoder() -> Any:
+    return sentence_encoder.start(ENCODER_CACHE)
+
+
+def sentences_of(texts: Sequence[str]) -> list[str | None] | None:
+    """What the bot stores with each question when the `multilingual` extra is installed (the
+    encoder's vector, as `encode_sentence` keeps it), or None without the extra. Encoded once
+    and cached on disk: the bot computes it when a question is logged, not when grouping."""
+    model = _encoder()
+    if model is None:
+        return None
+    vectors = model.corpus(list(texts))
+    if vectors is None:
+        return None
+    return [encode_sentence(v) for v in vectors]
+
+
+def groupers(texts: Sequence[str]) -> list[tuple[str, Grouper]]:
+    """The groupings measured side by side on these texts."""
+    out: list[tuple[str, Grouper]] = [("old", old_grouping), ("new, words", new_grouping)]
+    sentences = sentences_of(texts)
+    if sentences is not None:
+        out.append(("new, words + encoder", functools.partial(new_grouping, sentences=sentences)))
+    return out
 
 
 def measure(data: Labelled, grouper: Grouper) -> dict[str, float]:
@@ -211,32 +277,34 @@ def average(results: list[dict[str, float]]) -> dict[str, float]:
 
 
 def _group_all(
-    texts: Sequence[str],
+    texts: Sequence[str], sentences: Sequence[str | None] = ()
 ) -> tuple[need_groups.Vectoriser, need_groups.NeedGroups, float]:
     """Group texts from scratch as `needs` does; returns the seconds spent on words+vectors."""
     start = time.perf_counter()
     vectoriser = need_groups.Vectoriser(default_embedder(), place_words=PLACE_WORDS)
     vectoriser.learn(texts)
-    vectors = vectoriser.vectors(texts)
+    vectoriser.learn_sentences(texts, sentences)
+    vectors = vectoriser.vectors(texts, sentences)
     words = time.perf_counter() - start
-    groups = need_groups.NeedGroups()
+    groups = need_groups.NeedGroups(
+        join=vectoriser.join, merge=vectoriser.merge, dim=vectoriser.dim
+    )
     placed = groups.add(vectors).needs
     groups.refine(vectors, placed)
     groups.merge()
     return vectoriser, groups, words
 
 
-def scale(count: int, rows: list[dict[str, str | None]]) -> None:
-    """Time grouping `count` questions (every CLINC150 line, then typo'd copies), then adding
-    1,000 new ones to the existing needs; memory traced at half and full size."""
-    rng = random.Random(5)
-    base = [str(r["text"]) for r in rows]
-    texts = list(base[:count])
-    while len(texts) < count:
-        texts.append(typo(rng.choice(base), rng, longer_than=4))
-    extra = [typo(rng.choice(base), rng, longer_than=4) for _ in range(1000)]
+def _scale_old(texts: Sequence[str], extra: Sequence[str]) -> None:
+    """The same timings for main's grouping (groups.py at BASELINE, from git), in one run."""
     start = time.perf_counter()
-    vectoriser, groups, words = _group_all(texts)
+    vectoriser = needs_main.Vectoriser(default_embedder(), place_words=PLACE_WORDS)
+    vectoriser.learn(texts)
+    vectors = vectoriser.vectors(texts)
+    words = time.perf_counter() - start
+    groups = needs_main.NeedGroups()
+    groups.refine(vectors, groups.add(vectors).needs)
+    groups.merge()
     total = time.perf_counter() - start
     start = time.perf_counter()
     vectoriser.learn(extra)
@@ -244,16 +312,72 @@ def scale(count: int, rows: list[dict[str, str | None]]) -> None:
     groups.merge()
     added = time.perf_counter() - start
     print(
-        f"\nScale: {count:,} questions grouped in {total:.2f} s (words and vectors "
+        f"\nScale (old, main's grouping): {len(texts):,} questions grouped in {total:.2f} s "
+        f"(words and vectors {words:.2f} s of it), {len(groups):,} needs; 1,000 more added in "
+        f"{added:.3f} s."
+    )
+
+
+def scale(count: int, rows: list[dict[str, str | None]], encoder: bool = False) -> None:
+    """Time grouping `count` questions (CLINC150 lines, then typo'd copies), then adding 1,000
+    new ones to the existing needs; memory traced at half and full size. With `encoder`, the
+    lines are CLINC150's validation and test questions with their stored encoder vectors (a
+    typo'd copy keeps its line's vector: this measures time and memory, not quality)."""
+    rng = random.Random(5)
+    if encoder:
+        base = [str(r["text"]) for r in rows if r["split"] in ("val", "test")]
+        stored = sentences_of(base)
+        if stored is None:
+            return
+    else:
+        base = [str(r["text"]) for r in rows]
+        stored = [None] * len(base)
+    picks = list(range(min(count, len(base))))
+    while len(picks) < count:
+        picks.append(rng.randrange(len(base)))
+    texts = [
+        base[i] if n < len(base) else typo(base[i], rng, longer_than=4) for n, i in enumerate(picks)
+    ]
+    sentences = [stored[i] for i in picks]
+    more = [rng.randrange(len(base)) for _ in range(1000)]
+    extra = [typo(base[i], rng, longer_than=4) for i in more]
+    extra_sentences = [stored[i] for i in more]
+    if not encoder:
+        sentences, extra_sentences = [], []
+    start = time.perf_counter()
+    vectoriser, groups, words = _group_all(texts, sentences)
+    total = time.perf_counter() - start
+    start = time.perf_counter()
+    vectoriser.learn(extra)
+    groups.add(vectoriser.vectors(extra, extra_sentences))
+    groups.merge()
+    added = time.perf_counter() - start
+    kind = "words + encoder" if encoder else "words"
+    if not encoder:
+        _scale_old(texts, extra)
+    print(
+        f"\nScale ({kind}): {count:,} questions grouped in {total:.2f} s (words and vectors "
         f"{words:.2f} s of it, {need_groups.PASSES} refinement passes), {len(groups):,} needs; "
         f"1,000 more added in {added:.3f} s."
     )
     for size in (count // 2, count):
         tracemalloc.start()
-        _group_all(texts[:size])
+        _group_all(texts[:size], sentences[:size])
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         print(f"Memory: {size:,} questions, peak {peak / 1e6:.0f} MB allocated while grouping.")
+
+
+def surge(data: Labelled, share: float = 0.4, seed: int = 3) -> Labelled:
+    """`data` with its largest need asked again (typo'd copies) until it holds `share`."""
+    rng = random.Random(seed)
+    sizes: dict[str, int] = {}
+    for _, need in data:
+        sizes[need] = sizes.get(need, 0) + 1
+    big = max(sizes, key=lambda n: (sizes[n], n))
+    wordings = [text for text, need in data if need == big]
+    extra = int((share * len(data) - sizes[big]) / (1 - share))
+    return data + [(typo(rng.choice(wordings), rng, longer_than=4), big) for _ in range(extra)]
 
 
 def tune(rows: list[dict[str, str | None]]) -> None:
@@ -262,18 +386,38 @@ def tune(rows: list[dict[str, str | None]]) -> None:
         "tune": labelled("tune"),
         "val-1": clinc_sample(rows, "val", 1, 100),
         "val-2": clinc_sample(rows, "val", 2, 100),
+        "val-all": [
+            (str(r["text"]), str(r["label"])) for r in rows if r["split"] == "val" and r["label"]
+        ],
     }
-    for meaning in (0.5, 0.65, 0.8, 1.0):
-        for join in (0.3, 0.35, 0.4):
-            for merge in (0.4, 0.45, 0.5):
-                grouper = functools.partial(new_grouping, join=join, merge=merge, meaning=meaning)
-                scores = [measure(data, grouper) for data in sets.values()]
-                mean_ari = np.mean([s["ari"] for s in scores])
+    # Not in the mean: val-1 with one need surging (typo'd copies of its largest intent until
+    # it holds 40% of the questions), to see that a surge does not split what it groups.
+    sets["surge"] = surge(sets["val-1"])
+    for kind in ("words", "words + encoder"):
+        stored = {name: sentences_of([t for t, _ in data]) for name, data in sets.items()}
+        if kind != "words" and None in stored.values():
+            return
+        for join in (0.2, 0.25, 0.3, 0.35):
+            for merge in (0.15, 0.2, 0.25, 0.3, 0.35):
+                scores = [
+                    measure(
+                        data,
+                        functools.partial(
+                            new_grouping,
+                            join=join,
+                            merge=merge,
+                            sentences=(stored[name] or []) if kind != "words" else (),
+                        ),
+                    )
+                    for name, data in sets.items()
+                ]
+                mean_ari = np.mean([s["ari"] for s in scores[:4]])
                 worst = max(s["found"] / s["true"] for s in scores)
                 print(
-                    f"meaning {meaning} join {join} merge {merge}: mean ARI {mean_ari:.3f}, "
+                    f"{kind}: join {join} merge {merge}: mean ARI {mean_ari:.3f}, "
                     f"worst needs ratio {worst:.2f} | "
-                    + " ".join(f"{s['ari']:.3f}" for s in scores)
+                    + " ".join(f"{s['ari']:.3f}" for s in scores),
+                    flush=True,
                 )
 
 
@@ -282,15 +426,22 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="skip the 150-intent set and scale")
     parser.add_argument("--scale", type=int, default=100_000, help="questions for the scale line")
     parser.add_argument("--tune", action="store_true", help="scan thresholds on tune data")
+    parser.add_argument("--only-scale", action="store_true", help="only the scale lines")
     args = parser.parse_args()
     rows = clinc_rows()
     if args.tune:
         tune(rows)
         return
+    if args.only_scale:
+        default_embedder()
+        scale(args.scale, rows)
+        scale(args.scale, rows, encoder=True)
+        return
     default_embedder()  # load once, outside the timings
     print(
-        f"New grouping: join {need_groups.JOIN}, merge {need_groups.MERGE}, "
-        f"meaning {need_groups.MEANING}\n"
+        f"New grouping: words join {need_groups.JOIN}, merge {need_groups.MERGE}; with the "
+        f"encoder ({need_groups.SENTENCE} of the vector) join {need_groups.SENTENCE_JOIN}, "
+        f"merge {need_groups.SENTENCE_MERGE}\n"
     )
     print(
         "| set | grouping | ARI | NMI | B-cubed F1 | needs found / true | largest need split "
@@ -299,23 +450,20 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     for split in ("tune", "heldout"):
         data = labelled(split)
-        for which, grouper in (("old", old_grouping), ("new", new_grouping)):
+        for which, grouper in groupers([t for t, _ in data]):
             print(row(f"Durham {split} ({len(data)})", which, measure(data, grouper)))
     samples = [clinc_sample(rows, "test", seed, 200) for seed in (1, 2, 3)]
-    for which, grouper in (("old", old_grouping), ("new", new_grouping)):
-        print(
-            row(
-                "CLINC150 40 intents + 200 OOS (mean of 3)",
-                which,
-                average([measure(s, grouper) for s in samples]),
-            )
-        )
+    per_sample = [groupers([t for t, _ in s]) for s in samples]
+    for k, (which, _) in enumerate(per_sample[0]):
+        results = [measure(s, g[k][1]) for s, g in zip(samples, per_sample, strict=True)]
+        print(row("CLINC150 40 intents + 200 OOS (mean of 3)", which, average(results)))
     if args.quick:
         return
     everything = clinc_all(rows)
-    for which, grouper in (("old", old_grouping), ("new", new_grouping)):
+    for which, grouper in groupers([t for t, _ in everything]):
         print(row("CLINC150 all 150 intents (4,500)", which, measure(everything, grouper)))
     scale(args.scale, rows)
+    scale(args.scale, rows, encoder=True)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from pathlib import Path
 from bot.knowledge.model import KnowledgeBase
 from bot.knowledge.places import services_shown
 from bot.matching.matcher import Match, Matcher, MatchSettings, Outcome
+from bot.needs.stored import encode_sentence
 from bot.privacy import redact
 from bot.replies.cards import PLAIN, CardOptions, Cards, Markup
 from bot.replies.messages import Catalogue
@@ -153,18 +154,30 @@ class Assistant:
     def to_log(match: Match, text: str, channel: str, user_hash: str | None) -> LoggedQuestion:
         """What is stored about a question: redacted text, or only the category for a crisis."""
         is_crisis = match.outcome is Outcome.CRISIS
+        # Cut before redacting (redaction time grows with the text), with room so a number
+        # straddling the cut is still seen whole; then cut to the stored length.
+        typed = text.strip()
+        whole = None if is_crisis else redact(typed[: 2 * MAX_LOGGED_CHARS])
+        # Emerging needs group unanswered questions by the encoder's vector too. It was
+        # computed from the message as typed, so it is kept only when the stored text is that
+        # whole message: nothing redacted, nothing cut.
+        vector = None
+        if (
+            match.vector is not None
+            and match.outcome in (Outcome.UNANSWERED, Outcome.AMBIGUOUS)
+            and whole == typed
+            and len(typed) <= MAX_LOGGED_CHARS
+        ):
+            vector = encode_sentence(match.vector)
         return LoggedQuestion(
             channel=channel,
             language=match.language,
             outcome=match.outcome.value,
-            # Cut before redacting (redaction time grows with the text), with room so a number
-            # straddling the cut is still seen whole; then cut to the stored length.
-            text=None
-            if is_crisis
-            else redact(text.strip()[: 2 * MAX_LOGGED_CHARS])[:MAX_LOGGED_CHARS],
+            text=None if whole is None else whole[:MAX_LOGGED_CHARS],
             user_hash=user_hash,
             entry_id=match.entry_id,
             score=match.score,
             crisis_category=match.crisis.category if match.crisis else None,
             candidates=tuple((c.entry_id, c.score) for c in match.candidates),
+            vector=vector,
         )

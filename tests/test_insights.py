@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -223,3 +224,34 @@ async def test_a_merge_keeps_the_older_id_and_moves_the_triage(storage: Storage)
     kept = needs[first]  # ...into the older id, which took its triage and its questions
     assert (kept.status, kept.note, kept.assignee) == ("assigned", "ask", "DLIP")
     assert kept.askers == 502
+
+
+async def test_sentence_vectors_are_stored_grouped_by_and_purged(storage: Storage) -> None:
+    # With the multilingual extra, an unanswered question keeps the encoder's vector; needs
+    # then group by it as well as by words. Two wordings with no word in common but the same
+    # sentence vector land together; without stored vectors they stay apart.
+    import numpy as np
+
+    from bot.needs.stored import decode_sentence, encode_sentence
+
+    one, other = np.zeros(384), np.zeros(384)
+    one[0], other[1] = 1.0, 1.0
+    rows = [
+        ("cricket club", "a", one, 2),
+        ("halal butcher", "b", one, 2),
+        ("tailor for alterations", "c", other, 400),
+    ]
+    await storage.questions.log_many(
+        [
+            replace(unanswered(text, user, days_ago=age), vector=encode_sentence(vector))
+            for text, user, vector, age in rows
+        ]
+    )
+    stored = {q.text: q.vector for q in await storage.questions.find()}
+    decoded = decode_sentence(stored["cricket club"] or "")
+    assert decoded is not None and decoded[0] == 1.0
+    since, until = insights.period(None, None, default_days=800)
+    needs = await insights.list_needs(storage, since, until)
+    assert sorted(n.questions for n in needs) == [1, 2]
+    assert await insights.purge(storage, 365) == 1  # the old question loses text and vector
+    assert [q.vector is None for q in await storage.questions.find()] == [True, False, False]

@@ -6,7 +6,7 @@ the command line, the HTML report and the staff Telegram commands all use these 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -37,9 +37,11 @@ def vectoriser_for(
     texts: list[str],
     prepare: Callable[[str], str] | None = None,
     knowledge: KnowledgeBase | None = None,
+    sentences: Sequence[str | None] = (),
 ) -> Vectoriser:
     """The vectoriser that groups and names needs: it has learnt every logged question's words
-    (rarity, typo repair) and never "repairs" a word the knowledge base uses."""
+    (rarity, typo repair) and never "repairs" a word the knowledge base uses; given the
+    sentence vectors stored with the questions, it mixes them in (`Vectoriser.learn_sentences`)."""
     from bot.matching.meaning import default_embedder  # noqa: PLC0415 - loads numpy only when needed
     from bot.needs.groups import Vectoriser  # noqa: PLC0415 - loads numpy only when needed
 
@@ -51,6 +53,7 @@ def vectoriser_for(
         place_words=region_of(knowledge).place_words,
     )
     vectoriser.learn(texts)
+    vectoriser.learn_sentences(texts, sentences)
     return vectoriser
 
 
@@ -84,8 +87,10 @@ async def refresh_needs(
         if not new:
             return 0
         existing = await store.all()
-        texts = [m.text for n in existing for m in n.members if m.text] + [q.text for q in new]
-        vectoriser = vectoriser_for(texts, prepare, knowledge)
+        logged = [m for n in existing for m in n.members if m.text] + new
+        vectoriser = vectoriser_for(
+            [q.text for q in logged], prepare, knowledge, [q.vector for q in logged]
+        )
         result = assign(new, existing, vectoriser, await store.next_id())
         memberships = dict(result.memberships)
         by_id = {n.id: n for n in existing}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from functools import partial
@@ -135,6 +135,9 @@ class Match:
     choices: tuple[Candidate, ...] = ()
     # The region's municipalities the question names: cards prefer services serving them.
     places: tuple[str, ...] = ()
+    # The multilingual encoder's vector of the question (None without the encoder or when it
+    # failed): kept with an unanswered question, emerging needs group by it (issue 12).
+    vector: Vectors | None = field(default=None, compare=False, repr=False)
 
     @property
     def best(self) -> Candidate | None:
@@ -321,8 +324,10 @@ class Matcher:
         elif outcome is Outcome.UNANSWERED:
             floor = self.settings.related_threshold
             choices = tuple(c for c in hits if c.score >= floor)[: self.settings.max_choices]
+        vector = None
         if self.encoder is not None and self._vectors is not None:
-            ranked = self._by_meaning(self.encoder.query(question), lang, now)
+            vector = self.encoder.query(question)
+            ranked = self._by_meaning(vector, lang, now)
             if ranked:
                 outcome, hits, choices = self._fuse(outcome, hits, choices, ranked)
         return Match(
@@ -331,6 +336,7 @@ class Matcher:
             tuple(hits),
             choices=choices,
             places=places_of(question, self.knowledge.region),
+            vector=vector,
         )
 
     def _by_meaning(self, vector: Vectors | None, lang: str, now: datetime) -> list[Candidate]:

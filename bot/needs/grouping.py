@@ -29,6 +29,8 @@ class Asked:
     asked_at: datetime
     user_hash: str | None = None
     language: str = "en"
+    # The sentence encoder's vector stored with it (bot.needs.stored), when there is one.
+    vector: str | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -76,15 +78,24 @@ def assign(
     restored: list[Centroid] = []
     for need in existing:
         centroid = need.centroid
+        if centroid is not None and centroid.total.shape != (vectoriser.dim,):
+            centroid = None  # stored before sentence vectors came (or went): recomputed
         if centroid is None and need.members:
-            vectors = vectoriser.vectors([m.text for m in need.members if m.text])
+            members = [m for m in need.members if m.text]
+            vectors = vectoriser.vectors([m.text for m in members], [m.vector for m in members])
             if vectors.any():
                 centroid = Centroid(need.id, vectors.sum(axis=0), len(vectors))
         if centroid is not None and centroid.count > 0:
             restored.append(Centroid(need.id, centroid.total, centroid.count))
-    groups = NeedGroups(restored, next_id=next_id)
+    groups = NeedGroups(
+        restored,
+        next_id=next_id,
+        join=vectoriser.join,
+        merge=vectoriser.merge,
+        dim=vectoriser.dim,
+    )
     if questions:
-        vectors = vectoriser.vectors([q.text for q in questions])
+        vectors = vectoriser.vectors([q.text for q in questions], [q.vector for q in questions])
         placed = groups.add(vectors).needs
         placed = groups.refine(vectors, placed)
     else:

@@ -7,19 +7,25 @@ before ("crikcet" -> "cricket"). Each word contributes its rarity (IDF) times a 
 mixes WordLlama's meaning (so "soccer" sits near "football") with a fixed random identity (so two
 different rare words never look alike by accident).
 
+When the multilingual encoder's vector was stored with a question (the `multilingual` extra;
+the matcher computes it anyway), the question's vector is that sentence vector, less the log's
+mean, beside its word vector (`Vectoriser.learn_sentences`); questions without one keep their
+word vector in the same space.
+
 Each need keeps a running centroid, the sum of its members' vectors and their count
 (`Centroid`), which storage can save and restore. A new question joins the nearest need whose
 centroid is at least `join` similar, otherwise it starts a new need; ids never change as
-questions arrive. `NeedGroups.merge` joins needs whose centroids drifted close and keeps the
-older (lower) id, returning the mapping so storage can move members, status, note and assignee.
-Nearest needs are found with one matrix product against the centroid matrix; no question-pair
-matrix is ever built.
+questions arrive. `NeedGroups.merge` joins needs whose members are, on average, close (average
+linkage, closest pair first, computed from the sums) and keeps the older (lower) id, returning
+the mapping so storage can move members, status, note and assignee. Nearest needs are found
+with one matrix product against the centroid matrix; no question-pair matrix is ever built.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import heapq
 import math
 import re
 from collections import Counter, defaultdict
@@ -30,8 +36,10 @@ import numpy as np
 import numpy.typing as npt
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
+from scipy import sparse
 from scipy.stats import poisson
 
+from bot.needs.stored import decode_sentences
 from bot.text import normalise
 
 Vectors = npt.NDArray[np.float32]
@@ -40,9 +48,26 @@ WordEmbedder = Callable[[Sequence[str]], Vectors]
 DIM = 256
 
 # Thresholds, chosen on the "tune" half of tests/data/needs_labelled.jsonl and CLINC150's
-# validation questions (benchmarks/needs_grouping.py --tune); never on the reported sets.
-JOIN = 0.25
-MERGE = 0.5
+# validation questions (benchmarks/needs_grouping.py --tune: the Durham tune half, two
+# 40-intent validation samples with 100 out-of-scope one-offs, all 150 intents' validation
+# questions); never on the reported sets.
+# Word vectors alone: a question joins a need at centroid similarity 0.3, and needs merge
+# while their members are 0.2 similar on average (average linkage, `NeedGroups.merge`):
+# mean ARI 0.626 over the four sets (0.731 / 0.601 / 0.688 / 0.484), the best of join
+# 0.2-0.35 x merge 0.15-0.35; main's 0.25 join with its chained merge at 0.5 gave 0.605.
+JOIN = 0.3
+MERGE = 0.2
+# With the sentence encoder's vectors stored with the questions (the `multilingual` extra):
+# a question's vector is 0.6 sentence vector and 0.4 word vector (0.4 / 0.5 / 0.6 / 0.7
+# measured: 0.714 / 0.714 / 0.724 / 0.716 mean ARI at their best thresholds, with the plain
+# log mean removed), joining at 0.35 and merging at 0.25 with the needs' mean removed
+# (`learn_sentences`): mean ARI 0.704 (0.735 / 0.739 / 0.757 / 0.586), the best of the same
+# grid, and 0.425 on val-1 with one need surging to 40% of it (words alone: 0.233).
+SENTENCE = 0.6
+SENTENCE_JOIN = 0.35
+SENTENCE_MERGE = 0.25
+# Questions read to find the sentence vectors' common part (`Vectoriser.learn_sentences`).
+SAMPLE = 5000
 # Share of a word's vector that is meaning (WordLlama); the rest is the word's own identity.
 MEANING = 0.6
 # Share of a word's identity that comes from its letters (character 3-grams), so variants
@@ -56,6 +81,9 @@ FILLER = 0.3
 ADAPT = 0.0
 # Refinement passes: every question moves to the need whose final centroid suits it best.
 PASSES = 2
+# Questions scored against all needs at once in a refinement pass (a block x needs matrix:
+# 4,096 x 2,000 needs is 33 MB); bigger blocks keep the matrix product fast.
+REFINE_BLOCK = 4096
 # A need is near an FAQ when its centroid is this similar to one of the FAQ's questions.
 NEAR_FAQ = 0.6
 
@@ -282,8 +310,12 @@ class Vectoriser:
         self._trusted = trusted
         self._letters = letters
         self._filler = filler
+        # The thresholds that suit these vectors (`learn_sentences` switches them).
+        self.join, self.merge = JOIN, MERGE
+        self.sentence_mean: npt.NDArray[np.float64] | None = None
         self._word_vectors: dict[str, npt.NDArray[np.float64]] = {}
         self._repairs: dict[str, str] = {}
+        self._splits: dict[str, tuple[list[str], list[str]]] = {}
         self.documents = 0
         self.document_counts: Counter[str] = Counter()
 
@@ -293,6 +325,14 @@ class Vectoriser:
         return self._split(text)[0]
 
     def _split(self, text: str) -> tuple[list[str], list[str]]:
+        # Split once: `learn` and `vectors` read every logged question (the cache grows with
+        # the log, like the word counts, and lives as long as this vectoriser).
+        cached = self._splits.get(text)
+        if cached is None:
+            cached = self._splits[text] = self._split_words(text)
+        return cached
+
+    def _split_words(self, text: str) -> tuple[list[str], list[str]]:
         # (content words, filler words): filler is what the stop list removes, less the
         # function words that mean nothing even alone.
         prepared = self._prepare(_TAG.sub(" ", text))
@@ -388,17 +428,77 @@ class Vectoriser:
             out += [(w, self._filler * self.weight(w)) for w in fill]
         return out
 
-    def vectors(self, texts: Sequence[str]) -> Vectors:
-        """One unit row per text (all zeros for a text with no words that mean anything)."""
+    # -- sentence vectors ----------------------------------------------------------------
+    def learn_sentences(self, texts: Sequence[str], stored: Sequence[str | None]) -> None:
+        """Mix in the sentence encoder's vectors stored with the questions (`stored[i]` is
+        `texts[i]`'s, from `encode_sentence`, or None). Without one, questions stay word
+        vectors alone.
+
+        multilingual-e5's vectors all sit in one narrow cone: their common part is removed
+        before comparing. It is the mean of the log's needs, each counted once (the questions,
+        at most SAMPLE of them spread over the log, grouped by their words first): a plain
+        mean over questions leans toward whatever most people ask, and a need that surges
+        then loses what its questions share and splits (benchmarks/RESULTS.md, issue 12).
+        Recomputed from the log at each regrouping.
+        """
+        given = [i for i, s in enumerate(stored) if s]
+        if len(given) > SAMPLE:
+            given = [given[int(k)] for k in np.linspace(0, len(given) - 1, SAMPLE)]
+        found, vectors = decode_sentences([stored[i] for i in given])
+        if not found.size:
+            return
+        word_vectors = self.vectors([texts[given[int(k)]] for k in found])
+        groups = NeedGroups(join=JOIN).add(word_vectors).needs
+        members: dict[int | None, list[int]] = defaultdict(list)
+        for k, need in enumerate(groups):
+            members[need].append(k)
+        self.sentence_mean = np.mean([vectors[m].mean(axis=0) for m in members.values()], axis=0)
+        self.join, self.merge = SENTENCE_JOIN, SENTENCE_MERGE
+
+    @property
+    def dim(self) -> int:
+        """How many numbers a question's vector has."""
+        return DIM + (0 if self.sentence_mean is None else self.sentence_mean.shape[0])
+
+    def vectors(self, texts: Sequence[str], sentences: Sequence[str | None] = ()) -> Vectors:
+        """One unit row per text (all zeros for a text with no words that mean anything).
+
+        With sentence vectors learnt (`learn_sentences`), row i is its word vector (a share
+        1 - SENTENCE) beside `sentences[i]` less the log's mean (a share SENTENCE); a text with
+        no stored sentence vector keeps its word vector alone, so its similarity to any
+        question is their words' similarity scaled by sqrt(1 - SENTENCE)."""
         word_lists = [self.weighted_words(t) for t in texts]
         self._vectors_of(w for words in word_lists for w, _ in words)
-        out = np.zeros((len(texts), DIM), dtype=np.float64)
+        # Each row is its words' weighted sum: one sparse (texts x words) product.
+        column: dict[str, int] = {}
+        rows: list[int] = []
+        columns: list[int] = []
+        weights: list[float] = []
         for i, words in enumerate(word_lists):
             for word, weight in words:
-                out[i] += weight * self._word_vectors[word]
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        unit: Vectors = (out / np.maximum(norms, 1e-9)).astype(np.float32)
-        return unit
+                rows.append(i)
+                columns.append(column.setdefault(word, len(column)))
+                weights.append(weight)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if column:
+            table = np.stack([self._word_vectors[w] for w in column])
+            mix = sparse.csr_matrix((weights, (rows, columns)), shape=(len(texts), len(column)))
+            out[:, :DIM] = mix @ table
+        norms = np.linalg.norm(out[:, :DIM], axis=1, keepdims=True)
+        out[:, :DIM] /= np.maximum(norms, 1e-9)
+        if self.sentence_mean is not None and len(sentences):
+            out[:, :DIM] *= math.sqrt(1.0 - SENTENCE)
+            worded = np.flatnonzero(norms[:, 0] > 0)  # no words that mean anything: no vector
+            picked = [sentences[int(i)] for i in worded]
+            found, stored = decode_sentences(picked, self.sentence_mean)
+            if found.size:
+                stored -= self.sentence_mean.astype(np.float32)  # in place: 100,000 x 384
+                stored *= math.sqrt(SENTENCE) / np.maximum(
+                    np.linalg.norm(stored, axis=1, keepdims=True), 1e-9
+                )
+                out[worded[found], DIM:] = stored
+            out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+        return out
 
 
 def bar(
@@ -453,15 +553,17 @@ class NeedGroups:
         adapt: float = ADAPT,
         next_id: int = 1,
         chunk: int = 256,
+        dim: int = DIM,
     ) -> None:
+        self.dim = dim
         self.join = join
         self.adapt = adapt
         self.merge_at = merge
         self._chunk = chunk
         self._ids: list[int] = []
-        self._totals = np.zeros((0, DIM), dtype=np.float32)
+        self._totals = np.zeros((0, dim), dtype=np.float32)
         self._counts = np.zeros(0, dtype=np.int64)
-        self._units = np.zeros((0, DIM), dtype=np.float32)
+        self._units = np.zeros((0, dim), dtype=np.float32)
         self._row: dict[int, int] = {}
         self._dirty: set[int] = set()
         self.next_id = next_id
@@ -483,7 +585,7 @@ class NeedGroups:
         size = max(need, 2 * self._totals.shape[0], 64)
         for name in ("_totals", "_units"):
             old = getattr(self, name)
-            new = np.zeros((size, DIM), dtype=np.float32)
+            new = np.zeros((size, self.dim), dtype=np.float32)
             new[: old.shape[0]] = old
             setattr(self, name, new)
         counts = np.zeros(size, dtype=np.int64)
@@ -572,8 +674,9 @@ class NeedGroups:
             counts = self._counts[: len(ids)]
             bars = bar(self.join, counts, 1, self.adapt) if self.adapt else None
             moves: list[tuple[int, int]] = []
-            for start in range(0, len(current), self._chunk):
-                scores = vectors[start : start + self._chunk] @ units.T
+            block = max(self._chunk, REFINE_BLOCK)
+            for start in range(0, len(current), block):
+                scores = vectors[start : start + block] @ units.T
                 if bars is not None:
                     scores = scores / bars * self.join
                 best = np.argmax(scores, axis=1)
@@ -611,9 +714,9 @@ class NeedGroups:
     def _reset(self, rows: Sequence[tuple[int, Vectors, int]]) -> None:
         self._ids = []
         self._row = {}
-        self._totals = np.zeros((0, DIM), dtype=np.float32)
+        self._totals = np.zeros((0, self.dim), dtype=np.float32)
         self._counts = np.zeros(0, dtype=np.int64)
-        self._units = np.zeros((0, DIM), dtype=np.float32)
+        self._units = np.zeros((0, self.dim), dtype=np.float32)
         self._grow(len(rows))
         for nid, total, count in rows:
             row = self._new_row(nid)
@@ -622,56 +725,87 @@ class NeedGroups:
             self._units[row] = total / max(float(np.linalg.norm(total)), 1e-9)
 
     def merge(self) -> dict[int, int]:
-        """Join needs whose centroids came within `merge`; returns {absorbed id: kept id}.
+        """Join needs that drifted close, closest pair first; returns {absorbed id: kept id}.
+        The kept id is always the older (lower) one.
 
-        The kept id is always the older (lower) one. Only needs that changed since the last
-        pass are compared (each against all needs), so a pass costs changed x all, not all^2.
+        Two needs are as close as their members are on average (average linkage): T_a . T_b /
+        (n_a n_b) for member-vector sums T and counts n, exact for unit member vectors, so no
+        two questions are ever compared. The closest pair at or above `merge` joins, then the
+        next closest, until none is left. A joined need's closeness to a third is the
+        size-weighted mean of its two parts', so it reaches `merge` only where one part did:
+        the candidate pairs are found once, from each need that changed since the last pass
+        against all needs (changed x all, in chunks; two unchanged needs were apart at the
+        last pass and still are), and a join only re-scores its parts' candidates.
         """
         n = len(self._ids)
+        dirty = sorted(r for r in self._dirty if r < n)
+        self._dirty.clear()
+        if n < 2 or not dirty:
+            return {}
+        totals = self._totals[:n].astype(np.float64)
+        counts = np.maximum(self._counts[:n], 1).astype(np.float64)
+        neighbours: dict[int, set[int]] = defaultdict(set)
+        version = [0] * n
+        heap: list[tuple[float, int, int, int, int]] = []
+
+        def push(a: int, b: int, closeness: float) -> None:
+            neighbours[a].add(b)
+            neighbours[b].add(a)
+            heapq.heappush(heap, (-closeness, a, b, version[a], version[b]))
+
+        for start in range(0, len(dirty), self._chunk):
+            rows = dirty[start : start + self._chunk]
+            closeness = (totals[rows] @ totals.T) / np.outer(counts[rows], counts)
+            for i, r in enumerate(rows):
+                closeness[i, r] = -1.0
+                for other in np.flatnonzero(closeness[i] >= self.merge_at):
+                    o = int(other)
+                    if o not in neighbours[r]:
+                        push(r, o, float(closeness[i, o]))
         parent = list(range(n))
+        alive = [True] * n
+        while heap:
+            _, a, b, seen_a, seen_b = heapq.heappop(heap)
+            if not (alive[a] and alive[b]) or version[a] != seen_a or version[b] != seen_b:
+                continue  # one side joined another need since this pair was scored
+            keep, drop = (a, b) if self._ids[a] < self._ids[b] else (b, a)
+            totals[keep] += totals[drop]
+            counts[keep] += counts[drop]
+            alive[drop] = False
+            parent[drop] = keep
+            version[keep] += 1
+            near = sorted(c for c in neighbours.pop(drop) | neighbours[keep] if alive[c])
+            near = [c for c in near if c != keep]
+            for c in neighbours[keep]:
+                neighbours[c].discard(keep)
+            neighbours[keep] = set()
+            if near:
+                scores = (totals[near] @ totals[keep]) / (counts[near] * counts[keep])
+                for c, score in zip(near, scores, strict=True):
+                    neighbours[c].discard(drop)
+                    if score >= self.merge_at:
+                        push(keep, c, float(score))
 
         def find(r: int) -> int:
             while parent[r] != r:
-                parent[r] = parent[parent[r]]
                 r = parent[r]
             return r
 
-        dirty = sorted(self._dirty)
-        units = self._units[:n]
-        for start in range(0, len(dirty), self._chunk):
-            rows = dirty[start : start + self._chunk]
-            scores = units[rows] @ units.T
-            if self.adapt:
-                counts = self._counts[:n]
-                for i, r in enumerate(rows):
-                    scores[i] *= self.merge_at / bar(
-                        self.merge_at, counts, int(counts[r]), self.adapt
-                    )
-            for i, r in enumerate(rows):
-                scores[i, r] = -1.0
-                for other in np.flatnonzero(scores[i] >= self.merge_at):
-                    a, b = find(r), find(int(other))
-                    if a != b:
-                        keep, drop = (a, b) if self._ids[a] < self._ids[b] else (b, a)
-                        parent[drop] = keep
-        self._dirty.clear()
         mapping: dict[int, int] = {}
         groups: dict[int, list[int]] = defaultdict(list)
         for r in range(n):
             groups[find(r)].append(r)
-        if all(len(g) == 1 for g in groups.values()):
+        if len(groups) == n:
             return mapping
         keep_rows = sorted(groups)
-        totals = np.stack([self._totals[groups[k]].sum(axis=0) for k in keep_rows])
-        counts = np.array([self._counts[groups[k]].sum() for k in keep_rows])
+        summed = np.stack([self._totals[groups[k]].sum(axis=0) for k in keep_rows])
+        sizes = np.array([self._counts[groups[k]].sum() for k in keep_rows])
         for k in keep_rows:
             for r in groups[k]:
                 if r != k:
                     mapping[self._ids[r]] = self._ids[k]
         ids = [self._ids[k] for k in keep_rows]
-        self._reset(list(zip(ids, totals, counts, strict=True)))
-        kept = set(mapping.values())
-        self._dirty.update(r for r, nid in enumerate(self._ids) if nid in kept)
+        self._reset(list(zip(ids, summed, sizes, strict=True)))
         return mapping
 
 

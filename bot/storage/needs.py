@@ -13,8 +13,8 @@ if TYPE_CHECKING:  # numpy loads only when centroids are read or written
     from bot.needs.groups import Centroid
 
 _MEMBERS = (
-    "SELECT n.need_id, q.id, COALESCE(q.text, ''), q.asked_at, q.user_hash, q.language"
-    " FROM need_questions n JOIN questions q ON q.id = n.question_id"
+    "SELECT n.need_id, q.id, COALESCE(q.text, ''), q.asked_at, q.user_hash, q.language,"
+    " q.vector FROM need_questions n JOIN questions q ON q.id = n.question_id"
 )
 
 
@@ -27,7 +27,7 @@ class NeedStore:
     async def unassigned(self) -> list[Asked]:
         """Unanswered questions (with text) not yet in any need."""
         rows = await self._db.fetch_all(
-            "SELECT q.id, q.text, q.asked_at, q.user_hash, q.language FROM questions q"
+            "SELECT q.id, q.text, q.asked_at, q.user_hash, q.language, q.vector FROM questions q"
             " LEFT JOIN need_questions n ON n.question_id = q.id"
             " WHERE q.outcome = 'unanswered' AND q.text IS NOT NULL AND n.need_id IS NULL"
             " ORDER BY q.id"
@@ -179,6 +179,7 @@ def _asked(row: Row | Sequence[Any]) -> Asked:
         asked_at=from_iso(row[2]),
         user_hash=row[3],
         language=str(row[4]),
+        vector=row[5] if len(row) > 5 else None,
     )
 
 

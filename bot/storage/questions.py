@@ -16,8 +16,8 @@ log = logging.getLogger(__name__)
 
 _COLUMNS = (
     "INSERT INTO questions (asked_at, user_hash, channel, language, text, outcome,"
-    " entry_id, score, crisis_category, candidates, update_id)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " entry_id, score, crisis_category, candidates, update_id, vector)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT = _COLUMNS
 # A question from a Telegram update is logged once, however often the update is handled.
@@ -135,9 +135,11 @@ class QuestionLog:
         return int(row[0]) if row else 0
 
     async def purge_text(self, before: datetime) -> int:
-        """Blank the text of questions asked before a date, keeping the counts."""
+        """Blank the text (and its sentence vector) of questions asked before a date, keeping
+        the counts."""
         return await self._db.write(
-            "UPDATE questions SET text = NULL WHERE asked_at < ? AND text IS NOT NULL",
+            "UPDATE questions SET text = NULL, vector = NULL"
+            " WHERE asked_at < ? AND (text IS NOT NULL OR vector IS NOT NULL)",
             (iso(before),),
         )
 
@@ -155,6 +157,7 @@ def _params(question: LoggedQuestion) -> tuple[Any, ...]:
         question.crisis_category,
         json.dumps([[e, s] for e, s in question.candidates]),
         question.update_id,
+        question.vector,
     )
 
 
@@ -181,4 +184,5 @@ def _from_row(row: Row) -> LoggedQuestion:
         crisis_category=row["crisis_category"],
         candidates=candidates,
         update_id=row["update_id"],
+        vector=row["vector"],
     )

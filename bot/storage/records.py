@@ -50,6 +50,9 @@ class LoggedQuestion:
     id: int | None = None
     # The Telegram update it came from: a replayed update never logs its question twice.
     update_id: int | None = None
+    # Unanswered and ambiguous questions: the sentence encoder's vector, when it ran
+    # (bot.needs.stored), so emerging needs group by it without running the encoder again.
+    vector: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

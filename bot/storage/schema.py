@@ -183,4 +183,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE inbox ADD COLUMN claimed_at TEXT;
     """,
+    # 9: emerging needs (issue 12): an unanswered or ambiguous question's sentence vector
+    # (the multilingual encoder's, float16 in base64; bot.needs.stored), so grouping never
+    # runs the encoder. Blanked with the text, deleted with the question.
+    """
+    ALTER TABLE questions ADD COLUMN vector TEXT;
+    """,
 )
