@@ -1,18 +1,20 @@
-"""Choose the learned danger model's thresholds (bot.matching.danger) on the training sets.
+"""Choose the learned danger model's thresholds (bot.matching.danger) on the training file.
 
     python benchmarks/crisis_learn.py [--penalty 1e-5] [--folds 5] [--kb-negatives]
+    python benchmarks/crisis_learn.py --ship   # learn from every example, write the model
+                                               # shipped beside them (examples.model.npz)
 
-Only knowledge/safety/examples.jsonl (crisis.jsonl split=tune and crisis_dev2.jsonl
-split=dev) is read. Each message gets an out-of-fold probability of danger (a model learned
-without its fold). SURE is the probability above which at most 1.5% of ordinary messages
-score... CONFIRM and SURE are chosen together for the most crises found on the dev messages (the
-lexicons were not written from them) with at most 2% false alarms there. A lexicon hit is
-confirmed by the whole message's score or by a clause's with a lexicon hit in it. The shipped
-detector uses SURE only: it never lets the model overrule a lexicon hit (the reasons and the
-sweep are in bot/matching/danger.py and benchmarks/RESULTS.md); CONFIRM is printed for that
-comparison. --kb-negatives adds the knowledge base's questions as ordinary examples
-(the bot does not: measured without). The report sets (crisis.jsonl heldout,
-crisis_dev2.jsonl check) are never read here.
+Only knowledge/safety/examples.jsonl is read: crisis.jsonl split=tune, crisis_dev2.jsonl
+split=dev and 5,073 messages written fresh in December 2026 (14 languages, danger by category
+and ordinary messages sharing its words). Each message gets an out-of-fold probability of
+danger (a model learned without its fold). CONFIRM (a lexicon hit stands when the message
+scores at least this) keeps 99% of the lexicons' true alarms, and SURE (the model alone raises
+an alarm) is the lowest probability with at most 1% false alarms on plain messages (chat,
+off-topic, everyday newcomer questions and stories: kind "plain"), both on the "honest"
+examples: those the lexicons were not written from (all but crisis.jsonl's tune split, on
+which the lexicons look perfect). --kb-negatives adds the knowledge base's questions as
+ordinary examples (the bot does not: measured without). The report sets (crisis.jsonl
+heldout, crisis_dev2.jsonl check) are never read here.
 """
 
 from __future__ import annotations
@@ -30,18 +32,54 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.knowledge.loader import load_knowledge
-from bot.matching.danger import PENALTY, DangerModel, Example, ordinary_questions
+from bot.matching.danger import (
+    PENALTY,
+    DangerModel,
+    Example,
+    ordinary_questions,
+    read_examples,
+    shipped_model,
+)
 from bot.matching.safety import SafetyDetector
 
 EXAMPLES = ROOT / "knowledge" / "safety" / "examples.jsonl"
+CACHE = ROOT / ".cache" / "benchmarks"
 # Clauses: sentences and also commas ("i want to kill myself, how do I get a health card" is two
 # requests in one sentence; the second dilutes the whole message's score).
-_CLAUSE_END = re.compile(r"[.?!;:,\n。！？；：，、،؟।]+")
-DEV = {
+CLAUSE_END = re.compile(r"[.?!;:,\n。！？；：，、،؟।]+")
+# Clauses: sentences and also commas ("i want to kill myself, how do I get a health card" is two
+# requests in one sentence; the second dilutes the whole message's score).
+# The messages the lexicons were written from: out-of-fold, the lexicons look perfect on them.
+LEXICON_SOURCE = {
     r["text"]
-    for r in map(json.loads, (ROOT / "tests/data/crisis_dev2.jsonl").open(encoding="utf-8"))
-    if r["split"] == "dev"
+    for r in map(json.loads, (ROOT / "tests/data/crisis.jsonl").open(encoding="utf-8"))
+    if r["split"] == "tune"
 }
+
+
+def out_of_fold(
+    rows: list[dict[str, str]],
+    examples: list[Example],
+    ordinary: list[str],
+    args: argparse.Namespace,
+    words: SafetyDetector,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each message's probability of danger from a model learned without its fold: of the
+    whole message, and the best of that and its clauses with a lexicon hit."""
+    fold = np.random.default_rng(0).integers(0, args.folds, len(rows))
+    danger = np.zeros(len(rows))
+    confirm_score = np.zeros(len(rows))
+    for f in range(args.folds):
+        train = [e for e, g in zip(examples, fold, strict=True) if g != f]
+        model = DangerModel(train, ordinary, args.penalty).fit()
+        held = np.flatnonzero(fold == f)
+        danger[held] = 1 - model.probabilities([rows[i]["text"] for i in held])[:, 0]
+        for i in held:
+            clauses = [c for c in CLAUSE_END.split(rows[i]["text"]) if c.strip()]
+            hit = [c for c in clauses if len(clauses) > 1 and words.find_in_words(c)]
+            scores = [model.danger(c)[0] for c in hit]
+            confirm_score[i] = max([danger[i], *scores])
+    return danger, confirm_score
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,48 +87,71 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--penalty", type=float, default=PENALTY)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--kb-negatives", action="store_true")
+    parser.add_argument("--ship", action="store_true", help="write examples.model.npz")
     args = parser.parse_args(argv)
+    if args.ship:
+        start = time.perf_counter()
+        model = DangerModel(read_examples(EXAMPLES)).fit()
+        model.save(shipped_model(EXAMPLES))
+        print(f"learned in {time.perf_counter() - start:.1f} s: {shipped_model(EXAMPLES)}")
+        return 0
     knowledge = load_knowledge(ROOT / "knowledge")
     words = SafetyDetector.for_knowledge(knowledge)
     ordinary = ordinary_questions(knowledge) if args.kb_negatives else []
     rows = [json.loads(line) for line in EXAMPLES.read_text(encoding="utf-8").splitlines()]
-    examples = [Example(r["text"], r["label"]) for r in rows]
-    fold = np.random.default_rng(0).integers(0, args.folds, len(rows))
-    danger = np.zeros(len(rows))
-    confirm_score = np.zeros(len(rows))  # whole message or a clause with a lexicon hit
+    examples = read_examples(EXAMPLES)
+    # Out-of-fold scores are kept by the exact examples and settings (7 minutes to learn).
+    key = DangerModel(examples, ordinary, args.penalty).key + f"-{args.folds}"
+    kept = CACHE / f"crisis_learn-{key}.npz"
     start = time.perf_counter()
-    for f in range(args.folds):
-        train = [e for e, g in zip(examples, fold, strict=True) if g != f]
-        model = DangerModel(train, ordinary, args.penalty).fit()
-        held = np.flatnonzero(fold == f)
-        danger[held] = 1 - model.probabilities([rows[i]["text"] for i in held])[:, 0]
-        for i in held:
-            clauses = [c for c in _CLAUSE_END.split(rows[i]["text"]) if c.strip()]
-            hit = [c for c in clauses if len(clauses) > 1 and words.find_in_words(c)]
-            scores = [model.danger(c)[0] for c in hit]
-            confirm_score[i] = max([danger[i], *scores])
+    if kept.exists():
+        with np.load(kept) as saved:
+            danger, confirm_score = saved["danger"], saved["confirm"]
+    else:
+        danger, confirm_score = out_of_fold(rows, examples, ordinary, args, words)
+        CACHE.mkdir(parents=True, exist_ok=True)
+        np.savez(kept, danger=danger, confirm=confirm_score)
     print(f"{args.folds} folds learned in {time.perf_counter() - start:.1f} s")
     crisis = np.array([r["label"] != "none" for r in rows])
     lexicon = np.array([words.find_in_words(r["text"]) is not None for r in rows])
-    # The dev messages: the lexicons were written before this set existed.
-    dev = np.array([r["text"] in DEV for r in rows])
-    best: tuple[float, float, float, float] | None = None
-    for share in (0.97, 0.98, 0.985, 0.99, 0.995, 0.999):
-        sure = float(np.quantile(danger[~crisis], share))
-        for confirm in np.linspace(0.02, 0.6, 30):
-            alarm = (danger >= sure) | (lexicon & (confirm_score >= confirm))
-            false = alarm[~crisis & dev].mean()
-            found = alarm[crisis & dev].mean()
-            if false <= 0.02 and (best is None or found > best[0]):
-                best = (float(found), float(false), sure, float(confirm))
-    if best is None:
-        print("no thresholds keep false alarms at 2% on the dev messages")
-        return 1
-    found, false, sure, confirm = best
+    honest = np.array([r["text"] not in LEXICON_SOURCE for r in rows])
+    # Plain messages (chat, off-topic, everyday newcomer questions; kind "plain") are the
+    # bulk of real traffic: an alarm there costs most, and they would dilute the hard ordinary
+    # messages' false-alarm rate, so each has its own bound.
+    plain = np.array([r.get("kind") == "plain" for r in rows])
+    hard = ~crisis & honest & ~plain
+    print(f"honest examples: {honest.sum()} ({(crisis & honest).sum()} crises, {hard.sum()} hard")
+    print(f"ordinary, {plain.sum()} plain)")
+    lexicon_only = lexicon[crisis & honest].mean(), lexicon[hard].mean(), lexicon[plain].mean()
     print(
-        f"SURE={sure:.3f} CONFIRM={confirm:.3f}: dev messages found {found:.1%}, "
-        f"false alarms {false:.1%}"
+        f"lexicons alone: found {lexicon_only[0]:.1%}, false alarms {lexicon_only[1]:.1%} "
+        f"(plain {lexicon_only[2]:.1%})"
     )
+    # CONFIRM: the model may take a lexicon's alarm away only where that loses at most 1% of
+    # the lexicons' true alarms (a missed crisis costs more than a false alarm, which the
+    # person clears with one tap). SURE: the model alone raises an alarm from the lowest
+    # probability that keeps plain messages' false alarms at 1% at most.
+    kept = lexicon & crisis & honest
+    confirm = float(np.quantile(danger[kept], 0.01))
+    sure = 1.0
+    for candidate in np.linspace(0.95, 0.3, 66):
+        alarm = (danger >= candidate) | (lexicon & (danger >= confirm))
+        if alarm[plain].mean() > 0.01:
+            break
+        sure = float(candidate)
+    alarm = (danger >= sure) | (lexicon & (danger >= confirm))
+    print(
+        f"SURE={sure:.3f} CONFIRM={confirm:.3f}: honest examples found "
+        f"{alarm[crisis & honest].mean():.1%}, false alarms {alarm[hard].mean():.1%} "
+        f"(plain {alarm[plain].mean():.2%}); lexicon hits kept "
+        f"{(danger[kept] >= confirm).mean():.1%}"
+    )
+    for rule, score in (("whole message", danger), ("whole message or a clause", confirm_score)):
+        alarm = (danger >= sure) | (lexicon & (score >= confirm))
+        print(
+            f"  confirmed by the {rule}: found {alarm[crisis & honest].mean():.1%}, "
+            f"false alarms {alarm[hard].mean():.1%} (plain {alarm[plain].mean():.2%})"
+        )
     return 0
 
 

@@ -4,6 +4,7 @@ the floors it keeps on the held-out crisis set, and the safety net under unsure 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from collections import Counter
@@ -14,7 +15,13 @@ import pytest
 
 from bot.knowledge.loader import load_directory, load_knowledge
 from bot.knowledge.model import KnowledgeBase
-from bot.matching.danger import SURE, learn_danger
+from bot.matching.danger import (
+    SURE,
+    DangerModel,
+    learn_danger,
+    read_examples,
+    shipped_model,
+)
 from bot.matching.safety import SafetyDetector
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -204,20 +211,15 @@ def test_every_crisis_reply_names_a_sourced_phone(shipped: KnowledgeBase) -> Non
         assert "911" in reply or line.category == "homeless", line.id
 
 
-# Floors on the two report sets, a little below what benchmarks/crisis.py measured with the
-# learned model (held-out part of crisis.jsonl: detected 70.3%, English and French 70.4%,
-# other languages 70.2%, weakest category crime 51.7%, false alarms 2.1%; the check part of
-# crisis_dev2.jsonl, written blind by another author: 68.0%, 67.0%, 69.0%, weakest category
-# elder abuse 3/7, false alarms 2.7%; under a millisecond per message against 2 to 3 ms for
-# the old tripwire). The issue's targets (95%, 80%, 85% per category, 2% false alarms) are
-# not reached yet.
-# A little below what the shipped detector measures (lexicons, and the learned model adding
-# alarms without taking any away): held-out 88.7% found (en/fr 92.8%, others 85.7%, weakest
-# category crime 75.9%), 10.5% false alarms; blind check 77.9% (80.7%, 75.0%, sexual assault
-# 57.1%), 9.7% false alarms. The false-alarm bounds are ceilings.
+# Floors on the two report sets, a little below what benchmarks/crisis.py measures as shipped
+# (the lexicons, and the learned model that adds alarms at SURE and takes a lexicon's alarm
+# away below CONFIRM): held-out 88.7% found (en/fr 93.6%, others 85.1%, weakest category crime
+# 75.9%), 3.6% false alarms; blind check 76.2% (83.0%, 69.0%, sexual assault 4/7), 6.2% false
+# alarms. The false-alarm bounds are ceilings. The issue's targets (95%, 80%, 85% per category,
+# 2% false alarms) are not reached yet.
 FLOORS = {
-    "heldout": {"detected": 0.86, "major": 0.90, "other": 0.83, "category": 0.73, "false": 0.12},
-    "check": {"detected": 0.75, "major": 0.78, "other": 0.72, "category": 0.54, "false": 0.11},
+    "heldout": {"detected": 0.86, "major": 0.91, "other": 0.82, "category": 0.73, "false": 0.045},
+    "check": {"detected": 0.73, "major": 0.80, "other": 0.66, "category": 0.54, "false": 0.075},
 }
 SECOND_SET = ROOT / "tests" / "data" / "crisis_dev2.jsonl"
 EXAMPLES = ROOT / "knowledge" / "safety" / "examples.jsonl"
@@ -284,8 +286,8 @@ def test_the_model_learned_its_examples_both_ways(learned: SafetyDetector) -> No
     crisis = [r["text"] for r in rows if r["label"] != "none"]
     ordinary = [r["text"] for r in rows if r["label"] == "none"]
     assert sum(learned.check(t) is not None for t in crisis) / len(crisis) > 0.9
-    # 6.1% measured: the lexicons' own false alarms stand (the model never overrules them).
-    assert sum(learned.check(t) is not None for t in ordinary) / len(ordinary) < 0.08
+    # 99.2% and 1.2% measured (the model overrules most of the lexicons' false alarms here).
+    assert sum(learned.check(t) is not None for t in ordinary) / len(ordinary) < 0.03
 
 
 def test_checking_stays_well_under_a_millisecond(learned: SafetyDetector) -> None:
@@ -324,3 +326,26 @@ def test_a_crisis_message_is_held_briefly_for_its_sender_only() -> None:
     stale.remember(5, "alice", "x")
     time.sleep(0.01)
     assert stale.take(5, "alice") is None
+
+
+def test_the_shipped_model_was_learned_from_the_shipped_examples() -> None:
+    # `python benchmarks/crisis_learn.py --ship` after every change to the examples: a stale
+    # file is ignored (the bot would learn at start, 30 to 90 s on two cores).
+    model = DangerModel(read_examples(EXAMPLES))
+    assert model.load(shipped_model(EXAMPLES), check_key=True)
+
+
+def test_a_shipped_model_learned_from_other_examples_is_not_used(tmp_path: Path) -> None:
+    examples = tmp_path / "examples.jsonl"
+    rows = [
+        {"text": "i want to die tonight", "label": "self_harm"},
+        {"text": "my friend took too many pills and will not wake up", "label": "overdose"},
+        {"text": "where is the library", "label": "none"},
+        {"text": "how do I get a bus pass", "label": "none"},
+    ]
+    examples.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    shutil.copy(shipped_model(EXAMPLES), shipped_model(examples))
+    model = learn_danger(examples, tmp_path / "cache")
+    assert model is not None
+    assert model.columns < 5000  # learned from these four lines, not read from the copy
+    assert any((tmp_path / "cache" / "danger").iterdir())

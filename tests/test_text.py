@@ -198,5 +198,5 @@ _WORDS = st.sampled_from(["sin", "card", "health", "social", "number", "bus", "p
     ),
     text=st.lists(_WORDS, max_size=8).map(" ".join),
 )
-def test_whole_word_terms_rewrite_as_the_regex_reference(groups: list[list[str]], text: str) -> None:
+def test_whole_word_terms_rewrite_as_the_regex(groups: list[list[str]], text: str) -> None:
     assert Synonyms(groups).rewrite(text) == _regex_rewrite(groups, text)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from rapidfuzz.distance import OSA
 
 from bot.knowledge.model import CrisisLine, KnowledgeBase, SafetyLexicon, all_texts
-from bot.matching.danger import SURE, DangerModel
+from bot.matching.danger import CONFIRM, SHORT, SURE, DangerModel
 from bot.text import normalise
 
 GAP = -1  # a "..." slot: up to MAX_GAP words of anything
@@ -45,6 +45,10 @@ MAX_CACHED_WORDS = 100_000
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # Sentence ends: . ? ! ; and line breaks, and their Chinese, Arabic, Hindi forms.
+# Marks that insist, whatever the language: a message with a danger word and one of these is
+# never overruled by the learned model ("ਰਸੋਈ ਵਿੱਚ ਅੱਗ ਲੱਗ ਗਈ ਹੈ!!", the kitchen is on fire!!, scored
+# 0.02: its examples hold calm stories about a kitchen fire last month).
+_INSISTENT = ("!!", "！！")
 _SENTENCE_END = re.compile(r"[.?!;\n。！？；؟।]+")
 _SPACE = re.compile(r"\s+")
 
@@ -80,6 +84,8 @@ class Finding:
     evidence: tuple[str, ...]
     # True when calm context was present but the sentence was urgent.
     urgent_over_calm: bool = False
+    # True when the sentence says now, tonight, help... (the lexicon's urgent words).
+    urgent: bool = False
 
 
 @dataclass
@@ -323,13 +329,22 @@ class SafetyDetector:
     def find(self, text: str) -> Finding | None:
         """The most urgent danger in a message, with the phrases that showed it, or None.
 
-        The lexicons' finding always stands; a learned model (bot.matching.danger) adds an
-        alarm the lexicons missed when its probability of danger reaches SURE, with its
-        likeliest category (it never takes one away: see SURE)."""
+        With a learned model (bot.matching.danger): the lexicons' finding stands when the
+        model's probability of danger for the message reaches CONFIRM ("suicide prevention
+        training" is a lexicon hit the model rejects), or when the sentence is urgent (now,
+        tonight, help, "!!") or the message short; the model alone raises an alarm the
+        lexicons missed at SURE."""
         found = self.find_in_words(text)
-        if found is not None or self.model is None:
+        if self.model is None:
             return found
         probability, category = self.model.danger(text)
+        if found is not None and (
+            probability >= CONFIRM
+            or found.urgent
+            or any(mark in text for mark in _INSISTENT)
+            or len(text.split()) <= SHORT
+        ):
+            return found
         if probability >= SURE:
             line = self._lines.get(category)
             if line is not None:
@@ -383,7 +398,7 @@ class SafetyDetector:
         if calm and not urgent:
             return None
         category, evidence = hit
-        return Finding(self._lines[category], evidence, urgent_over_calm=calm)
+        return Finding(self._lines[category], evidence, urgent_over_calm=calm, urgent=urgent)
 
 
 class _Index:

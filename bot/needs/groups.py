@@ -48,7 +48,7 @@ WordEmbedder = Callable[[Sequence[str]], Vectors]
 DIM = 256
 
 # Thresholds, chosen on the "tune" half of tests/data/needs_labelled.jsonl and CLINC150's
-# validation questions (benchmarks/needs_grouping.py --tune: the Durham tune half, two
+# validation questions (benchmarks/needs_grouping.py --tune: the labelled tune half, two
 # 40-intent validation samples with 100 out-of-scope one-offs, all 150 intents' validation
 # questions); never on the reported sets.
 # Word vectors alone: a question joins a need at centroid similarity 0.3, and needs merge
