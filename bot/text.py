@@ -109,6 +109,10 @@ def cjk_words(text: str) -> str:
     return _SPACES.sub(" ", _CJK_RUN.sub(_bigrams, text)).strip()
 
 
+# Arabic proclitics, longest first: and, with, as, so, for, the (and their combinations).
+_ARABIC_CLITICS = ("وبال", "وال", "بال", "كال", "فال", "ولل", "لل", "ال", "و", "ب", "ل", "ف", "ك")
+
+
 class Synonyms:
     """Tags every term of a synonym group with the group's first (canonical) term.
 
@@ -159,8 +163,24 @@ class Synonyms:
     def __len__(self) -> int:
         return len(self._mapping) + len(self._stems) + len(self._anywhere)
 
-    def _at(self, words: list[str], i: int) -> tuple[str, int] | None:
-        """(canonical, words used) for the longest term starting at words[i], or None."""
+    def _at(self, words: list[str], i: int, clitics: bool = False) -> tuple[str, int] | None:
+        """(canonical, words used) for the longest term starting at words[i], or None.
+
+        With `clitics` (a message in Arabic: Persian and Urdu words often start with the same
+        letters), "and", "with", "for" and "the", which Arabic joins to the word after them
+        ("وبالمستشفى", and at the hospital), are taken off a word that starts no term."""
+        found = self._exactly_at(words, i)
+        if found is not None or not clitics:
+            return found
+        for clitic in _ARABIC_CLITICS:
+            rest = words[i][len(clitic) :]
+            if words[i].startswith(clitic) and len(rest) >= 3:
+                found = self._exactly_at([rest, *words[i + 1 :]], 0)
+                if found is not None:
+                    return found
+        return None
+
+    def _exactly_at(self, words: list[str], i: int) -> tuple[str, int] | None:
         longest = self._sizes.get(words[i], 1)
         for size in range(min(longest, len(words) - i), 0, -1):
             span = words[i : i + size]
@@ -182,9 +202,10 @@ class Synonyms:
             joined = normalised.replace(" ", "")
             found += [(t, c) for t, c in self._anywhere.items() if t in joined]
         words = cjk_words(normalised).split()
+        clitics = script_language(normalised) == "ar"
         i = 0
         while i < len(words):
-            hit = self._at(words, i) if self._longest else None
+            hit = self._at(words, i, clitics) if self._longest else None
             if hit is None:
                 i += 1
                 continue
@@ -205,9 +226,10 @@ class Synonyms:
         if not self._longest and not self._anywhere:
             return " ".join(words)
         out: list[str] = []
+        clitics = not normalised.isascii() and script_language(normalised) == "ar"
         i = 0
         while i < len(words):
-            hit = self._at(words, i) if self._longest else None
+            hit = self._at(words, i, clitics) if self._longest else None
             if hit is None:
                 out.append(words[i])
                 i += 1

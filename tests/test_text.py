@@ -200,3 +200,12 @@ _WORDS = st.sampled_from(["sin", "card", "health", "social", "number", "bus", "p
 )
 def test_whole_word_terms_rewrite_as_the_regex(groups: list[list[str]], text: str) -> None:
     assert Synonyms(groups).rewrite(text) == _regex_rewrite(groups, text)
+
+
+def test_arabic_words_meet_their_terms_without_the_joined_and_the_for() -> None:
+    synonyms = Synonyms([["hospital", "مستشفى"], ["pr card", "بطاقة الإقامة"]])
+    assert "hospital" in prepare("أخذوا أبي للمستشفى", synonyms).split()  # "to the hospital"
+    assert "hospital" in prepare("وبالمستشفى قالوا", synonyms).split()  # "and at the hospital"
+    assert "pr_card" in prepare("وبطاقة الإقامة ضاعت", synonyms).split()
+    # Only in Arabic: Urdu and Persian words start with the same letters and mean other things.
+    assert "hospital" not in prepare("بمستشفى کے پاس ہے", synonyms).split()
