@@ -349,3 +349,12 @@ def test_a_shipped_model_learned_from_other_examples_is_not_used(tmp_path: Path)
     assert model is not None
     assert model.columns < 5000  # learned from these four lines, not read from the copy
     assert any((tmp_path / "cache" / "danger").iterdir())
+
+
+def test_polite_particles_do_not_break_a_phrase(shipped: KnowledgeBase) -> None:
+    detector = SafetyDetector.for_knowledge(shipped)
+    # Tagalog's "po" / "pong" may sit anywhere: "gusto ko na mamatay" is the listed phrase.
+    for text in ("gusto ko na po mamatay", "Gusto ko na pong mamatay, pagod na ako"):
+        found = detector.find_in_words(text)
+        assert found is not None and found.line.category == "self_harm", text
+    assert detector.find_in_words("saan po ang library") is None

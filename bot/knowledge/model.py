@@ -682,6 +682,8 @@ class SafetyLexicon(_Model):
     calm: context that lowers the alarm (a course, an essay, the past) in the same sentence.
     urgent: words that keep the alarm on whatever the context (now, tonight, help).
     idioms: phrases whose danger words are not danger ("this paperwork is killing me").
+    fillers: words that may sit between any two words of a phrase without changing it
+    (Tagalog's polite "po": "gusto ko na po mamatay" is "gusto ko na mamatay").
     """
 
     language: LanguageCode
@@ -691,6 +693,7 @@ class SafetyLexicon(_Model):
     calm: Phrases = Field(default_factory=list)
     urgent: Phrases = Field(default_factory=list)
     idioms: Phrases = Field(default_factory=list)
+    fillers: Phrases = Field(default_factory=list)
     categories: dict[CrisisCategory, SafetyConcept] = Field(default_factory=dict)
 
     @field_validator("words")

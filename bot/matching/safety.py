@@ -217,6 +217,11 @@ class SafetyDetector:
         self._calm: list[_Any] = []
         self._urgent: list[_Any] = []
         self._rules: list[tuple[str, _Rule]] = []
+        lexicons = list(lexicons)
+        # Words skipped before matching (polite particles): a phrase holds with or without them.
+        self._fillers = frozenset(
+            normalise(word) for lexicon in lexicons for word in lexicon.fillers
+        )
         self.languages: tuple[str, ...] = ()
         languages: list[str] = []
         for lexicon in lexicons:
@@ -371,7 +376,7 @@ class SafetyDetector:
 
     def _sentence(self, sentence: str) -> Finding | None:
         normalised = normalise(sentence)
-        tokens = normalised.split()
+        tokens = [t for t in normalised.split() if t not in self._fillers]
         resolved = [self._resolve(t) for t in tokens]
         numbers = [int(t) if t.isdecimal() and len(t) < 7 else None for t in tokens]
         cjk = _SPACE.sub("", normalised) if _CJK.search(normalised) else ""
