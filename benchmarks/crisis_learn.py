@@ -120,8 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     # messages' false-alarm rate, so each has its own bound.
     plain = np.array([r.get("kind") == "plain" for r in rows])
     hard = ~crisis & honest & ~plain
-    print(f"honest examples: {honest.sum()} ({(crisis & honest).sum()} crises, {hard.sum()} hard")
-    print(f"ordinary, {plain.sum()} plain)")
+    print(
+        f"honest examples: {honest.sum()} ({(crisis & honest).sum()} crises, "
+        f"{hard.sum()} hard ordinary, {plain.sum()} plain)"
+    )
     lexicon_only = lexicon[crisis & honest].mean(), lexicon[hard].mean(), lexicon[plain].mean()
     print(
         f"lexicons alone: found {lexicon_only[0]:.1%}, false alarms {lexicon_only[1]:.1%} "

@@ -213,13 +213,13 @@ def test_every_crisis_reply_names_a_sourced_phone(shipped: KnowledgeBase) -> Non
 
 # Floors on the two report sets, a little below what benchmarks/crisis.py measures as shipped
 # (the lexicons, and the learned model that adds alarms at SURE and takes a lexicon's alarm
-# away below CONFIRM): held-out 88.7% found (en/fr 93.6%, others 85.1%, weakest category crime
-# 75.9%), 3.6% false alarms; blind check 76.2% (83.0%, 69.0%, sexual assault 4/7), 6.2% false
-# alarms. The false-alarm bounds are ceilings. The targets (95%, 80%, 85% per category,
-# 2% false alarms) are not reached yet.
+# away below CONFIRM): held-out 90.1% found (en/fr 92.8%, others 88.1%, weakest category child
+# abuse 76.0%), 3.3% false alarms; blind check 77.9% (79.5%, 76.2%, harm to others 3/8), 5.8%
+# false alarms. The false-alarm bounds are ceilings. The targets (95%, 80%, 85% per
+# category, 2% false alarms) are not reached yet.
 FLOORS = {
-    "heldout": {"detected": 0.86, "major": 0.91, "other": 0.82, "category": 0.73, "false": 0.045},
-    "check": {"detected": 0.73, "major": 0.80, "other": 0.66, "category": 0.54, "false": 0.075},
+    "heldout": {"detected": 0.88, "major": 0.90, "other": 0.85, "category": 0.73, "false": 0.045},
+    "check": {"detected": 0.75, "major": 0.77, "other": 0.73, "category": 0.34, "false": 0.075},
 }
 SECOND_SET = ROOT / "tests" / "data" / "crisis_dev2.jsonl"
 EXAMPLES = ROOT / "knowledge" / "safety" / "examples.jsonl"

@@ -57,23 +57,24 @@ MAX_ITERATIONS = 300
 MIN_COUNT = 2
 # A message is a crisis when the model's probability of danger is at least SURE, or when a
 # lexicon found danger in it and the model's probability is at least CONFIRM (or the message
-# is SHORT). Both chosen by benchmarks/crisis_learn.py on 5-fold out-of-fold probabilities over
-# the 12,098 examples the lexicons were not written from: CONFIRM keeps 99% of the lexicons'
-# true alarms (the model takes an alarm away only where it is very sure), SURE is the lowest
-# probability with at most 1% false alarms on plain messages (chat, off-topic questions,
-# everyday newcomer questions and stories). There: 66.0% of crises found, 3.1% false alarms
-# on hard ordinary messages (courses, the past, idioms, news...), 0.98% on plain ones; the
-# lexicons alone find 42.4% with 6.3% and 0.8%.
+# is SHORT, or urgent). Both chosen by benchmarks/crisis_learn.py on 5-fold out-of-fold
+# probabilities over the 13,735 examples the lexicons were not written from: CONFIRM keeps 99%
+# of the lexicons' true alarms (the model takes an alarm away only where it is very sure),
+# SURE is the lowest probability with at most 1% false alarms on plain messages (chat,
+# off-topic questions, everyday newcomer questions and stories). There: 65.7% of crises found,
+# 2.2% false alarms on hard ordinary messages (courses, the past, idioms, news...), 0.98% on
+# plain ones; the lexicons alone find 38.8% with 6.1% and 0.8%.
 # History: learned from 1,155 examples, the model could not overrule the lexicons (at
 # CONFIRM 0.5, held-out detection fell from 88.7% to 70.0%), so lexicon hits stood and false
-# alarms stayed at 10%. It now learns from 12,724: 5,073 danger and ordinary messages written
-# fresh in 14 languages (half the ordinary ones sharing danger words), 3,400 plain chat and
-# story messages, 3,096 of the knowledge base's own questions (2 per entry and language; not
-# those about emergencies). Without the plain ones it found more (held-out 92.8%, blind
-# check 91.9%) but raised the alarm on everyday questions ("tell me a joke", "my son dont
-# speak englis very good, the school will give him help or no?"): benchmarks/RESULTS.md.
-SURE = 0.65
-CONFIRM = 0.063
+# alarms stayed at 10%. It now learns from 14,361: 6,710 danger and ordinary messages written
+# fresh in 14 languages in two rounds (half the ordinary ones sharing danger words), 3,400
+# plain chat and story messages, 3,096 of the knowledge base's own questions (2 per entry and
+# language; not those about emergencies). Without the plain ones it found more (held-out
+# 92.8%, blind check 91.9%) but raised the alarm on everyday questions ("tell me a joke", "my
+# son dont speak englis very good, the school will give him help or no?"):
+# benchmarks/RESULTS.md.
+SURE = 0.71
+CONFIRM = 0.093
 # A lexicon hit in a message this short always stands: a few words leave no room for the
 # context the model weighs, and its probability there mostly reflects how rare short
 # messages are in its examples ("أريد أن أموت", I want to die, scored 0.03).
