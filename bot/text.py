@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 # Not part of a word. Vowel signs of Indic scripts and Arabic vowel marks are not \w to
 # Python, yet they belong to their words ("मरना"); the Indic full stops (danda) do not.
@@ -195,55 +195,45 @@ class Synonyms:
                     return self._stems[stem], size
         return None
 
-    def _found(self, normalised: str) -> list[tuple[str, str]]:
-        """(term as written, canonical) for every term in already-normalised text, in order."""
-        found: list[tuple[str, str]] = []
-        if self._anywhere and _CJK_RUN.search(normalised):
-            joined = normalised.replace(" ", "")
-            found += [(t, c) for t, c in self._anywhere.items() if t in joined]
+    def _spans(self, normalised: str) -> Iterator[tuple[list[str], str | None]]:
+        """The text's words in order, each term's words together with its canonical token
+        (None for a word in no term); then each Chinese term found, as ([term], canonical)."""
         words = cjk_words(normalised).split()
-        clitics = script_language(normalised) == "ar"
-        i = 0
-        while i < len(words):
-            hit = self._at(words, i, clitics) if self._longest else None
-            if hit is None:
-                i += 1
-                continue
-            canonical, size = hit
-            found.append((" ".join(words[i : i + size]), canonical))
-            i += size
-        return found
-
-    def rewrite(self, normalised: str) -> str:
-        """Add each synonym term's canonical token after it, in already-normalised text
-        (Chinese runs come out as character pairs, see `cjk_words`; the canonical tokens of
-        the Chinese terms in it follow at the end).
-
-        The original words stay, so a misspelt neighbour ("helth card") still shares "card"
-        with "health card", while "OHIP" and "health card" now share the token "ohip".
-        """
-        words = cjk_words(normalised).split()
-        if not self._longest and not self._anywhere:
-            return " ".join(words)
-        out: list[str] = []
         clitics = not normalised.isascii() and script_language(normalised) == "ar"
         i = 0
         while i < len(words):
             hit = self._at(words, i, clitics) if self._longest else None
-            if hit is None:
-                out.append(words[i])
-                i += 1
-                continue
-            canonical, size = hit
-            span = words[i : i + size]
-            out += span
-            if " ".join(span) != canonical:
-                out.append(canonical)
+            size = hit[1] if hit else 1
+            yield words[i : i + size], hit[0] if hit else None
             i += size
         if self._anywhere and _CJK_RUN.search(normalised):
             joined = normalised.replace(" ", "")
-            out += sorted({c for t, c in self._anywhere.items() if t in joined})
-        return " ".join(out)
+            for term, canonical in sorted(self._anywhere.items(), key=lambda item: item[1]):
+                if term in joined:
+                    yield [term], canonical
+
+    def _found(self, normalised: str) -> list[tuple[str, str]]:
+        """(term as written, canonical) for every term in already-normalised text."""
+        return [(" ".join(span), c) for span, c in self._spans(normalised) if c is not None]
+
+    def rewrite(self, normalised: str) -> str:
+        """Add each synonym term's canonical token after it, in already-normalised text
+        (Chinese runs come out as character pairs, see `cjk_words`; the canonical tokens of
+        the Chinese terms in it follow at the end, each once).
+
+        The original words stay, so a misspelt neighbour ("helth card") still shares "card"
+        with "health card", while "OHIP" and "health card" now share the token "ohip".
+        """
+        out: list[str] = []
+        chinese: dict[str, None] = {}
+        for span, canonical in self._spans(normalised):
+            if canonical is not None and _CJK_RUN.fullmatch(span[0]):
+                chinese.setdefault(canonical, None)
+                continue
+            out += span
+            if canonical is not None and " ".join(span) != canonical:
+                out.append(canonical)
+        return " ".join([*out, *chinese])
 
     def canonical(self, term: str) -> str:
         """The canonical token of a synonym term (the term itself if it is in no group)."""
