@@ -25,14 +25,8 @@ def encode_sentence(vector: npt.NDArray[np.floating[Any]]) -> str:
 
 def decode_sentence(stored: str) -> npt.NDArray[np.float64] | None:
     """The vector `encode_sentence` stored (None when it is damaged)."""
-    try:
-        raw = base64.b64decode(stored, validate=True)
-    except (ValueError, TypeError):
-        return None
-    if not raw or len(raw) % 2:
-        return None
-    vector = np.frombuffer(raw, dtype="<f2").astype(np.float64)
-    return vector if np.isfinite(vector).all() else None
+    found, vectors = decode_sentences([stored])
+    return vectors[0].astype(np.float64) if len(found) else None
 
 
 def decode_sentences(
