@@ -154,10 +154,13 @@ class Synonyms:
         for term in (*mapping, *stems):
             first, size = term.split()[0], term.count(" ") + 1
             self._sizes[first] = max(self._sizes.get(first, 1), size)
-        # Stems by their first two letters, so a word is compared with a handful of stems.
-        by_start: dict[str, list[str]] = {}
+        # Stems by their first two letters, so a word is compared with a handful of stems;
+        # each kept split as (words, the words before the last, the last word's stem,
+        # canonical), since every word of every question and wording is compared.
+        by_start: dict[str, list[tuple[int, list[str], str, str]]] = {}
         for stem in sorted(stems, key=len, reverse=True):
-            by_start.setdefault(stem.split()[-1][:2], []).append(stem)
+            *head, last = stem.split()
+            by_start.setdefault(last[:2], []).append((len(head) + 1, head, last, stems[stem]))
         self._stems_by_start = by_start
 
     def __len__(self) -> int:
@@ -187,12 +190,11 @@ class Synonyms:
             canonical = self._mapping.get(" ".join(span) if size > 1 else span[0])
             if canonical is not None:
                 return canonical, size
-            for stem in self._stems_by_start.get(span[-1][:2], ()):
-                if stem.count(" ") + 1 != size:
-                    continue
-                *head, last = stem.split()
-                if head == span[:-1] and span[-1].startswith(last):
-                    return self._stems[stem], size
+            for words_in_stem, head, last, stem_canonical in self._stems_by_start.get(
+                span[-1][:2], ()
+            ):
+                if words_in_stem == size and head == span[:-1] and span[-1].startswith(last):
+                    return stem_canonical, size
         return None
 
     def _spans(self, normalised: str) -> Iterator[tuple[list[str], str | None]]:
