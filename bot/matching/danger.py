@@ -50,10 +50,10 @@ PENALTY = 1e-5
 # otherwise drown the hard ordinary examples.
 KB_WEIGHT = 0.3
 MAX_ITERATIONS = 300
-# A feature must occur in at least this many training messages to be learned. With 6,200
-# examples, features seen once are 55% of all (mostly a single message's own n-grams): dropping
-# them halves the fitting time (2 min -> 1 min on 2 busy cores) and changes out-of-fold
-# detection by less than a point (benchmarks/crisis_learn.py).
+# A feature must occur in at least this many training messages to be learned. Measured with
+# 6,200 examples: features seen once were 55% of all (mostly a single message's own
+# n-grams); dropping them halves the fitting time (2 min -> 1 min on 2 busy cores) and
+# changes out-of-fold detection by less than a point (benchmarks/crisis_learn.py).
 MIN_COUNT = 2
 # A message is a crisis when the model's probability of danger is at least SURE, or when a
 # lexicon found danger in it and the model's probability is at least CONFIRM (or the message
@@ -267,6 +267,20 @@ class DangerModel:
         return True
 
 
+def _learn_or_cached(model: DangerModel, cache_dir: Path | None) -> None:
+    """Read the model from the cache folder, else learn it (and keep it there when possible)."""
+    if cache_dir is None:
+        model.fit()
+        return
+    folder = cache_dir / "danger"  # its own folder: each cache keeps its newest two
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        model.fit()
+    else:
+        ModelCache(folder).learn_or_load(model)
+
+
 def shipped_model(examples_path: Path) -> Path:
     """Where the model learned from an examples file is shipped beside it (learning takes
     half a minute on two cores; a replica or a fresh install should not wait for it):
@@ -292,17 +306,7 @@ def learn_danger(
     known = _LEARNED.get(model.key)
     if known is not None:
         return known
-    if model.load(shipped_model(examples_path), check_key=True):
-        pass
-    elif cache_dir is None:
-        model.fit()
-    else:
-        folder = cache_dir / "danger"  # its own folder: each cache keeps its newest two
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            model.fit()
-        else:
-            ModelCache(folder).learn_or_load(model)
+    if not model.load(shipped_model(examples_path), check_key=True):
+        _learn_or_cached(model, cache_dir)
     _LEARNED[model.key] = model
     return model

@@ -44,11 +44,11 @@ MAX_FUZZY_WORD = 24
 MAX_CACHED_WORDS = 100_000
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-# Sentence ends: . ? ! ; and line breaks, and their Chinese, Arabic, Hindi forms.
 # Marks that insist, whatever the language: a message with a danger word and one of these is
 # never overruled by the learned model ("ਰਸੋਈ ਵਿੱਚ ਅੱਗ ਲੱਗ ਗਈ ਹੈ!!", the kitchen is on fire!!, scored
 # 0.02: its examples hold calm stories about a kitchen fire last month).
 _INSISTENT = ("!!", "！！")
+# Sentence ends: . ? ! ; and line breaks, and their Chinese, Arabic, Hindi forms.
 _SENTENCE_END = re.compile(r"[.?!;\n。！？；؟।]+")
 _SPACE = re.compile(r"\s+")
 
