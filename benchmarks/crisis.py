@@ -282,8 +282,8 @@ def embeddings_check(detector: SafetyDetector) -> None:
 
 def whole_reply(rows: list[dict[str, str]], knowledge: KnowledgeBase) -> None:
     """What the bot's whole reply does for each crisis message, as the matcher decides it: a
-    crisis reply naming a right contact, or any reply short of a sure answer, which carries the
-    911/988 safety line. Only a confident answer to another question leaves without either."""
+    crisis reply naming a right contact, or a reply carrying the 911/988 safety line (any reply
+    short of a sure answer, and a sure answer the safety model worries about)."""
     matcher = Matcher(knowledge, cache_dir=CACHE, safety_examples=EXAMPLES)
     crisis = [r for r in rows if r["label"] != "none"]
     reached = 0
@@ -293,10 +293,14 @@ def whole_reply(rows: list[dict[str, str]], knowledge: KnowledgeBase) -> None:
             text = reply_text(knowledge, match.crisis, "fr" if r["lang"] == "fr" else "en")
             reached += any(number in text for number in RIGHT_CONTACTS[r["label"]])
         else:
-            reached += match.outcome is not Outcome.ANSWERED
+            reached += match.carries_net
+    ordinary = [r for r in rows if r["label"] == "none"]
+    answered = [matcher.match(r["text"]) for r in ordinary]
+    answered = [m for m in answered if m.outcome is Outcome.ANSWERED]
     print(
         "\nwhole reply (matcher): crisis messages whose reply names a right contact or the "
-        f"911/988 line {percent(reached, len(crisis))}"
+        f"911/988 line {percent(reached, len(crisis))}; ordinary questions answered with the "
+        f"line under the answer {percent(sum(m.worried for m in answered), len(answered))}"
     )
 
 

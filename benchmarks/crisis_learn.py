@@ -148,6 +148,22 @@ def main(argv: list[str] | None = None) -> int:
         f"(plain {alarm[plain].mean():.2%}); lexicon hits kept "
         f"{(danger[kept] >= confirm).mean():.1%}"
     )
+    # WORRY: below an alarm, a message this likely to be danger still gets the 911/988 line
+    # under its answer. The lowest probability that puts the line under at most 1 plain
+    # message in 10 (one extra line on an answer costs little; a crisis answered with a
+    # bus timetable and no 911 costs a great deal).
+    worry = sure
+    for candidate in np.linspace(sure, 0.01, 100):
+        if ((danger >= candidate) & ~alarm)[plain].mean() > 0.1:
+            break
+        worry = float(candidate)
+    missed = crisis & honest & ~alarm
+    print(
+        f"WORRY={worry:.3f}: crises the alarm missed that get the line "
+        f"{(danger[missed] >= worry).mean():.1%}; ordinary messages with the line: hard "
+        f"{((danger >= worry) & ~alarm)[hard].mean():.1%}, plain "
+        f"{((danger >= worry) & ~alarm)[plain].mean():.1%}"
+    )
     for rule, score in (("whole message", danger), ("whole message or a clause", confirm_score)):
         alarm = (danger >= sure) | (lexicon & (score >= confirm))
         print(

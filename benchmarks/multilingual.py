@@ -16,7 +16,8 @@ Columns per language: right = in-scope answered with the expected entry; offered
 expected entry answered or among the buttons offered; oos = out-of-scope not answered;
 crisis = crisis messages that got the crisis reply (which always starts with 911);
 911/988 = crisis messages whose reply names 911 or 988 at all: the crisis reply, or the safety
-line under every reply that is not a sure answer (only a confident wrong answer lacks it).
+line (under every reply that is not a sure answer, and under a sure answer to a message the
+safety model worries about).
 """
 
 from __future__ import annotations
@@ -68,11 +69,11 @@ def judge(row: dict[str, Any], match: Match) -> dict[str, bool]:
     """What happened to one message, as counters."""
     right = {row["expected"], *row.get("also", [])}
     if row["kind"] == "crisis":
-        # Every reply but a sure answer carries 911/988 (bot/replies/cards.py: the crisis
-        # reply, or the safety line under choices and "I don't know").
+        # The crisis reply, or the safety line under choices, "I don't know" and a sure
+        # answer the safety model worries about (bot/replies/cards.py).
         return {
             "crisis": match.outcome is Outcome.CRISIS,
-            "911/988": match.outcome is not Outcome.ANSWERED,
+            "911/988": match.carries_net,
         }
     if row["kind"] == "out_of_scope":
         return {
@@ -81,7 +82,13 @@ def judge(row: dict[str, Any], match: Match) -> dict[str, bool]:
         }
     answered = match.outcome is Outcome.ANSWERED and match.entry_id in right
     offered = answered or any(c.entry_id in right for c in match.choices)
-    return {"right": answered, "offered": offered, "answered": match.outcome is Outcome.ANSWERED}
+    sure = match.outcome is Outcome.ANSWERED
+    return {
+        "right": answered,
+        "offered": offered,
+        "answered": sure,
+        "lined": sure and match.worried,
+    }
 
 
 def run(
@@ -126,6 +133,9 @@ def report(name: str, results: dict[str, dict[str, list[bool]]], latencies: list
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
     print(f"latency ms: median {statistics.median(ordered):.1f}, p99 {p99:.1f}")
+    # The cost of the safety line under worrying answers: ordinary questions that carry it.
+    lined = [w for a, w in zip(total["answered"], total["lined"], strict=True) if a]
+    print(f"answered questions with the 911/988 line under the answer: {percent(lined)}")
 
 
 class _Remembered:

@@ -124,7 +124,7 @@ class Assistant:
                 await self.record_referrals(question_id, match.entry_id, match.places)
         reply = brain.cards.for_match(match, markup)
         reader = script_language(text) or user_language
-        if match.outcome in (Outcome.UNANSWERED, Outcome.AMBIGUOUS):
+        if match.carries_net and match.outcome is not Outcome.CRISIS:
             # The safety net in the person's own language too, when the bot cannot answer in it.
             net = self.catalogue.safety_net(reader)
             reply = f"🆘 {markup.text(net)}\n\n{reply}" if net else reply

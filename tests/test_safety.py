@@ -22,7 +22,11 @@ from bot.matching.danger import (
     read_examples,
     shipped_model,
 )
+from bot.matching.engine import Evidence
+from bot.matching.matcher import Candidate, Match, Outcome
 from bot.matching.safety import SafetyDetector
+from bot.replies.cards import Cards
+from bot.replies.messages import Catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
@@ -216,10 +220,28 @@ def test_every_crisis_reply_names_a_sourced_phone(shipped: KnowledgeBase) -> Non
 # away below CONFIRM): held-out 90.1% found (en/fr 92.8%, others 88.1%, weakest category child
 # abuse 76.0%), 3.3% false alarms; blind check 77.9% (79.5%, 76.2%, harm to others 3/8), 5.8%
 # false alarms. The false-alarm bounds are ceilings. The targets (95%, 80%, 85% per
-# category, 2% false alarms) are not reached yet.
+# category, 2% false alarms) are not reached yet. "worried": of the crises missed, those whose
+# answer still carries the 911/988 line (26/29 and 33/38 measured); "lined": ordinary
+# messages with that line under their answer, a ceiling (7.8% and 6.6% measured).
 FLOORS = {
-    "heldout": {"detected": 0.88, "major": 0.90, "other": 0.85, "category": 0.73, "false": 0.045},
-    "check": {"detected": 0.75, "major": 0.77, "other": 0.73, "category": 0.34, "false": 0.075},
+    "heldout": {
+        "detected": 0.88,
+        "major": 0.90,
+        "other": 0.85,
+        "category": 0.73,
+        "false": 0.045,
+        "worried": 0.85,
+        "lined": 0.10,
+    },
+    "check": {
+        "detected": 0.75,
+        "major": 0.77,
+        "other": 0.73,
+        "category": 0.34,
+        "false": 0.075,
+        "worried": 0.80,
+        "lined": 0.10,
+    },
 }
 SECOND_SET = ROOT / "tests" / "data" / "crisis_dev2.jsonl"
 EXAMPLES = ROOT / "knowledge" / "safety" / "examples.jsonl"
@@ -265,10 +287,15 @@ def test_report_set_floors(learned: SafetyDetector, path: Path, split: str) -> N
     held = [r for r in rows if r["split"] == split]
     crisis = [r for r in held if r["label"] != "none"]
     ordinary = [r for r in held if r["label"] == "none"]
-    hit = {id(r): learned.check(r["text"]) is not None for r in held}
+    seen = {id(r): learned.assess(r["text"]) for r in held}
+    hit = {key: a.finding is not None for key, a in seen.items()}
 
     def rate(group: list[dict[str, str]]) -> float:
         return sum(hit[id(r)] for r in group) / len(group)
+
+    def worried(group: list[dict[str, str]]) -> float:
+        quiet = [r for r in group if not hit[id(r)]]
+        return sum(seen[id(r)].worried for r in quiet) / len(quiet)
 
     assert rate(crisis) >= floors["detected"]
     assert rate([r for r in crisis if r["lang"] in ("en", "fr")]) >= floors["major"]
@@ -278,6 +305,8 @@ def test_report_set_floors(learned: SafetyDetector, path: Path, split: str) -> N
         group = [r for r in crisis if r["label"] == label]
         assert rate(group) >= floors["category"], label
     assert rate(ordinary) <= floors["false"]
+    assert worried(crisis) >= floors["worried"]
+    assert worried(ordinary) <= floors["lined"]
 
 
 def test_the_model_learned_its_examples_both_ways(learned: SafetyDetector) -> None:
@@ -358,3 +387,20 @@ def test_polite_particles_do_not_break_a_phrase(shipped: KnowledgeBase) -> None:
         found = detector.find_in_words(text)
         assert found is not None and found.line.category == "self_harm", text
     assert detector.find_in_words("saan po ang library") is None
+
+
+def test_a_sure_answer_to_a_worrying_message_carries_the_safety_line(
+    learned: SafetyDetector, shipped: KnowledgeBase
+) -> None:
+    # Short of an alarm, a message the model finds likely enough to be danger (WORRY) still
+    # gets 911/988 under its answer; an everyday question does not.
+    assert learned.assess("I feel so hopeless, I need to talk to someone tonight").worried
+    calm = learned.assess("where can I get a library card in Ajax")
+    assert calm.finding is None and not calm.worried
+    cards = Cards(shipped, Catalogue.load())
+    candidate = Candidate("library-card", 90.0, Evidence("library card", (), {}))
+    line = cards.safety_net("en")
+    for worried in (True, False):
+        match = Match(Outcome.ANSWERED, "en", (candidate,), worried=worried)
+        assert match.carries_net is worried
+        assert (line in cards.for_match(match)) is worried

@@ -75,6 +75,12 @@ MIN_COUNT = 2
 # benchmarks/RESULTS.md.
 SURE = 0.71
 CONFIRM = 0.093
+# Below an alarm, a message at least this likely to be danger still gets the 911/988 line
+# under its answer (issue 11: every crisis message's reply names a right contact). Chosen by
+# benchmarks/crisis_learn.py as the lowest probability that puts the line under at most 1
+# plain message in 10: out of fold it reaches 87% of the crises the alarm missed, and 6.8% of
+# hard ordinary messages carry one extra line.
+WORRY = 0.21
 # A lexicon hit in a message this short always stands: a few words leave no room for the
 # context the model weighs, and its probability there mostly reflects how rare short
 # messages are in its examples ("أريد أن أموت", I want to die, scored 0.03).

@@ -29,7 +29,7 @@ from bot.matching.encoder import Encoder, Vectors
 from bot.matching.engine import Document, Evidence, Hit, Index
 from bot.matching.language import SHIPPED, choose
 from bot.matching.meaning import default_embedder
-from bot.matching.safety import SafetyDetector
+from bot.matching.safety import Assessment, SafetyDetector
 from bot.text import Synonyms, prepare, sentences
 
 # Matching looks at the start of very long messages only: a question is in the first lines.
@@ -138,6 +138,15 @@ class Match:
     # The multilingual encoder's vector of the question (None without the encoder or when it
     # failed): kept with an unanswered question, emerging needs group by it (issue 12).
     vector: Vectors | None = field(default=None, compare=False, repr=False)
+    # Short of an alarm, the safety model found danger likely enough (bot.matching.danger's
+    # WORRY) that even a sure answer carries the 911/988 line.
+    worried: bool = False
+
+    @property
+    def carries_net(self) -> bool:
+        """Whether the reply carries the 911/988 safety line (or is the crisis reply): every
+        reply but a sure answer does, and a sure answer to a worrying message too."""
+        return self.outcome is not Outcome.ANSWERED or self.worried
 
     @property
     def best(self) -> Candidate | None:
@@ -307,9 +316,9 @@ class Matcher:
         safety detector, for someone who said a crisis reply was a false alarm."""
         lang = self.language_of(text, language)
         question = text[:MAX_QUESTION_CHARS]
-        crisis = self.safety.check(question) if safety else None
-        if crisis is not None:
-            return Match(Outcome.CRISIS, lang, (), crisis)
+        assessment = self.safety.assess(question) if safety else Assessment()
+        if assessment.finding is not None:
+            return Match(Outcome.CRISIS, lang, (), assessment.finding.line)
         now = now or datetime.now(self.knowledge.region.zone)
         limit = self.settings.max_choices + 2
         outcome, hits = self._by_words(self.index, question, limit, now)
@@ -337,6 +346,7 @@ class Matcher:
             choices=choices,
             places=places_of(question, self.knowledge.region),
             vector=vector,
+            worried=assessment.worried,
         )
 
     def _by_meaning(self, vector: Vectors | None, lang: str, now: datetime) -> list[Candidate]:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from rapidfuzz.distance import OSA
 
 from bot.knowledge.model import CrisisLine, KnowledgeBase, SafetyLexicon, all_texts
-from bot.matching.danger import CONFIRM, SHORT, SURE, DangerModel
+from bot.matching.danger import CONFIRM, SHORT, SURE, WORRY, DangerModel
 from bot.text import normalise
 
 GAP = -1  # a "..." slot: up to MAX_GAP words of anything
@@ -86,6 +86,15 @@ class Finding:
     urgent_over_calm: bool = False
     # True when the sentence says now, tonight, help... (the lexicon's urgent words).
     urgent: bool = False
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The detector's whole view of a message: a finding (an alarm), or none; and, short of
+    an alarm, whether danger is likely enough that the answer should carry the 911/988 line."""
+
+    finding: Finding | None = None
+    worried: bool = False
 
 
 @dataclass
@@ -332,16 +341,20 @@ class SafetyDetector:
         return result
 
     def find(self, text: str) -> Finding | None:
-        """The most urgent danger in a message, with the phrases that showed it, or None.
+        """The most urgent danger in a message, with the phrases that showed it, or None."""
+        return self.assess(text).finding
+
+    def assess(self, text: str) -> Assessment:
+        """The finding for a message, and short of one, whether to worry.
 
         With a learned model (bot.matching.danger): the lexicons' finding stands when the
         model's probability of danger for the message reaches CONFIRM ("suicide prevention
         training" is a lexicon hit the model rejects), or when the sentence is urgent (now,
         tonight, help, "!!") or the message short; the model alone raises an alarm the
-        lexicons missed at SURE."""
+        lexicons missed at SURE. From WORRY up, the answer carries the 911/988 line."""
         found = self.find_in_words(text)
         if self.model is None:
-            return found
+            return Assessment(found)
         probability, category = self.model.danger(text)
         if found is not None and (
             probability >= CONFIRM
@@ -349,12 +362,12 @@ class SafetyDetector:
             or any(mark in text for mark in _INSISTENT)
             or len(text.split()) <= SHORT
         ):
-            return found
+            return Assessment(found)
         if probability >= SURE:
             line = self._lines.get(category)
             if line is not None:
-                return Finding(line, (f"learned model: {probability:.2f} {category}",))
-        return None
+                return Assessment(Finding(line, (f"learned model: {probability:.2f} {category}",)))
+        return Assessment(None, worried=probability >= WORRY)
 
     def find_in_words(self, text: str) -> Finding | None:
         """The lexicons' finding alone."""

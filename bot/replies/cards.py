@@ -149,7 +149,8 @@ class Cards:
         if match.outcome is Outcome.CRISIS and match.crisis is not None:
             return self.crisis(match.crisis, lang, markup)
         if match.outcome is Outcome.ANSWERED and match.entry_id:
-            return self.entry(match.entry_id, lang, markup, match.places)
+            card = self.entry(match.entry_id, lang, markup, match.places)
+            return card + "\n\n" + self.safety_net(lang, markup) if match.worried else card
         labels = (
             list(titles)
             if titles is not None
@@ -162,9 +163,9 @@ class Cards:
         return self.unanswered(lang, markup, lines)
 
     def safety_net(self, lang: str, markup: Markup = PLAIN) -> str:
-        """The line under every reply that is not a sure answer: 911 for danger, 988 for
-        suicide. The detector cannot know every way danger is written; this means no message
-        leaves with nothing."""
+        """The line under every reply that is not a sure answer, and under a sure answer to a
+        message the safety model worries about: 911 for danger, 988 for suicide. The detector
+        cannot know every way danger is written; this means no message leaves with nothing."""
         return "🆘 " + markup.text(self.catalogue.get("safety.net", lang))
 
     def _title(self, entry_id: str, lang: str) -> str:
