@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from pathlib import Path
@@ -40,13 +39,10 @@ from bot.matching.danger import (
     read_examples,
     shipped_model,
 )
-from bot.matching.safety import SafetyDetector
+from bot.matching.safety import CLAUSE_END, SafetyDetector
 
 EXAMPLES = ROOT / "knowledge" / "safety" / "examples.jsonl"
 CACHE = ROOT / ".cache" / "benchmarks"
-# Clauses: sentences and also commas ("i want to kill myself, how do I get a health card" is two
-# requests in one sentence; the second dilutes the whole message's score).
-CLAUSE_END = re.compile(r"[.?!;:,\n。！？；：，、،؟।]+")
 # Clauses: sentences and also commas ("i want to kill myself, how do I get a health card" is two
 # requests in one sentence; the second dilutes the whole message's score).
 # The messages the lexicons were written from: out-of-fold, the lexicons look perfect on them.
@@ -163,6 +159,13 @@ def main(argv: list[str] | None = None) -> int:
         f"{(danger[missed] >= worry).mean():.1%}; ordinary messages with the line: hard "
         f"{((danger >= worry) & ~alarm)[hard].mean():.1%}, plain "
         f"{((danger >= worry) & ~alarm)[plain].mean():.1%}"
+    )
+    # As shipped (bot/matching/safety.py): a lexicon hit also stands when a clause with a hit
+    # reaches SURE on its own (an ordinary question beside the danger dilutes the whole).
+    alarm = (danger >= sure) | (lexicon & ((danger >= confirm) | (confirm_score >= sure)))
+    print(
+        f"  or a clause with a lexicon hit at SURE: found {alarm[crisis & honest].mean():.1%}, "
+        f"false alarms {alarm[hard].mean():.1%} (plain {alarm[plain].mean():.2%})"
     )
     for rule, score in (("whole message", danger), ("whole message or a clause", confirm_score)):
         alarm = (danger >= sure) | (lexicon & (score >= confirm))

@@ -217,30 +217,30 @@ def test_every_crisis_reply_names_a_sourced_phone(shipped: KnowledgeBase) -> Non
 
 # Floors on the two report sets, a little below what benchmarks/crisis.py measures as shipped
 # (the lexicons, and the learned model that adds alarms at SURE and takes a lexicon's alarm
-# away below CONFIRM): held-out 90.1% found (en/fr 92.8%, others 88.1%, weakest category child
-# abuse 76.0%), 3.3% false alarms; blind check 77.9% (79.5%, 76.2%, harm to others 3/8), 5.8%
+# away below CONFIRM): held-out 90.4% found (en/fr 92.0%, others 89.3%, weakest category child
+# abuse 76.0%), 1.8% false alarms; blind check 83.1% (87.5%, 78.6%, sexual assault 5/7), 5.0%
 # false alarms. The false-alarm bounds are ceilings. The targets (95%, 80%, 85% per
-# category, 2% false alarms) are not reached yet. "worried": of the crises missed, those whose
-# answer still carries the 911/988 line (26/29 and 33/38 measured); "lined": ordinary
-# messages with that line under their answer, a ceiling (7.8% and 6.6% measured).
+# category, 2% false alarms) are not all reached yet. "worried": of the crises missed, those
+# whose answer still carries the 911/988 line (24/28 and 26/29 measured); "lined": ordinary
+# messages with that line under their answer, a ceiling (7.4% and 5.3% measured).
 FLOORS = {
     "heldout": {
         "detected": 0.88,
         "major": 0.90,
-        "other": 0.85,
+        "other": 0.86,
         "category": 0.73,
-        "false": 0.045,
-        "worried": 0.85,
+        "false": 0.03,
+        "worried": 0.80,
         "lined": 0.10,
     },
     "check": {
-        "detected": 0.75,
-        "major": 0.77,
-        "other": 0.73,
-        "category": 0.34,
-        "false": 0.075,
-        "worried": 0.80,
-        "lined": 0.10,
+        "detected": 0.80,
+        "major": 0.85,
+        "other": 0.75,
+        "category": 0.70,
+        "false": 0.065,
+        "worried": 0.85,
+        "lined": 0.08,
     },
 }
 SECOND_SET = ROOT / "tests" / "data" / "crisis_dev2.jsonl"

@@ -50,6 +50,9 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _INSISTENT = ("!!", "！！")
 # Sentence ends: . ? ! ; and line breaks, and their Chinese, Arabic, Hindi forms.
 _SENTENCE_END = re.compile(r"[.?!;\n。！？；؟।]+")
+# Clauses: sentences, and also commas and colons ("i want to kill myself, how do I get a health
+# card" is two requests in one sentence; the second dilutes the whole message's score).
+CLAUSE_END = re.compile(r"[.?!;:,\n。！？；：，、،؟।]+")
 _SPACE = re.compile(r"\s+")
 
 Slot = frozenset[int]
@@ -361,6 +364,7 @@ class SafetyDetector:
             or found.urgent
             or any(mark in text for mark in _INSISTENT)
             or len(text.split()) <= SHORT
+            or self._alarming_clause(text)
         ):
             return Assessment(found)
         if probability >= SURE:
@@ -368,6 +372,19 @@ class SafetyDetector:
             if line is not None:
                 return Assessment(Finding(line, (f"learned model: {probability:.2f} {category}",)))
         return Assessment(None, worried=probability >= WORRY)
+
+    def _alarming_clause(self, text: str) -> bool:
+        """Whether a clause with a lexicon hit would raise the alarm on its own (SURE).
+
+        An ordinary question beside the danger dilutes the whole message: "i want to kill
+        myself, how do I get a health card" scored 0.12, the clause alone 0.96. Out of fold
+        this keeps such alarms at no cost in false alarms (hard ordinary 1.91% either way;
+        a clause at CONFIRM instead cost 0.9 points: benchmarks/crisis_learn.py)."""
+        assert self.model is not None
+        clauses = [c for c in CLAUSE_END.split(text) if c.strip()]
+        return len(clauses) > 1 and any(
+            self.model.danger(c)[0] >= SURE for c in clauses if self.find_in_words(c)
+        )
 
     def find_in_words(self, text: str) -> Finding | None:
         """The lexicons' finding alone."""
