@@ -123,6 +123,54 @@ def test_merge_keeps_the_older_id() -> None:
     assert groups.add(a[1:2]).needs == [1]
 
 
+
+def _fragmented(small_first: bool) -> np.ndarray:
+    # Six wordings of one need, each 0.5 similar to the others, and a seventh that is only
+    # 0.21 similar to each of them (below the merge bar) but 0.28 to their centroid; then a
+    # one-off unlike anything.
+    rows = np.zeros((8, ng.DIM), dtype=np.float32)
+    for i in range(6):
+        rows[i, 0], rows[i, 1 + i] = np.sqrt(0.5), np.sqrt(0.5)
+    rows[6, 0], rows[6, 10] = 0.3, np.sqrt(1 - 0.09)
+    rows[7, 20] = 1.0
+    order = [6, *range(6), 7] if small_first else [*range(6), 6, 7]
+    return rows[order]
+
+
+def test_a_large_need_absorbs_a_small_one_near_its_centroid() -> None:
+    from bot.needs.grouping import Need, merge_triage
+
+    groups = ng.NeedGroups(join=0.4, merge=0.25)
+    assert groups.add(_fragmented(small_first=False)).needs == [1] * 6 + [2, 3]
+    assert groups.merge() == {2: 1}  # the one-off (3) stays alone
+    assert groups.centroid(1).count == 7 and groups.centroid(3).count == 1
+    # Without the absorbing pass it stays apart: average linkage alone does not join them.
+    apart = ng.NeedGroups(join=0.4, merge=0.25, absorb=1.0)
+    apart.add(_fragmented(small_first=False))
+    assert apart.merge() == {}
+    # The small need is older (staff may have triaged it): the older id is kept, with the
+    # triage staff gave it, and the larger need's questions join it.
+    groups = ng.NeedGroups(join=0.4, merge=0.25)
+    assert groups.add(_fragmented(small_first=True)).needs == [1] + [2] * 6 + [3]
+    assert groups.merge() == {2: 1}
+    triaged = Need(1, frozenset(), "x", status="assigned", note="ask the mosque", assignee="D")
+    assert merge_triage(triaged, Need(2, frozenset(), "y")) == {}
+    # ...and a triaged newer one-off absorbed by an untriaged older need hands its triage on.
+    assert merge_triage(Need(1, frozenset(), "y"), triaged) == {
+        "status": "assigned",
+        "note": "ask the mosque",
+        "assignee": "D",
+    }
+
+
+def test_absorbing_scores_only_needs_that_changed() -> None:
+    groups = ng.NeedGroups(join=0.4, merge=0.25, absorb=1.0)
+    groups.add(_fragmented(small_first=False))
+    assert groups.merge() == {}
+    groups.absorb_at = ng.ABSORB
+    assert groups.merge() == {}  # nothing changed since: no pair is scored again
+    assert groups.absorb({2}) == {2: 1}
+
 def test_labels_name_the_need() -> None:
     texts = [
         "is there a cricket club in Ajax",
