@@ -43,9 +43,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import needs_old
 from needs_log import typo
 
-# Main's centroid grouping before the average-linkage merge and the encoder mix, read from the
-# git history (bot/needs/groups.py at this commit) rather than kept as a frozen copy.
-BASELINE = "84cef55"
+# Main's grouping before small needs were absorbed (the second session's: average-linkage
+# merge, encoder mix), read from the git history (bot/needs/groups.py at this commit) rather
+# than kept as a frozen copy.
+BASELINE = "a7a26b7"
 
 
 def _baseline_groups(revision: str = BASELINE) -> types.ModuleType:
@@ -171,18 +172,9 @@ def leader_grouping(texts: Sequence[str]) -> list[object]:
     return [result.memberships.get(i, f"alone-{i}") for i in range(len(texts))]
 
 
-def old_grouping(texts: Sequence[str]) -> list[object]:
-    """The centroid grouping as it was on main (bot/needs/groups.py at BASELINE, from git)."""
-    vectoriser = needs_main.Vectoriser(default_embedder(), place_words=PLACE_WORDS)
-    vectoriser.learn(texts)
-    groups = needs_main.NeedGroups()
-    vectors = vectoriser.vectors(texts)
-    placed = groups.refine(vectors, groups.add(vectors).needs)
-    mapping = groups.merge()
-    return [
-        needs_main.resolve(mapping, n) if n is not None else f"alone-{i}"
-        for i, n in enumerate(placed)
-    ]
+def old_grouping(texts: Sequence[str], *, sentences: Sequence[str | None] = ()) -> list[object]:
+    """The grouping as it was on main (bot/needs/groups.py at BASELINE, from git)."""
+    return new_grouping(texts, sentences=sentences, module=needs_main)
 
 
 def new_grouping(
@@ -192,16 +184,29 @@ def new_grouping(
     join: float | None = None,
     merge: float | None = None,
     passes: int = need_groups.PASSES,
+    small: int | None = None,
+    absorb: float | None = None,
+    module: Any = need_groups,
 ) -> list[object]:
     """bot.needs.groups from scratch, as `needs` runs it: learn words (and the stored sentence
-    vectors, when given), vectorise, add, refine, one merge pass."""
-    vectoriser = need_groups.Vectoriser(default_embedder(), place_words=PLACE_WORDS)
+    vectors, when given), vectorise, add, refine, one merge pass (which absorbs small needs).
+    `module`: another version of bot.needs.groups (main's, for the side-by-side rows)."""
+    vectoriser = module.Vectoriser(default_embedder(), place_words=PLACE_WORDS)
     vectoriser.learn(texts)
     vectoriser.learn_sentences(texts, sentences)
-    groups = need_groups.NeedGroups(
+    extra = (
+        {}
+        if module is not need_groups
+        else {
+            "small": need_groups.SMALL if small is None else small,
+            "absorb": need_groups.ABSORB if absorb is None else absorb,
+        }
+    )
+    groups = module.NeedGroups(
         join=vectoriser.join if join is None else join,
         merge=vectoriser.merge if merge is None else merge,
         dim=vectoriser.dim,
+        **extra,
     )
     vectors = vectoriser.vectors(texts, sentences)
     placed = groups.add(vectors).needs
@@ -209,8 +214,7 @@ def new_grouping(
         placed = groups.refine(vectors, placed, passes)
     mapping = groups.merge()
     return [
-        need_groups.resolve(mapping, n) if n is not None else f"alone-{i}"
-        for i, n in enumerate(placed)
+        module.resolve(mapping, n) if n is not None else f"alone-{i}" for i, n in enumerate(placed)
     ]
 
 
@@ -234,9 +238,13 @@ def sentences_of(texts: Sequence[str]) -> list[str | None] | None:
 
 def groupers(texts: Sequence[str]) -> list[tuple[str, Grouper]]:
     """The groupings measured side by side on these texts."""
-    out: list[tuple[str, Grouper]] = [("old", old_grouping), ("new, words", new_grouping)]
+    out: list[tuple[str, Grouper]] = [
+        ("main, words", old_grouping),
+        ("new, words", new_grouping),
+    ]
     sentences = sentences_of(texts)
     if sentences is not None:
+        out.append(("main, words + encoder", functools.partial(old_grouping, sentences=sentences)))
         out.append(("new, words + encoder", functools.partial(new_grouping, sentences=sentences)))
     return out
 
@@ -421,16 +429,97 @@ def tune(rows: list[dict[str, str | None]]) -> None:
                 )
 
 
+def outside_main(truth: Sequence[str], pred: Sequence[object]) -> dict[str, int]:
+    """Where the wordings of each fragmented need (8 wordings or more, not out of scope) sit
+    outside its main group: alone, in groups of 2-5, in larger groups that are mostly its own,
+    or in groups mostly of another need."""
+    size: dict[object, int] = {}
+    for p in pred:
+        size[p] = size.get(p, 0) + 1
+    per: dict[str, dict[object, int]] = {}
+    for t, p in zip(truth, pred, strict=True):
+        per.setdefault(t, {})
+        per[t][p] = per[t].get(p, 0) + 1
+    out = {"alone": 0, "2-5": 0, "own 6+": 0, "another's": 0}
+    for need, groups in per.items():
+        if need.startswith("oos") or sum(groups.values()) < 8:
+            continue
+        top = max(groups, key=lambda g: groups[g])
+        for g, k in groups.items():
+            if g == top:
+                continue
+            key = "alone" if size[g] == 1 else "2-5" if size[g] <= 5 else "own 6+"
+            out["another's" if key == "own 6+" and 2 * k <= size[g] else key] += k
+    return out
+
+
+def tune_absorb(rows: list[dict[str, str | None]]) -> None:
+    """Scan the small-need pass (SMALL x ABSORB) on the tune sets, at the chosen join and merge;
+    also how many out-of-scope one-offs left alone without the pass stay alone with it."""
+    sets = {
+        "tune": labelled("tune"),
+        "val-1": clinc_sample(rows, "val", 1, 100),
+        "val-2": clinc_sample(rows, "val", 2, 100),
+        "val-all": [
+            (str(r["text"]), str(r["label"])) for r in rows if r["split"] == "val" and r["label"]
+        ],
+    }
+    for kind in ("words", "words + encoder"):
+        stored = {
+            name: (sentences_of([t for t, _ in data]) or []) if kind != "words" else []
+            for name, data in sets.items()
+        }
+        alone: dict[str, set[int]] = {}
+        for small, absorb in [(0, 1.0)] + [
+            (k, a) for k in (2, 3, 4, 5, 8) for a in (0.15, 0.175, 0.2, 0.225, 0.25, 0.275)
+        ]:
+            aris, kept = [], []
+            for name, data in sets.items():
+                truth = [n for _, n in data]
+                pred = new_grouping(
+                    [t for t, _ in data], sentences=stored[name], small=small, absorb=absorb
+                )
+                aris.append(ari(truth, pred))
+                counts: dict[object, int] = {}
+                for p in pred:
+                    counts[p] = counts.get(p, 0) + 1
+                lone = {
+                    i
+                    for i, (t, p) in enumerate(zip(truth, pred, strict=True))
+                    if t.startswith("oos") and counts[p] == 1
+                }
+                if small == 0:
+                    alone[name] = lone
+                    if name != "tune":
+                        print(
+                            f"{kind}, {name}, outside the main group: {outside_main(truth, pred)}"
+                        )
+                elif alone[name]:
+                    kept.append(len(lone & alone[name]) / len(alone[name]))
+            print(
+                f"{kind}: small {small} absorb {absorb}: mean ARI {np.mean(aris):.3f} | "
+                + " ".join(f"{a:.3f}" for a in aris)
+                + (f" | one-offs still alone {min(kept):.0%}-{max(kept):.0%}" if kept else ""),
+                flush=True,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="skip the 150-intent set and scale")
     parser.add_argument("--scale", type=int, default=100_000, help="questions for the scale line")
     parser.add_argument("--tune", action="store_true", help="scan thresholds on tune data")
+    parser.add_argument(
+        "--tune-absorb", action="store_true", help="scan the small-need pass on tune data"
+    )
     parser.add_argument("--only-scale", action="store_true", help="only the scale lines")
     args = parser.parse_args()
     rows = clinc_rows()
     if args.tune:
         tune(rows)
+        return
+    if args.tune_absorb:
+        tune_absorb(rows)
         return
     if args.only_scale:
         default_embedder()

@@ -123,7 +123,6 @@ def test_merge_keeps_the_older_id() -> None:
     assert groups.add(a[1:2]).needs == [1]
 
 
-
 def _fragmented(small_first: bool) -> np.ndarray:
     # Six wordings of one need, each 0.5 similar to the others, and a seventh that is only
     # 0.21 similar to each of them (below the merge bar) but 0.28 to their centroid; then a
@@ -170,6 +169,7 @@ def test_absorbing_scores_only_needs_that_changed() -> None:
     groups.absorb_at = ng.ABSORB
     assert groups.merge() == {}  # nothing changed since: no pair is scored again
     assert groups.absorb({2}) == {2: 1}
+
 
 def test_labels_name_the_need() -> None:
     texts = [

@@ -71,9 +71,10 @@ SENTENCE_MERGE = 0.25
 # Where a need fragments on validation (benchmarks/RESULTS.md, "Fourth session"), the
 # wordings outside its main group sit mostly in groups of 2-5 and singletons. Scanned
 # SMALL 2/3/4/5/8 x ABSORB 0.15-0.275: SMALL 5, ABSORB 0.225 is the best for words (mean ARI
-# 0.643 against 0.626 without) and within 0.004 of the best for words + encoder (0.726
-# against 0.704), and keeps out-of-scope one-offs alone: 79-100% of those left alone
-# without the pass still are (at 0.2: 67-73%; 0.175: 42-58%).
+# 0.643 against 0.626 without) and within 0.006 of the best for words + encoder (0.726
+# against 0.704; the best, SMALL 8, is 0.716 at ABSORB 0.2 and 0.25), and keeps out-of-scope
+# one-offs alone: of those alone without the pass, 94-100% still are (words), 79-81% (words +
+# encoder); at ABSORB 0.2 71-83% / 67-73% (`needs_grouping.py --tune-absorb`).
 SMALL = 5
 ABSORB = 0.225
 # Questions read to find the sentence vectors' common part (`Vectoriser.learn_sentences`).
