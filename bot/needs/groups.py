@@ -66,17 +66,6 @@ MERGE = 0.2
 SENTENCE = 0.6
 SENTENCE_JOIN = 0.35
 SENTENCE_MERGE = 0.25
-# After merging, a small need (at most SMALL questions) is absorbed by the larger need whose
-# centroid its questions are, on average, at least ABSORB similar to (`NeedGroups.absorb`).
-# Where a need fragments on validation (benchmarks/RESULTS.md, "Fourth session"), the
-# wordings outside its main group sit mostly in groups of 2-5 and singletons. Scanned
-# SMALL 2/3/4/5/8 x ABSORB 0.15-0.275: SMALL 5, ABSORB 0.225 is the best for words (mean ARI
-# 0.643 against 0.626 without) and within 0.006 of the best for words + encoder (0.726
-# against 0.704; the best, SMALL 8, is 0.716 at ABSORB 0.2 and 0.25), and keeps out-of-scope
-# one-offs alone: of those alone without the pass, 94-100% still are (words), 79-81% (words +
-# encoder); at ABSORB 0.2 71-83% / 67-73% (`needs_grouping.py --tune-absorb`).
-SMALL = 5
-ABSORB = 0.225
 # Questions read to find the sentence vectors' common part (`Vectoriser.learn_sentences`).
 SAMPLE = 5000
 # Share of a word's vector that is meaning (WordLlama); the rest is the word's own identity.
@@ -562,8 +551,6 @@ class NeedGroups:
         join: float = JOIN,
         merge: float = MERGE,
         adapt: float = ADAPT,
-        small: int = SMALL,
-        absorb: float = ABSORB,
         next_id: int = 1,
         chunk: int = 256,
         dim: int = DIM,
@@ -572,8 +559,6 @@ class NeedGroups:
         self.join = join
         self.adapt = adapt
         self.merge_at = merge
-        self.small = small
-        self.absorb_at = absorb
         self._chunk = chunk
         self._ids: list[int] = []
         self._totals = np.zeros((0, dim), dtype=np.float32)
@@ -740,16 +725,6 @@ class NeedGroups:
             self._units[row] = total / max(float(np.linalg.norm(total)), 1e-9)
 
     def merge(self) -> dict[int, int]:
-        """Join needs that drifted close (`link`), then let larger needs absorb small ones
-        near them (`absorb`); returns {absorbed id: kept id}, each kept id final (never
-        itself absorbed). The kept id is always the older (lower) one."""
-        changed = {self._ids[r] for r in self._dirty if r < len(self._ids)}
-        linked = self.link()
-        absorbed = self.absorb({resolve(linked, nid) for nid in changed})
-        both = {**linked, **absorbed}
-        return {nid: resolve(both, kept) for nid, kept in both.items()}
-
-    def link(self) -> dict[int, int]:
         """Join needs that drifted close, closest pair first; returns {absorbed id: kept id}.
         The kept id is always the older (lower) one.
 
@@ -816,74 +791,21 @@ class NeedGroups:
                 r = parent[r]
             return r
 
+        mapping: dict[int, int] = {}
         groups: dict[int, list[int]] = defaultdict(list)
         for r in range(n):
             groups[find(r)].append(r)
-        return self._join_rows(list(groups.values()))
-
-    def absorb(self, changed: Iterable[int] = ()) -> dict[int, int]:
-        """Let each small need (at most `small` questions) join the larger need whose centroid
-        its questions are, on average, at least `absorb_at` similar to, the closest one if
-        several are; returns {absorbed id: kept id}, the kept id the older (lower) one.
-
-        A need that fragments leaves a main group and small ones around it: each is a few
-        wordings too far from the main group's members on average (the `merge` bar) yet close
-        to its centroid, which averages out its wordings' own noise. A question that stays
-        alone with nothing near it (a one-off) stays alone. Scored from the sums alone, T_s .
-        u_l / n_s for the small need's sum T_s and count n_s and the larger one's unit
-        centroid u_l, against the larger needs as they were before this pass. Only pairs with
-        a need in `changed` (ids) are scored: a small need that changed against all larger
-        ones, an unchanged one against the larger needs that changed (the others were too far
-        at the last pass and still are); changed x all, in chunks.
-        """
-        n = len(self._ids)
-        counts = self._counts[:n]
-        small = np.flatnonzero((counts > 0) & (counts <= self.small))
-        large = np.flatnonzero(counts > self.small)
-        if not small.size or not large.size:
-            return {}
-        fresh = {self._row[nid] for nid in changed if nid in self._row}
-        fresh_large = np.array([r for r in large if r in fresh], dtype=np.int64)
-        best_score = np.full(small.size, -np.inf)
-        best_row = np.zeros(small.size, dtype=np.int64)
-        for start in range(0, small.size, self._chunk):
-            rows = small[start : start + self._chunk]
-            changed_rows = np.array([r in fresh for r in rows])
-            for targets, which in ((large, changed_rows), (fresh_large, ~changed_rows)):
-                if not targets.size or not which.any():
-                    continue
-                scores = (self._totals[rows[which]] @ self._units[targets].T) / counts[
-                    rows[which], None
-                ]
-                j = np.argmax(scores, axis=1)
-                top = scores[np.arange(len(j)), j]
-                slots = start + np.flatnonzero(which)
-                better = top > best_score[slots]
-                best_score[slots[better]] = top[better]
-                best_row[slots[better]] = targets[j[better]]
-        groups: dict[int, list[int]] = defaultdict(list)
-        for i in np.flatnonzero(best_score >= self.absorb_at):
-            target = int(best_row[i])
-            if not groups[target]:
-                groups[target].append(target)
-            groups[target].append(int(small[i]))
-        joined = set(r for rows in groups.values() for r in rows)
-        return self._join_rows(list(groups.values()) + [[r] for r in range(n) if r not in joined])
-
-    def _join_rows(self, groups: Sequence[Sequence[int]]) -> dict[int, int]:
-        # Each group of rows becomes one need under its oldest id; returns {old id: kept id}.
-        mapping: dict[int, int] = {}
-        if len(groups) == len(self._ids):
+        if len(groups) == n:
             return mapping
-        kept: list[tuple[int, Vectors, int]] = []
-        for rows in sorted(groups, key=min):
-            keep = min(self._ids[r] for r in rows)
-            for r in rows:
-                if self._ids[r] != keep:
-                    mapping[self._ids[r]] = keep
-            total = self._totals[list(rows)].sum(axis=0)
-            kept.append((keep, total, int(self._counts[list(rows)].sum())))
-        self._reset(kept)
+        keep_rows = sorted(groups)
+        summed = np.stack([self._totals[groups[k]].sum(axis=0) for k in keep_rows])
+        sizes = np.array([self._counts[groups[k]].sum() for k in keep_rows])
+        for k in keep_rows:
+            for r in groups[k]:
+                if r != k:
+                    mapping[self._ids[r]] = self._ids[k]
+        ids = [self._ids[k] for k in keep_rows]
+        self._reset(list(zip(ids, summed, sizes, strict=True)))
         return mapping
 
 
