@@ -423,16 +423,23 @@ def tune(rows: list[dict[str, str | None]]) -> None:
 
 # -- a candidate tried in the fourth session and not shipped: absorbing small needs ----------
 def absorb_small(
-    groups: need_groups.NeedGroups, small: int, floor: float, changed: set[int]
+    groups: need_groups.NeedGroups,
+    small: int,
+    floor: float,
+    changed: set[int],
+    eligible: set[int] | None = None,
 ) -> dict[int, int]:
     """After the merge, each need of at most `small` questions joins the larger need whose
     centroid its questions are on average at least `floor` similar to (T_s . u_l / n_s, from
-    the sums); the older id is kept. Only pairs with a need in `changed` (ids) are scored.
-    Works on `groups`' internals: the candidate, kept here to reproduce RESULTS' numbers."""
+    the sums); the older id is kept. Only pairs with a need in `changed` (ids) are scored,
+    and only needs in `eligible` (when given) may be absorbed. Works on `groups`' internals:
+    the candidate, kept here to reproduce RESULTS' numbers."""
     g: Any = groups
     n = len(g._ids)
     counts = g._counts[:n]
     smalls = np.flatnonzero((counts > 0) & (counts <= small))
+    if eligible is not None:
+        smalls = np.array([r for r in smalls if g._ids[r] in eligible], dtype=np.int64)
     large = np.flatnonzero(counts > small)
     if not smalls.size or not large.size:
         return {}
@@ -467,9 +474,12 @@ def online_grouping(
     batches: int = 1,
     small: int = 0,
     floor: float = 1.0,
+    quiet: int | None = None,
 ) -> list[object]:
     """bot.needs.groups fed in `batches` as `needs` refreshes (add, refine the batch, merge),
-    with the small-need pass after each merge when `small` > 0."""
+    with the small-need pass after each merge when `small` > 0; with `quiet`, only a need
+    whose last question came at least `quiet` batches ago may be absorbed (batches stand for
+    time: a need that stayed small, not a young one)."""
     vectoriser = need_groups.Vectoriser(default_embedder(), place_words=PLACE_WORDS)
     vectoriser.learn(texts)
     vectoriser.learn_sentences(texts, sentences)
@@ -485,12 +495,24 @@ def online_grouping(
         g: Any = groups
         changed = {g._ids[r] for r in g._dirty if r < len(g._ids)}
         mapping = groups.merge()
-        if small:
-            later = absorb_small(
-                groups, small, floor, {need_groups.resolve(mapping, i) for i in changed}
-            )
-            mapping = {**mapping, **later}
         where = [need_groups.resolve(mapping, n) if n is not None else None for n in where]
+        if small:
+            eligible = None
+            if quiet is not None:
+                last: dict[int, int] = {}
+                for i, n in enumerate(where):
+                    if n is not None:
+                        last[n] = i // step
+                eligible = {n for n, seen in last.items() if start // step - seen >= quiet}
+                changed = set(g._ids)  # a need may become eligible without changing
+            later = absorb_small(
+                groups,
+                small,
+                floor,
+                {need_groups.resolve(mapping, i) for i in changed},
+                eligible,
+            )
+            where = [need_groups.resolve(later, n) if n is not None else None for n in where]
     return [n if n is not None else f"alone-{i}" for i, n in enumerate(where)]
 
 
