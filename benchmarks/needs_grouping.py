@@ -421,16 +421,197 @@ def tune(rows: list[dict[str, str | None]]) -> None:
                 )
 
 
+# -- a candidate tried in the fourth session and not shipped: absorbing small needs ----------
+def absorb_small(
+    groups: need_groups.NeedGroups,
+    small: int,
+    floor: float,
+    changed: set[int],
+    eligible: set[int] | None = None,
+) -> dict[int, int]:
+    """After the merge, each need of at most `small` questions joins the larger need whose
+    centroid its questions are on average at least `floor` similar to (T_s . u_l / n_s, from
+    the sums); the older id is kept. Only pairs with a need in `changed` (ids) are scored,
+    and only needs in `eligible` (when given) may be absorbed. Works on `groups`' internals:
+    the candidate, kept here to reproduce RESULTS' numbers."""
+    g: Any = groups
+    n = len(g._ids)
+    counts = g._counts[:n]
+    smalls = np.flatnonzero((counts > 0) & (counts <= small))
+    if eligible is not None:
+        smalls = np.array([r for r in smalls if g._ids[r] in eligible], dtype=np.int64)
+    large = np.flatnonzero(counts > small)
+    if not smalls.size or not large.size:
+        return {}
+    fresh = {g._row[nid] for nid in changed if nid in g._row}
+    scores = (g._totals[smalls] @ g._units[large].T) / counts[smalls, None]
+    stale = np.array([r not in fresh for r in smalls])
+    scores[np.ix_(stale, np.array([r not in fresh for r in large]))] = -np.inf
+    best = np.argmax(scores, axis=1)
+    into: dict[int, list[int]] = {}
+    for i in np.flatnonzero(scores[np.arange(len(best)), best] >= floor):
+        into.setdefault(int(large[best[i]]), []).append(int(smalls[i]))
+    if not into:
+        return {}
+    mapping: dict[int, int] = {}
+    rows: list[tuple[int, Any, int]] = []
+    gone = {r for members in into.values() for r in members}
+    for r in range(n):
+        if r in gone:
+            continue
+        members = [r, *into.get(r, [])]
+        keep = min(g._ids[m] for m in members)
+        mapping.update({g._ids[m]: keep for m in members if g._ids[m] != keep})
+        rows.append((keep, g._totals[members].sum(axis=0), int(counts[members].sum())))
+    g._reset(rows)
+    return mapping
+
+
+def online_grouping(
+    texts: Sequence[str],
+    *,
+    sentences: Sequence[str | None] = (),
+    batches: int = 1,
+    small: int = 0,
+    floor: float = 1.0,
+    quiet: int | None = None,
+) -> list[object]:
+    """bot.needs.groups fed in `batches` as `needs` refreshes (add, refine the batch, merge),
+    with the small-need pass after each merge when `small` > 0; with `quiet`, only a need
+    whose last question came at least `quiet` batches ago may be absorbed (batches stand for
+    time: a need that stayed small, not a young one)."""
+    vectoriser = need_groups.Vectoriser(default_embedder(), place_words=PLACE_WORDS)
+    vectoriser.learn(texts)
+    vectoriser.learn_sentences(texts, sentences)
+    groups = need_groups.NeedGroups(
+        join=vectoriser.join, merge=vectoriser.merge, dim=vectoriser.dim
+    )
+    vectors = vectoriser.vectors(texts, sentences)
+    where: list[int | None] = []
+    step = -(-len(texts) // batches)
+    for start in range(0, len(texts), step):
+        batch = vectors[start : start + step]
+        where += groups.refine(batch, groups.add(batch).needs)
+        g: Any = groups
+        changed = {g._ids[r] for r in g._dirty if r < len(g._ids)}
+        mapping = groups.merge()
+        where = [need_groups.resolve(mapping, n) if n is not None else None for n in where]
+        if small:
+            eligible = None
+            if quiet is not None:
+                last: dict[int, int] = {}
+                for i, n in enumerate(where):
+                    if n is not None:
+                        last[n] = i // step
+                eligible = {n for n, seen in last.items() if start // step - seen >= quiet}
+                changed = set(g._ids)  # a need may become eligible without changing
+            later = absorb_small(
+                groups,
+                small,
+                floor,
+                {need_groups.resolve(mapping, i) for i in changed},
+                eligible,
+            )
+            where = [need_groups.resolve(later, n) if n is not None else None for n in where]
+    return [n if n is not None else f"alone-{i}" for i, n in enumerate(where)]
+
+
+def outside_main(truth: Sequence[str], pred: Sequence[object]) -> dict[str, int]:
+    """Where the wordings of each need (8 wordings or more, not out of scope) sit outside its
+    main group: alone, in groups of 2-5, in larger groups mostly its own, or mostly another's."""
+    size: dict[object, int] = {}
+    for p in pred:
+        size[p] = size.get(p, 0) + 1
+    per: dict[str, dict[object, int]] = {}
+    for t, p in zip(truth, pred, strict=True):
+        per.setdefault(t, {})
+        per[t][p] = per[t].get(p, 0) + 1
+    out = {"alone": 0, "2-5": 0, "own 6+": 0, "another's": 0}
+    for need, groups in per.items():
+        if need.startswith("oos") or sum(groups.values()) < 8:
+            continue
+        top = max(groups, key=lambda g: groups[g])
+        for g, k in groups.items():
+            if g == top:
+                continue
+            key = "alone" if size[g] == 1 else "2-5" if size[g] <= 5 else "own 6+"
+            out["another's" if key == "own 6+" and 2 * k <= size[g] else key] += k
+    return out
+
+
+def tune_absorb(rows: list[dict[str, str | None]]) -> None:
+    """The small-need pass on the tune sets: SMALL x ABSORB, grouped at once and in 10
+    batches, and how many out-of-scope one-offs left alone without it stay alone with it."""
+    sets = {
+        "tune": labelled("tune"),
+        "val-1": clinc_sample(rows, "val", 1, 100),
+        "val-2": clinc_sample(rows, "val", 2, 100),
+        "val-all": [
+            (str(r["text"]), str(r["label"])) for r in rows if r["split"] == "val" and r["label"]
+        ],
+    }
+    for kind in ("words", "words + encoder"):
+        stored = {
+            name: (sentences_of([t for t, _ in data]) or []) if kind != "words" else []
+            for name, data in sets.items()
+        }
+        alone: dict[str, set[int]] = {}
+        settings = [(0, 1.0)] + [(k, a) for k in (2, 3, 5, 8) for a in (0.175, 0.2, 0.225, 0.25)]
+        for small, floor in settings:
+            line = f"{kind}: small {small} absorb {floor}:"
+            for batches in (1, 10):
+                aris, kept = [], []
+                for name, data in sets.items():
+                    truth = [n for _, n in data]
+                    pred = online_grouping(
+                        [t for t, _ in data],
+                        sentences=stored[name],
+                        batches=batches,
+                        small=small,
+                        floor=floor,
+                    )
+                    aris.append(ari(truth, pred))
+                    if batches > 1:
+                        continue
+                    counts: dict[object, int] = {}
+                    for p in pred:
+                        counts[p] = counts.get(p, 0) + 1
+                    lone = {
+                        i
+                        for i, (t, p) in enumerate(zip(truth, pred, strict=True))
+                        if t.startswith("oos") and counts[p] == 1
+                    }
+                    if small == 0:
+                        alone[name] = lone
+                        if name != "tune":
+                            print(
+                                f"{kind}, {name}, off the main group: {outside_main(truth, pred)}"
+                            )
+                    elif alone[name]:
+                        kept.append(len(lone & alone[name]) / len(alone[name]))
+                line += f" {batches} batch(es) mean ARI {np.mean(aris):.3f} ("
+                line += " ".join(f"{a:.3f}" for a in aris) + ")"
+                if kept:
+                    line += f", one-offs still alone {min(kept):.0%}-{max(kept):.0%};"
+            print(line, flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="skip the 150-intent set and scale")
     parser.add_argument("--scale", type=int, default=100_000, help="questions for the scale line")
     parser.add_argument("--tune", action="store_true", help="scan thresholds on tune data")
+    parser.add_argument(
+        "--tune-absorb", action="store_true", help="scan the small-need pass on tune data"
+    )
     parser.add_argument("--only-scale", action="store_true", help="only the scale lines")
     args = parser.parse_args()
     rows = clinc_rows()
     if args.tune:
         tune(rows)
+        return
+    if args.tune_absorb:
+        tune_absorb(rows)
         return
     if args.only_scale:
         default_embedder()
