@@ -380,9 +380,9 @@ def surge(data: Labelled, share: float = 0.4, seed: int = 3) -> Labelled:
     return data + [(typo(rng.choice(wordings), rng, longer_than=4), big) for _ in range(extra)]
 
 
-def tune(rows: list[dict[str, str | None]]) -> None:
-    """Scan thresholds on the tune half and CLINC150 validation samples (never test)."""
-    sets = {
+def tune_sets(rows: list[dict[str, str | None]]) -> dict[str, Labelled]:
+    """The sets thresholds are chosen on: the Durham tune half and CLINC150 validation."""
+    return {
         "tune": labelled("tune"),
         "val-1": clinc_sample(rows, "val", 1, 100),
         "val-2": clinc_sample(rows, "val", 2, 100),
@@ -390,6 +390,11 @@ def tune(rows: list[dict[str, str | None]]) -> None:
             (str(r["text"]), str(r["label"])) for r in rows if r["split"] == "val" and r["label"]
         ],
     }
+
+
+def tune(rows: list[dict[str, str | None]]) -> None:
+    """Scan thresholds on the tune half and CLINC150 validation samples (never test)."""
+    sets = tune_sets(rows)
     # Not in the mean: val-1 with one need surging (typo'd copies of its largest intent until
     # it holds 40% of the questions), to see that a surge does not split what it groups.
     sets["surge"] = surge(sets["val-1"])
@@ -542,14 +547,7 @@ def outside_main(truth: Sequence[str], pred: Sequence[object]) -> dict[str, int]
 def tune_absorb(rows: list[dict[str, str | None]]) -> None:
     """The small-need pass on the tune sets: SMALL x ABSORB, grouped at once and in 10
     batches, and how many out-of-scope one-offs left alone without it stay alone with it."""
-    sets = {
-        "tune": labelled("tune"),
-        "val-1": clinc_sample(rows, "val", 1, 100),
-        "val-2": clinc_sample(rows, "val", 2, 100),
-        "val-all": [
-            (str(r["text"]), str(r["label"])) for r in rows if r["split"] == "val" and r["label"]
-        ],
-    }
+    sets = tune_sets(rows)
     for kind in ("words", "words + encoder"):
         stored = {
             name: (sentences_of([t for t, _ in data]) or []) if kind != "words" else []
