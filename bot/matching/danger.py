@@ -58,30 +58,31 @@ MIN_COUNT = 2
 # A message is a crisis when the model's probability of danger is at least SURE, or when a
 # lexicon found danger in it and the model's probability is at least CONFIRM (or the message
 # is SHORT, or urgent). Both chosen by benchmarks/crisis_learn.py on 5-fold out-of-fold
-# probabilities over the 17,874 examples the lexicons were not written from: CONFIRM keeps 99%
+# probabilities over the 18,553 examples the lexicons were not written from: CONFIRM keeps 99%
 # of the lexicons' true alarms (the model takes an alarm away only where it is very sure),
 # SURE is the lowest probability with at most 1% false alarms on plain messages (chat,
-# off-topic questions, everyday newcomer questions and stories). There: 72.3% of crises found,
-# 1.6% false alarms on hard ordinary messages (courses, the past, idioms, news...), 0.98% on
-# plain ones; the lexicons alone find 35.2% with 6.4% and 0.8%.
+# off-topic questions, everyday newcomer questions and stories). There: 73.5% of crises found,
+# 1.5% false alarms on hard ordinary messages (courses, the past, idioms, news...), 0.98% on
+# plain ones; the lexicons alone find 36.3% with 6.6% and 0.8%.
 # History: learned from 1,155 examples, the model could not overrule the lexicons (at
 # CONFIRM 0.5, held-out detection fell from 88.7% to 70.0%), so lexicon hits stood and false
-# alarms stayed at 10%. It now learns from 18,500: 10,850 danger and ordinary messages written
-# fresh in 14 languages in four rounds (half the ordinary ones sharing danger words; the
+# alarms stayed at 10%. It now learns from 19,179: 11,530 danger and ordinary messages written
+# fresh in 14 languages in five rounds (half the ordinary ones sharing danger words; the
 # third and fourth rounds on the weakest categories: child abuse, harm to others, crime,
 # trafficking, elder abuse, sexual assault, violence with immigration threats, medical and
-# self-harm described without naming them, and jobs and studies that use danger words), 3,400
+# self-harm described without naming them, and jobs and studies that use danger words; the
+# fifth in English and French as people write them in a second language), 3,400
 # plain chat and story messages, 3,096 of the knowledge base's own questions (2 per entry and
 # language; not those about emergencies). Without the plain ones it found more (held-out
 # 92.8%, blind check 91.9%, second round) but raised the alarm on everyday questions ("tell me
 # a joke", "my son dont speak englis very good, the school will give him help or no?"):
 # benchmarks/RESULTS.md.
 SURE = 0.75
-CONFIRM = 0.17
+CONFIRM = 0.186
 # Below an alarm, a message at least this likely to be danger still gets the 911/988 line
 # under its answer (issue 11: every crisis message's reply names a right contact). Chosen by
 # benchmarks/crisis_learn.py as the lowest probability that puts the line under at most 1
-# plain message in 10: out of fold it reaches 89% of the crises the alarm missed, and 7.4% of
+# plain message in 10: out of fold it reaches 89% of the crises the alarm missed, and 7.2% of
 # hard ordinary messages carry one extra line.
 WORRY = 0.26
 # A lexicon hit in a message this short always stands: a few words leave no room for the
