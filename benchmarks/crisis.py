@@ -294,9 +294,8 @@ def whole_reply(rows: list[dict[str, str]], knowledge: KnowledgeBase) -> None:
             reached += any(number in text for number in RIGHT_CONTACTS[r["label"]])
         else:
             reached += match.carries_net
-    ordinary = [r for r in rows if r["label"] == "none"]
-    answered = [matcher.match(r["text"]) for r in ordinary]
-    answered = [m for m in answered if m.outcome is Outcome.ANSWERED]
+    matches = (matcher.match(r["text"]) for r in rows if r["label"] == "none")
+    answered = [m for m in matches if m.outcome is Outcome.ANSWERED]
     print(
         "\nwhole reply (matcher): crisis messages whose reply names a right contact or the "
         f"911/988 line {percent(reached, len(crisis))}; ordinary questions answered with the "

@@ -154,11 +154,11 @@ def main(argv: list[str] | None = None) -> int:
             break
         worry = float(candidate)
     missed = crisis & honest & ~alarm
+    lined = (danger >= worry) & ~alarm
     print(
         f"WORRY={worry:.3f}: crises the alarm missed that get the line "
-        f"{(danger[missed] >= worry).mean():.1%}; ordinary messages with the line: hard "
-        f"{((danger >= worry) & ~alarm)[hard].mean():.1%}, plain "
-        f"{((danger >= worry) & ~alarm)[plain].mean():.1%}"
+        f"{lined[missed].mean():.1%}; ordinary messages with the line: hard "
+        f"{lined[hard].mean():.1%}, plain {lined[plain].mean():.1%}"
     )
     # As shipped (bot/matching/safety.py): a lexicon hit also stands when a clause with a hit
     # reaches SURE on its own (an ordinary question beside the danger dilutes the whole).
