@@ -188,18 +188,35 @@ def calibrate(knowledge: Any) -> None:
         matcher = Matcher(knowledge, cache_dir=CACHE, encoder=encoder, safety_examples=EXAMPLES)
         matcher.settings = words.settings
         matcher.encoder = _Remembered(encoder)  # type: ignore[assignment]
-        found: tuple[float, EncoderSettings] = (float("-inf"), matcher.encoder_settings)
+        base_encoder = EncoderSettings(agree=1.01)  # agreement is swept after the rest
+        found: tuple[float, EncoderSettings] = (float("-inf"), base_encoder)
         for answer in [x / 100 for x in range(84, 95)]:
             for lead in (0.0, 0.01, 0.02, 0.03, 0.05):
                 for override in (0.90, 0.92, 0.94, 0.96, 1.01):
-                    settings = EncoderSettings(answer, lead, answer - 0.03, override)
+                    settings = replace(
+                        base_encoder,
+                        answer=answer,
+                        lead=lead,
+                        offer=answer - 0.03,
+                        override=override,
+                    )
                     matcher.encoder_settings = settings
                     score = objective(run(matcher, data)[0], data)
                     if score > found[0]:
                         found = (score, settings)
         print(f"best encoder answer/lead/override {found[1]} (objective {found[0]})")
+        # Then agreement: a word answer held back by the other languages' bar, answered when
+        # the encoder's closest entry is the same one (1.01: never).
+        agreed: list[tuple[float, float]] = []
+        for agree in [x / 100 for x in range(84, 96)] + [1.01]:
+            matcher.encoder_settings = replace(found[1], agree=agree)
+            score = objective(run(matcher, data)[0], data)
+            print(f"  agree {agree}: {score}")
+            agreed.append((score, agree))  # ties: the higher bar
+        best_agree = max(agreed)[1]
+        print(f"best encoder agree {best_agree} (objective {max(agreed)[0]})")
         # Then the button floor: most expected entries offered, fewest out-of-scope offered.
-        chosen = found[1]
+        chosen = replace(found[1], agree=best_agree)
         offers: list[tuple[float, float]] = []
         for offer in [x / 100 for x in range(78, 93)]:
             matcher.encoder_settings = replace(chosen, offer=min(offer, chosen.answer))

@@ -92,3 +92,25 @@ def _now():  # type: ignore[no-untyped-def]
     from zoneinfo import ZoneInfo
 
     return datetime.now(ZoneInfo("America/Toronto"))
+
+
+def test_a_held_back_word_answer_stands_when_the_encoder_agrees(make_kb) -> None:  # type: ignore[no-untyped-def]
+    from bot.knowledge.loader import load_knowledge
+    from bot.matching.engine import Evidence
+    from bot.matching.matcher import Candidate, EncoderSettings, Matcher, Outcome
+
+    matcher = Matcher(load_knowledge(make_kb(SMALL_KB)), meaning=False)
+    matcher.encoder_settings = EncoderSettings(answer=0.95, lead=0.03, offer=0.95, agree=0.90)
+    evidence = Evidence("", (), {})
+    words = [Candidate("health-card", 50.0, evidence), Candidate("food-bank", 20.0, evidence)]
+    near = [Candidate("health-card", 91.0, evidence), Candidate("food-bank", 90.5, evidence)]
+    other = [Candidate("food-bank", 91.0, evidence), Candidate("health-card", 90.5, evidence)]
+    choices = tuple(words)
+    agreed = matcher._fuse(Outcome.AMBIGUOUS, words, choices, near, held_back=True)
+    assert agreed[0] is Outcome.ANSWERED and agreed[1][0].entry_id == "health-card"
+    # Not held back by the bar (the words were unsure on their own), or the encoder's
+    # closest entry is another one, or it is not close enough: buttons, as before.
+    assert matcher._fuse(Outcome.AMBIGUOUS, words, choices, near)[0] is Outcome.AMBIGUOUS
+    assert matcher._fuse(Outcome.AMBIGUOUS, words, choices, other, True)[0] is Outcome.AMBIGUOUS
+    far = [Candidate("health-card", 89.0, evidence)]
+    assert matcher._fuse(Outcome.AMBIGUOUS, words, choices, far, True)[0] is not Outcome.ANSWERED
