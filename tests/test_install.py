@@ -19,10 +19,28 @@ PROJECT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((PROJECT / "pyproject.toml").read_text(encoding="utf-8"))
 
 
+def _data_folders(root: Path, package: str) -> set[str]:
+    """Folders under `root` that hold data files but no Python: setuptools installs them only
+    when they are listed as packages, and warns about each one left out."""
+    return {
+        ".".join([package, *folder.relative_to(root).parts])
+        for folder in root.rglob("*")
+        if folder.is_dir()
+        and folder.name != "__pycache__"
+        and not (folder / "__init__.py").exists()
+        and any(f.is_file() and f.suffix != ".pyc" for f in folder.iterdir())
+    }
+
+
 def test_every_package_is_listed_for_the_wheel() -> None:
-    """pyproject.toml lists packages by hand (to map knowledge/); a new one must be added."""
+    """pyproject.toml lists packages by hand (to map knowledge/); a new one, or a new folder
+    of data files, must be added."""
     listed = set(PYPROJECT["tool"]["setuptools"]["packages"])
-    assert listed == {*find_packages(str(PROJECT), include=["bot*"]), "welcome_bot_knowledge"}
+    code = find_packages(str(PROJECT), include=["bot*"])
+    data = _data_folders(PROJECT / "bot", "bot") | _data_folders(
+        PROJECT / "knowledge", "welcome_bot_knowledge"
+    )
+    assert listed == {*code, "welcome_bot_knowledge", *data}
     assert PYPROJECT["tool"]["setuptools"]["package-dir"] == {"welcome_bot_knowledge": "knowledge"}
 
 
