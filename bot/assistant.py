@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot.knowledge.model import KnowledgeBase
 from bot.knowledge.places import services_shown
+from bot.matching.encoder import Encoder
 from bot.matching.matcher import Match, Matcher, MatchSettings, Outcome
 from bot.needs.stored import encode_sentence
 from bot.privacy import redact
@@ -51,13 +52,16 @@ class Brain:
         today: date | None = None,
         cache_dir: Path | None = None,
         safety_examples: Path | None = None,
+        encoder: Encoder | None = None,
     ) -> Brain:
         """Index a knowledge base (the slow part) and prepare its cards."""
         catalogue = catalogue.for_region(knowledge.region)  # {region} is this base's region
         cards = Cards(knowledge, catalogue, options, today=today)
         return cls(
             knowledge,
-            Matcher(knowledge, settings, cache_dir, safety_examples=safety_examples),
+            Matcher(
+                knowledge, settings, cache_dir, encoder=encoder, safety_examples=safety_examples
+            ),
             cards,
             Screens(knowledge, cards, catalogue),
         )

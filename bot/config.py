@@ -80,6 +80,7 @@ ENVIRONMENT: dict[str, str] = {
     "invite_days": "BOT_INVITE_DAYS",
     "stop_seconds": "BOT_STOP_SECONDS",
     "send_rate": "BOT_SEND_RATE",
+    "encoder": "BOT_ENCODER",
 }
 
 
@@ -155,6 +156,9 @@ class Settings:
     stop_seconds: float = 8.0
     # Messages per second the bot sends at most: Telegram's limit for a bot is 30.
     send_rate: float = 30.0
+    # The multilingual encoder (the `multilingual` extra): "auto" uses it when it is installed
+    # and the CPU can run it; "off" matches on words alone.
+    encoder: str = "auto"
 
     @property
     def database(self) -> str | Path:

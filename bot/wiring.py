@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import BUNDLED_KNOWLEDGE, Settings
+from bot.config import BUNDLED_KNOWLEDGE, ConfigError, Settings
 from bot.knowledge.loader import load_knowledge
 from bot.privacy import (
     MIN_SECRET_BYTES,
@@ -20,6 +20,7 @@ from bot.storage import Storage
 if TYPE_CHECKING:  # the matching engine (numpy, scipy, embeddings) loads only to build a brain
     from bot.assistant import Brain
     from bot.knowledge.model import KnowledgeBase
+    from bot.matching.encoder import Encoder
     from bot.replies.messages import Catalogue
 
 
@@ -51,8 +52,29 @@ def make_chat_tokens(settings: Settings) -> ChatTokens:
     return ChatTokens(secret_of(settings))
 
 
-def build_brain(knowledge: KnowledgeBase, settings: Settings, catalogue: Catalogue) -> Brain:
-    """Index a knowledge base with the configured thresholds and card options."""
+ENCODER_MODES = ("auto", "off")
+
+
+def open_encoder(settings: Settings) -> Encoder | None:
+    """The multilingual encoder's worker process, or None: turned off, the extra not
+    installed, or a CPU without AVX2 and FMA. Close it when the bot stops."""
+    if settings.encoder not in ENCODER_MODES:
+        raise ConfigError(f"BOT_ENCODER must be one of {', '.join(ENCODER_MODES)}")
+    if settings.encoder == "off":
+        return None
+    from bot.matching import encoder  # noqa: PLC0415 - see TYPE_CHECKING above
+
+    return encoder.start(settings.model_cache)
+
+
+def build_brain(
+    knowledge: KnowledgeBase,
+    settings: Settings,
+    catalogue: Catalogue,
+    encoder: Encoder | None = None,
+) -> Brain:
+    """Index a knowledge base with the configured thresholds and card options (and the
+    encoder's vectors of its wordings, when one is given: minutes the first time)."""
     from bot.assistant import Brain  # noqa: PLC0415 - see TYPE_CHECKING above
     from bot.matching.matcher import MatchSettings  # noqa: PLC0415
     from bot.replies.cards import CardOptions  # noqa: PLC0415
@@ -69,12 +91,13 @@ def build_brain(knowledge: KnowledgeBase, settings: Settings, catalogue: Catalog
         CardOptions(stale_after_days=settings.stale_after_days),
         cache_dir=settings.model_cache,
         safety_examples=safety_examples(settings),
+        encoder=encoder,
     )
 
 
-def load_brain(settings: Settings, catalogue: Catalogue) -> Brain:
+def load_brain(settings: Settings, catalogue: Catalogue, encoder: Encoder | None = None) -> Brain:
     """Load and index the configured knowledge base; KnowledgeError lists every problem."""
-    return build_brain(load_knowledge(settings.kb_dir), settings, catalogue)
+    return build_brain(load_knowledge(settings.kb_dir), settings, catalogue, encoder)
 
 
 def safety_examples(settings: Settings) -> Path:

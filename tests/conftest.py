@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,6 +12,22 @@ from typing import NoReturn
 import pytest
 
 from tests import pgserver
+
+# The multilingual encoder (the optional extra) reads the whole shipped knowledge base the
+# first time (minutes): the bot and the command line start it only in tests marked
+# `encoder`; commands run as subprocesses get BOT_ENCODER=off.
+os.environ["BOT_ENCODER"] = "off"
+
+
+@pytest.fixture(autouse=True)
+def _encoder_only_where_asked(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if request.node.get_closest_marker("encoder") is None:
+        from bot.matching import encoder
+
+        monkeypatch.setattr(encoder, "start", lambda cache_dir=None: None)
+
 
 PROJECT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT.parent / "shared"

@@ -21,6 +21,7 @@ def test_input_is_normalised_and_cut() -> None:
     assert cleaned == unicodedata.normalize("NFKC", cleaned)
 
 
+pytestmark = pytest.mark.encoder
 needs_extra = pytest.mark.skipif(
     not (encoder.installed() and encoder.cpu_supports()),
     reason="the multilingual extra is not installed, or the CPU lacks AVX2/FMA",
@@ -114,3 +115,57 @@ def test_a_held_back_word_answer_stands_when_the_encoder_agrees(make_kb) -> None
     assert matcher._fuse(Outcome.AMBIGUOUS, words, choices, other, True)[0] is Outcome.AMBIGUOUS
     far = [Candidate("health-card", 89.0, evidence)]
     assert matcher._fuse(Outcome.AMBIGUOUS, words, choices, far, True)[0] is not Outcome.ANSWERED
+
+
+@needs_extra
+async def test_the_running_bot_starts_on_words_and_then_reads_meaning(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The Telegram bot opens the encoder itself (BOT_ENCODER=auto): it answers on words at
+    once, and once the wordings' vectors are ready it finds an Urdu question that shares no
+    word with the knowledge base; the worker is closed when the bot stops."""
+    import asyncio
+
+    from bot.config import Settings
+    from bot.matching.matcher import Matcher, Outcome
+    from tests.conftest import SMALL_KB, write_kb
+    from tests.fakebotapi import FakeBotApi
+    from tests.test_telegram_e2e import TOKEN, polling
+
+    # One Urdu wording in the knowledge base ("how will I get a health card", with the
+    # English loanword); the question says it with other words ("health" as صحت).
+    faqs = SMALL_KB["faqs.yaml"].replace(
+        "                - comment obtenir une carte santé",
+        "                - comment obtenir une carte santé\n              ur:\n"
+        "                - ہیلتھ کارڈ کیسے ملے گا",
+        1,
+    )
+    assert faqs != SMALL_KB["faqs.yaml"]
+    urdu = "مجھے اپنے خاندان کے لیے صحت کا کارڈ چاہیے"  # I need a health card for my family
+    async with FakeBotApi(TOKEN) as server:
+        settings = Settings(
+            telegram_token=TOKEN,
+            api_base_url=server.base_url,
+            kb_dir=write_kb(tmp_path / "kb", {**SMALL_KB, "faqs.yaml": faqs}),
+            data_dir=tmp_path / "data",
+            db_path=tmp_path / "bot.sqlite3",
+            hash_secret="s" * 32,
+            encoder="auto",
+        )
+        async with polling(server, settings) as bot:
+            data = bot.app.bot_data
+            assert data.encoder is not None
+            reply = await bot.ask(1, "how do I get a health card")
+            assert "ServiceOntario" in reply.text  # on words, encoder or not
+            for _ in range(600):
+                services = data.services
+                if services is not None and services.assistant.brain.matcher.encoder is not None:
+                    break
+                await asyncio.sleep(0.1)
+            assert data.services is not None
+            assert data.services.assistant.brain.matcher.encoder is not None
+            reply = await bot.ask(2, urdu, lang="ur")
+            assert "ServiceOntario" in reply.text
+            # On words alone the same question only gets choices.
+            words = Matcher(data.services.assistant.brain.knowledge).match(urdu)
+            assert words.outcome is not Outcome.ANSWERED
+            worker = data.encoder.worker
+        assert data.encoder is None and worker.pid is None

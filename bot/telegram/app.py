@@ -41,7 +41,7 @@ from bot.telegram.health import ContactRequest, Health, HealthServer
 from bot.telegram.keyboards import ButtonSigner
 from bot.telegram.receipts import Receipts
 from bot.watcher import KnowledgeWatcher
-from bot.wiring import build_brain, load_brain, open_storage, secret_of
+from bot.wiring import build_brain, load_brain, open_encoder, open_storage, secret_of
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +192,9 @@ async def _post_init(app: BotApp) -> None:
     brain = data.brain or load_brain(settings, catalogue)
     storage = await open_storage(settings)
     try:
+        # The bot answers on words at once; jobs.add_encoder then builds the brain that also
+        # reads meaning in every language (the wordings' vectors take minutes the first time).
+        data.encoder = open_encoder(settings)
         health.database_check = storage.writable
         health.loaded(brain.knowledge)
         data.services = Services(
@@ -202,7 +205,10 @@ async def _post_init(app: BotApp) -> None:
             chat_tokens=ChatTokens(secret),
             flood=FloodGuard(),
             watcher=KnowledgeWatcher(
-                settings.kb_dir, lambda knowledge: build_brain(knowledge, settings, catalogue)
+                settings.kb_dir,
+                lambda knowledge: build_brain(
+                    knowledge, settings, catalogue, data.services.encoder if data.services else None
+                ),
             ),
             health=health,
             signer=ButtonSigner(secret),
@@ -215,6 +221,9 @@ async def _post_init(app: BotApp) -> None:
             await app.replay(journal, inbox_lease(bool(settings.db_url)))
     except BaseException:
         data.services = None
+        if data.encoder is not None:
+            data.encoder.close()
+            data.encoder = None
         if data.health_server is not None:
             await data.health_server.stop()
             data.health_server = None
@@ -240,6 +249,8 @@ async def _start_services(
             language_code=None if language == "en" else language,
         )
     if app.job_queue is not None:
+        if data.encoder is not None:
+            app.job_queue.run_once(jobs.add_encoder, 0, name="encoder")
         app.job_queue.run_repeating(
             jobs.deliver_follow_ups,
             settings.follow_up_seconds,
@@ -272,6 +283,9 @@ async def _post_shutdown(app: BotApp) -> None:
         app.bot_data.health_server = None
     if app.bot_data.services is not None:
         await app.bot_data.services.storage.close()
+    if app.bot_data.encoder is not None:
+        app.bot_data.encoder.close()
+        app.bot_data.encoder = None
     queue = app.durable_queue if isinstance(app, WelcomeApplication) else None
     if queue is not None and queue.journal is not None and queue.journal.receipts is not None:
         queue.journal.receipts.close()

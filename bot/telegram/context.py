@@ -18,6 +18,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, Job
 
 from bot.assistant import Assistant, Brain
 from bot.config import Settings
+from bot.matching.encoder import Encoder
 from bot.privacy import ChatTokens, UserHasher
 from bot.replies.messages import Catalogue
 from bot.storage import Storage, utc_now
@@ -76,6 +77,9 @@ class Services:
     # week or a month in a second.
     clock: Callable[[], datetime] = field(default=utc_now)
     recent_crises: RecentCrises = field(default_factory=RecentCrises)
+    # The multilingual encoder, once the first brain with its vectors is serving (jobs.
+    # add_encoder); reloads build with it from then on.
+    encoder: Encoder | None = None
 
     @property
     def catalogue(self) -> Catalogue:
@@ -93,6 +97,8 @@ class BotData:
         self.services: Services | None = None
         self.health: Health | None = None
         self.health_server: HealthServer | None = None
+        # The multilingual encoder's worker (opened in post_init, closed in post_shutdown).
+        self.encoder: Encoder | None = None
 
 
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +17,7 @@ from bot.telegram.durable import INBOX_LEASE, WelcomeApplication
 from bot.telegram.sending import NO_PREVIEW
 from bot.telegram.split import split_html
 from bot.watcher import Change
+from bot.wiring import build_brain
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,29 @@ async def deliver_follow_ups(context: BotContext) -> None:
         svc.health.metrics.follow_ups.inc(sent)
     if sent:
         log.info("sent %d follow-up message(s)", sent)
+
+
+async def add_encoder(context: BotContext) -> None:
+    """Job, once at start: serve the same knowledge base with the multilingual encoder.
+
+    Encoding every wording takes minutes the first time (18,883 wordings: about 5 minutes on
+    2 cores; then only new ones), so the bot answers on words meanwhile. Reloads use the
+    encoder from now on; one that lands while this brain is built is built again with it."""
+    svc = context.services
+    encoder = context.bot_data.encoder
+    catalogue = context.bot_data.catalogue
+    if encoder is None or catalogue is None:
+        return
+    svc.encoder = encoder
+    loop = asyncio.get_running_loop()
+    while svc.assistant.brain.matcher.encoder is None:
+        serving = svc.assistant.brain
+        brain = await loop.run_in_executor(
+            None, build_brain, serving.knowledge, svc.settings, catalogue, encoder
+        )
+        if svc.assistant.brain is serving:
+            svc.assistant.replace_brain(brain)
+    log.info("the multilingual encoder is ready")
 
 
 async def reload_knowledge(context: BotContext) -> None:
