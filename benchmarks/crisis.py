@@ -1,7 +1,7 @@
 """Crisis detection: the safety detector against the old phrase-list tripwire, side by side.
 
     python benchmarks/crisis.py [--split heldout|tune|all] [--misses] [--multilingual]
-                                [--embeddings]
+                                [--embeddings] [--no-extra]
 
 Over tests/data/crisis.jsonl (crisis messages in 11 categories and 14 languages, and ordinary
 questions that share their words), it prints detection per category and per language, false
@@ -31,7 +31,9 @@ sys.path.insert(0, str(ROOT))
 
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import CrisisLine, KnowledgeBase, all_texts, localise
-from bot.matching.danger import learn_danger, ordinary_questions
+from bot.matching import encoder
+from bot.matching.danger import Vector, learn_danger, load_meaning, ordinary_questions
+from bot.matching.encoder import MODEL
 from bot.matching.matcher import Matcher, Outcome
 from bot.matching.safety import SafetyDetector
 from bot.text import normalise
@@ -129,79 +131,99 @@ def percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:5.1f}% ({part}/{whole})" if whole else "   n/a"
 
 
+def encoded(rows: list[dict[str, str]]) -> dict[str, Vector] | None:
+    """The multilingual encoder's vector of each message (kept in .cache/benchmarks between
+    runs), as the matcher computes it; None without the extra."""
+    found = encoder.start(ROOT / ".cache" / "benchmarks" / "crisis-encoder")
+    if found is None:
+        return None
+    try:
+        texts = [r["text"] for r in rows]
+        vectors = found.corpus(texts)
+    finally:
+        found.close()
+    return None if vectors is None else dict(zip(texts, vectors, strict=True))
+
+
 def report(
     rows: list[dict[str, str]],
     knowledge: KnowledgeBase,
     detector: SafetyDetector,
     old: OldTripwire,
     show_misses: bool,
+    vectors: dict[str, Vector] | None = None,
 ) -> dict[str, float]:
+    """Prints the tables; with the encoder's vectors of the messages, a last column for the
+    detector that also reads them (the bot with the `multilingual` extra)."""
     crisis = [r for r in rows if r["label"] != "none"]
     ordinary = [r for r in rows if r["label"] == "none"]
-    new_hits = {id(r): detector.find(r["text"]) for r in rows}
-    old_hits = {id(r): old.check(r["text"]) for r in rows}
     words_hits = {id(r): detector.find_in_words(r["text"]) for r in rows}
-    learned = detector.model is not None
+    new_hits = {id(r): detector.find(r["text"]) for r in rows}
+    columns: list[tuple[str, dict[int, Any]]] = [
+        ("old tripwire", {id(r): old.check(r["text"]) for r in rows})
+    ]
+    if detector.model is not None:
+        columns.append(("lexicons alone", words_hits))
+    columns.append(("new detector", new_hits))
+    if vectors is not None:
+        meaning_hits = {id(r): detector.assess(r["text"], vectors[r["text"]]).finding for r in rows}
+        columns.append(("+ encoder", meaning_hits))
+
+    def cells(group: list[dict[str, str]]) -> str:
+        return " ".join(
+            f"{percent(sum(hits[id(r)] is not None for r in group), len(group)):>20}"
+            for _, hits in columns
+        )
+
+    def right_of(hits: dict[int, Any]) -> int:
+        """Crisis messages whose reply names a contact meant for their danger."""
+        right = 0
+        for r in crisis:
+            finding = hits[id(r)]
+            if finding is not None:
+                text = reply_text(knowledge, finding.line, "fr" if r["lang"] == "fr" else "en")
+                right += any(number in text for number in RIGHT_CONTACTS[r["label"]])
+        return right
 
     def table(title: str, key: str, items: list[dict[str, str]]) -> None:
-        extra = f" {'lexicons alone':>20}" if learned else ""
-        print(f"\n{title:<20} {'old tripwire':>20}{extra} {'new detector':>20}")
+        print(f"\n{title:<20} " + " ".join(f"{name:>20}" for name, _ in columns))
         for value in sorted({r[key] for r in items}):
-            group = [r for r in items if r[key] == value]
-            old_n = sum(old_hits[id(r)] is not None for r in group)
-            new_n = sum(new_hits[id(r)] is not None for r in group)
-            words_n = sum(words_hits[id(r)] is not None for r in group)
-            middle = f" {percent(words_n, len(group)):>20}" if learned else ""
-            print(
-                f"{value:<20} {percent(old_n, len(group)):>20}{middle} "
-                f"{percent(new_n, len(group)):>20}"
-            )
+            print(f"{value:<20} {cells([r for r in items if r[key] == value])}")
 
     table("detected, category", "label", crisis)
     table("detected, language", "lang", crisis)
     table("false alarm, kind", "kind", ordinary)
 
-    found_old = sum(old_hits[id(r)] is not None for r in crisis)
-    found_new = sum(new_hits[id(r)] is not None for r in crisis)
-    false_old = sum(old_hits[id(r)] is not None for r in ordinary)
-    false_new = sum(new_hits[id(r)] is not None for r in ordinary)
     major = [r for r in crisis if r["lang"] in MAJOR]
     other = [r for r in crisis if r["lang"] not in MAJOR]
-    right = 0
-    for r in crisis:
-        finding = new_hits[id(r)]
-        if finding is not None:
-            text = reply_text(knowledge, finding.line, "fr" if r["lang"] == "fr" else "en")
-            right += any(number in text for number in RIGHT_CONTACTS[r["label"]])
-    same_category = sum(
-        (f := new_hits[id(r)]) is not None and f.line.category == r["label"] for r in crisis
-    )
     print()
-    print(
-        f"{'crisis detected':<34} {percent(found_old, len(crisis)):>20} "
-        f"{percent(found_new, len(crisis)):>20}"
-    )
-    for name, group in (("  English and French", major), ("  twelve other languages", other)):
-        old_n = sum(old_hits[id(r)] is not None for r in group)
-        new_n = sum(new_hits[id(r)] is not None for r in group)
-        print(f"{name:<34} {percent(old_n, len(group)):>20} {percent(new_n, len(group)):>20}")
-    print(
-        f"{'false alarms on ordinary':<34} {percent(false_old, len(ordinary)):>20} "
-        f"{percent(false_new, len(ordinary)):>20}"
-    )
-    print(
-        f"{'new: same category as labelled':<34} {'':>20} {percent(same_category, len(crisis)):>20}"
-    )
-    print(f"{'new: reply names a right contact':<34} {'':>20} {percent(right, len(crisis)):>20}")
+    for name, group in (
+        ("crisis detected", crisis),
+        ("  English and French", major),
+        ("  twelve other languages", other),
+        ("false alarms on ordinary", ordinary),
+    ):
+        print(f"{name:<34} {cells(group)}")
+    for name, hits in columns[-2 if vectors is not None else -1 :]:
+        right = right_of(hits)
+        same = sum((f := hits[id(r)]) is not None and f.line.category == r["label"] for r in crisis)
+        print(f"{name}: same category as labelled {percent(same, len(crisis))}")
+        print(f"{name}: reply names a right contact {percent(right, len(crisis))}")
     print("  (every unsure reply also carries the safety net: 911, and 988 for suicide)")
 
     texts = [r["text"] for r in rows]
     old_ms = timed(old.check, texts)
     new_ms = timed(detector.check, texts)
-    if learned:
+    if detector.model is not None:
         words_ms = timed(detector.find_in_words, texts)
         print(f"\nms per message, lexicons alone: {words_ms:.3f}")
-    for name, hits in (("lexicons alone", words_hits), ("new detector", new_hits)):
+    if vectors is not None:
+        meaning_ms = timed(lambda text: detector.assess(text, vectors[text]), texts)
+        print(
+            f"ms per message, + encoder (its vector given: the matcher computes it anyway): "
+            f"{meaning_ms:.3f}"
+        )
+    for name, hits in columns[1:]:
         found = [r for r in crisis if hits[id(r)] is not None]
         false = [r for r in ordinary if hits[id(r)] is not None]
         print(
@@ -226,6 +248,9 @@ def report(
                     f"  [{r['lang']} {r['kind']}] {r['text']} -> {finding.line.category} "
                     f"{finding.evidence}"
                 )
+    found_new = sum(new_hits[id(r)] is not None for r in crisis)
+    false_new = sum(new_hits[id(r)] is not None for r in ordinary)
+    right_new = right_of(new_hits)
     by_lang = Counter(r["lang"] for r in crisis)
     hit_lang = Counter(r["lang"] for r in crisis if new_hits[id(r)] is not None)
     by_cat = Counter(r["label"] for r in crisis)
@@ -233,7 +258,7 @@ def report(
     figures = {
         "detected": found_new / len(crisis),
         "false_alarms": false_new / len(ordinary) if ordinary else 0.0,
-        "right_contact": right / len(crisis),
+        "right_contact": right_new / len(crisis),
         "ms_new": new_ms,
         "ms_old": old_ms,
     }
@@ -320,6 +345,9 @@ def main(argv: list[str] | None = None) -> int:
         "--words-only", action="store_true", help="the lexicons without the learned model"
     )
     parser.add_argument(
+        "--no-extra", action="store_true", help="skip the multilingual encoder's column"
+    )
+    parser.add_argument(
         "--kb-negatives",
         action="store_true",
         help="the model also learns the knowledge base's questions as ordinary (the bot does not)",
@@ -330,10 +358,13 @@ def main(argv: list[str] | None = None) -> int:
     if not args.words_only:
         ordinary = ordinary_questions(knowledge) if args.kb_negatives else []
         model = learn_danger(EXAMPLES, CACHE, ordinary)
-    detector = SafetyDetector.for_knowledge(knowledge, model)
+    rows = load_rows(args.data, args.split)
+    vectors = None if args.words_only or args.no_extra else encoded(rows)
+    head = load_meaning(EXAMPLES, MODEL) if vectors is not None else None
+    detector = SafetyDetector.for_knowledge(knowledge, model, head)
     old = OldTripwire(OLD_PHRASES)
     print(f"{args.data.name}, split={args.split}")
-    report(load_rows(args.data, args.split), knowledge, detector, old, args.misses)
+    report(rows, knowledge, detector, old, args.misses, vectors if head else None)
     if model is not None:
         whole_reply(load_rows(args.data, args.split), knowledge)
     if args.multilingual and MULTILINGUAL.exists():

@@ -2,7 +2,9 @@
 
     python benchmarks/crisis_learn.py [--penalty 1e-5] [--folds 5] [--kb-negatives]
     python benchmarks/crisis_learn.py --ship   # learn from every example, write the model
-                                               # shipped beside them (examples.model.npz)
+                                               # shipped beside them (examples.model.npz),
+                                               # and with the multilingual extra the meaning
+                                               # model (examples.meaning.npz)
 
 Only knowledge/safety/examples.jsonl is read: crisis.jsonl split=tune, crisis_dev2.jsonl
 split=dev and 5,073 messages written fresh in December 2026 (14 languages, danger by category
@@ -23,6 +25,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,14 +34,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.knowledge.loader import load_knowledge
+from bot.matching import encoder
 from bot.matching.danger import (
+    NONE,
     PENALTY,
     DangerModel,
     Example,
+    MeaningHead,
+    examples_key,
     ordinary_questions,
     read_examples,
+    shipped_meaning,
     shipped_model,
 )
+from bot.matching.encoder import MODEL
 from bot.matching.safety import CLAUSE_END, SafetyDetector
 
 EXAMPLES = ROOT / "knowledge" / "safety" / "examples.jsonl"
@@ -78,6 +87,60 @@ def out_of_fold(
     return danger, confirm_score
 
 
+@dataclass(frozen=True)
+class Masks:
+    """Which examples are crises, honest (not the lexicons' source), plain, hard ordinary,
+    and caught by the lexicons."""
+
+    crisis: np.ndarray
+    honest: np.ndarray
+    plain: np.ndarray
+    hard: np.ndarray
+    lexicon: np.ndarray
+
+
+def choose_bounds(name: str, danger: np.ndarray, m: Masks) -> tuple[float, float, float]:
+    """SURE, CONFIRM and WORRY for out-of-fold probabilities of danger, printed with what
+    they find."""
+    crisis, honest, plain, hard, lexicon = m.crisis, m.honest, m.plain, m.hard, m.lexicon
+    # CONFIRM: the model may take a lexicon's alarm away only where that loses at most 1% of
+    # the lexicons' true alarms (a missed crisis costs more than a false alarm, which the
+    # person clears with one tap). SURE: the model alone raises an alarm from the lowest
+    # probability that keeps plain messages' false alarms at 1% at most.
+    kept = lexicon & crisis & honest
+    confirm = float(np.quantile(danger[kept], 0.01))
+    sure = 1.0
+    for candidate in np.linspace(0.95, 0.3, 66):
+        alarm = (danger >= candidate) | (lexicon & (danger >= confirm))
+        if alarm[plain].mean() > 0.01:
+            break
+        sure = float(candidate)
+    alarm = (danger >= sure) | (lexicon & (danger >= confirm))
+    print(
+        f"{name}: SURE={sure:.3f} CONFIRM={confirm:.3f}: honest examples found "
+        f"{alarm[crisis & honest].mean():.1%}, false alarms {alarm[hard].mean():.1%} "
+        f"(plain {alarm[plain].mean():.2%}); lexicon hits kept "
+        f"{(danger[kept] >= confirm).mean():.1%}"
+    )
+    # WORRY: below an alarm, a message this likely to be danger still gets the 911/988 line
+    # under its answer. The lowest probability that puts the line under at most 1 plain
+    # message in 10 (one extra line on an answer costs little; a crisis answered with a
+    # bus timetable and no 911 costs a great deal).
+    worry = sure
+    for candidate in np.linspace(sure, 0.01, 100):
+        if ((danger >= candidate) & ~alarm)[plain].mean() > 0.1:
+            break
+        worry = float(candidate)
+    missed = crisis & honest & ~alarm
+    lined = (danger >= worry) & ~alarm
+    print(
+        f"{name}: WORRY={worry:.3f}: crises the alarm missed that get the line "
+        f"{lined[missed].mean():.1%}; ordinary messages with the line: hard "
+        f"{lined[hard].mean():.1%}, plain {lined[plain].mean():.1%}"
+    )
+    return sure, confirm, worry
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--penalty", type=float, default=PENALTY)
@@ -87,9 +150,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.ship:
         start = time.perf_counter()
-        model = DangerModel(read_examples(EXAMPLES)).fit()
+        examples = read_examples(EXAMPLES)
+        model = DangerModel(examples).fit()
         model.save(shipped_model(EXAMPLES))
         print(f"learned in {time.perf_counter() - start:.1f} s: {shipped_model(EXAMPLES)}")
+        vectors = example_vectors([e.text for e in examples])
+        if vectors is None:
+            print("the multilingual extra is not installed: the meaning model is not learned")
+            return 0
+        danger = [e.label != NONE for e in examples]
+        head = MeaningHead.fit(vectors, danger, MODEL, examples_key(examples))
+        head.save(shipped_meaning(EXAMPLES))
+        print(f"meaning model: {shipped_meaning(EXAMPLES)}")
         return 0
     knowledge = load_knowledge(ROOT / "knowledge")
     words = SafetyDetector.for_knowledge(knowledge)
@@ -125,41 +197,8 @@ def main(argv: list[str] | None = None) -> int:
         f"lexicons alone: found {lexicon_only[0]:.1%}, false alarms {lexicon_only[1]:.1%} "
         f"(plain {lexicon_only[2]:.1%})"
     )
-    # CONFIRM: the model may take a lexicon's alarm away only where that loses at most 1% of
-    # the lexicons' true alarms (a missed crisis costs more than a false alarm, which the
-    # person clears with one tap). SURE: the model alone raises an alarm from the lowest
-    # probability that keeps plain messages' false alarms at 1% at most.
-    kept = lexicon & crisis & honest
-    confirm = float(np.quantile(danger[kept], 0.01))
-    sure = 1.0
-    for candidate in np.linspace(0.95, 0.3, 66):
-        alarm = (danger >= candidate) | (lexicon & (danger >= confirm))
-        if alarm[plain].mean() > 0.01:
-            break
-        sure = float(candidate)
-    alarm = (danger >= sure) | (lexicon & (danger >= confirm))
-    print(
-        f"SURE={sure:.3f} CONFIRM={confirm:.3f}: honest examples found "
-        f"{alarm[crisis & honest].mean():.1%}, false alarms {alarm[hard].mean():.1%} "
-        f"(plain {alarm[plain].mean():.2%}); lexicon hits kept "
-        f"{(danger[kept] >= confirm).mean():.1%}"
-    )
-    # WORRY: below an alarm, a message this likely to be danger still gets the 911/988 line
-    # under its answer. The lowest probability that puts the line under at most 1 plain
-    # message in 10 (one extra line on an answer costs little; a crisis answered with a
-    # bus timetable and no 911 costs a great deal).
-    worry = sure
-    for candidate in np.linspace(sure, 0.01, 100):
-        if ((danger >= candidate) & ~alarm)[plain].mean() > 0.1:
-            break
-        worry = float(candidate)
-    missed = crisis & honest & ~alarm
-    lined = (danger >= worry) & ~alarm
-    print(
-        f"WORRY={worry:.3f}: crises the alarm missed that get the line "
-        f"{lined[missed].mean():.1%}; ordinary messages with the line: hard "
-        f"{lined[hard].mean():.1%}, plain {lined[plain].mean():.1%}"
-    )
+    masks = Masks(crisis, honest, plain, hard, lexicon)
+    sure, confirm, _ = choose_bounds("words", danger, masks)
     # As shipped (bot/matching/safety.py): a lexicon hit also stands when a clause with a hit
     # reaches SURE on its own (an ordinary question beside the danger dilutes the whole).
     alarm = (danger >= sure) | (lexicon & ((danger >= confirm) | (confirm_score >= sure)))
@@ -173,7 +212,32 @@ def main(argv: list[str] | None = None) -> int:
             f"  confirmed by the {rule}: found {alarm[crisis & honest].mean():.1%}, "
             f"false alarms {alarm[hard].mean():.1%} (plain {alarm[plain].mean():.2%})"
         )
+    vectors = example_vectors([r["text"] for r in rows])
+    if vectors is None:
+        print("the multilingual extra is not installed: the meaning model is not measured")
+        return 0
+    # The meaning model, out of fold on the same folds; the bot averages the two models'
+    # probabilities (bot.matching.safety.assess) and uses its own bounds, chosen the same way.
+    fold = np.random.default_rng(0).integers(0, args.folds, len(rows))
+    meaning = np.zeros(len(rows))
+    for f in range(args.folds):
+        head = MeaningHead.fit(vectors[fold != f], crisis[fold != f], MODEL, "")
+        meaning[fold == f] = [head.probability(v) for v in vectors[fold == f]]
+    choose_bounds("meaning alone", meaning, masks)
+    choose_bounds("words and meaning", (danger + meaning) / 2, masks)
     return 0
+
+
+def example_vectors(texts: list[str]) -> np.ndarray | None:
+    """The encoder's vector of every example (about 5 minutes the first time, then kept in
+    .cache/benchmarks/examples-encoder); None without the multilingual extra."""
+    found = encoder.start(CACHE / "examples-encoder")
+    if found is None:
+        return None
+    try:
+        return found.corpus(texts)
+    finally:
+        found.close()
 
 
 if __name__ == "__main__":

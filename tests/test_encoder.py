@@ -169,3 +169,57 @@ async def test_the_running_bot_starts_on_words_and_then_reads_meaning(tmp_path) 
             assert words.outcome is not Outcome.ANSWERED
             worker = data.encoder.worker
         assert data.encoder is None and worker.pid is None
+
+
+# With the encoder's vector, the danger model and the meaning model together (measured:
+# held-out 96.9% found, English and French 100%, others 94.6%, every category 84% or more,
+# 2.1% false alarms; blind check 92.4%, 94.3%, 90.5%, 5.4%). Words alone: tests/test_safety.py.
+MEANING_FLOORS = {
+    "heldout": {"detected": 0.95, "major": 0.98, "other": 0.92, "category": 0.80, "false": 0.03},
+    "check": {"detected": 0.90, "major": 0.92, "other": 0.87, "category": 0.70, "false": 0.065},
+}
+
+
+@needs_extra
+@pytest.mark.parametrize(
+    ("name", "split"), [("crisis.jsonl", "heldout"), ("crisis_dev2.jsonl", "check")]
+)
+def test_report_set_floors_with_the_encoder(tmp_path, name: str, split: str) -> None:  # type: ignore[no-untyped-def]
+    import json
+    from collections import Counter
+    from pathlib import Path
+
+    from bot.knowledge.loader import load_knowledge
+    from bot.matching.danger import learn_danger, load_meaning
+    from bot.matching.safety import SafetyDetector
+
+    root = Path(__file__).resolve().parent.parent
+    examples = root / "knowledge" / "safety" / "examples.jsonl"
+    lines = (root / "tests" / "data" / name).read_text(encoding="utf-8").splitlines()
+    rows = [r for r in map(json.loads, lines) if r["split"] == split]
+    enc = encoder.start(tmp_path)
+    assert enc is not None
+    try:
+        vectors = enc.corpus([r["text"] for r in rows])
+    finally:
+        enc.close()
+    assert vectors is not None
+    shipped = load_knowledge(root / "knowledge")
+    head = load_meaning(examples, encoder.MODEL)
+    detector = SafetyDetector.for_knowledge(shipped, learn_danger(examples, tmp_path), head)
+    hit = {
+        id(r): detector.assess(r["text"], v).finding is not None
+        for r, v in zip(rows, vectors, strict=True)
+    }
+    crisis = [r for r in rows if r["label"] != "none"]
+
+    def rate(group: list[dict[str, str]]) -> float:
+        return sum(hit[id(r)] for r in group) / len(group)
+
+    floors = MEANING_FLOORS[split]
+    assert rate(crisis) >= floors["detected"]
+    assert rate([r for r in crisis if r["lang"] in ("en", "fr")]) >= floors["major"]
+    assert rate([r for r in crisis if r["lang"] not in ("en", "fr")]) >= floors["other"]
+    for label in Counter(r["label"] for r in crisis):
+        assert rate([r for r in crisis if r["label"] == label]) >= floors["category"], label
+    assert rate([r for r in rows if r["label"] == "none"]) <= floors["false"]

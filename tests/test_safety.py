@@ -11,17 +11,24 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.knowledge.loader import load_directory, load_knowledge
 from bot.knowledge.model import KnowledgeBase
 from bot.matching.danger import (
+    MEANING_BOUNDS,
     SURE,
+    WORDS_BOUNDS,
     DangerModel,
+    MeaningHead,
+    examples_key,
     learn_danger,
     read_examples,
+    shipped_meaning,
     shipped_model,
 )
+from bot.matching.encoder import DIMENSIONS, MODEL
 from bot.matching.engine import Evidence
 from bot.matching.matcher import Candidate, Match, Outcome
 from bot.matching.safety import SafetyDetector
@@ -217,10 +224,11 @@ def test_every_crisis_reply_names_a_sourced_phone(shipped: KnowledgeBase) -> Non
 
 # Floors on the two report sets, a little below what benchmarks/crisis.py measures as shipped
 # (the lexicons, and the learned model that adds alarms at SURE and takes a lexicon's alarm
-# away below CONFIRM): held-out 91.8% found (en/fr 95.2%, others 89.3%, weakest category child
-# abuse 76.0%), 1.8% false alarms; blind check 84.9% (90.9%, 78.6%, sexual assault 5/7), 5.4%
-# false alarms. The false-alarm bounds are ceilings. The targets (95%, 80%, 85% per
-# category, 2% false alarms) are not all reached yet. "worried": of the crises missed, those
+# away below CONFIRM), words alone: held-out 91.5% found (en/fr 93.6%, others 89.9%, weakest
+# category child abuse 80.0%), 1.8% false alarms; blind check 84.9% (90.9%, 78.6%, sexual
+# assault 5/7), 5.0% false alarms. The false-alarm bounds are ceilings. The targets
+# (95%, 80%, 85% per category, 2% false alarms) are not all reached on words alone; with the
+# encoder's meaning model, floors in tests/test_encoder.py. "worried": of the crises missed, those
 # whose answer still carries the 911/988 line (19/24 and 25/26 measured); "lined": ordinary
 # messages with that line under their answer, a ceiling (7.1% and 5.3% measured).
 FLOORS = {
@@ -404,3 +412,37 @@ def test_a_sure_answer_to_a_worrying_message_carries_the_safety_line(
         match = Match(Outcome.ANSWERED, "en", (candidate,), worried=worried)
         assert match.carries_net is worried
         assert (line in cards.for_match(match)) is worried
+
+
+def test_the_shipped_meaning_model_reads_this_encoder_and_these_examples() -> None:
+    # Written by `python benchmarks/crisis_learn.py --ship` with the multilingual extra.
+    head = MeaningHead.load(shipped_meaning(EXAMPLES), MODEL)
+    assert head is not None and head.weights.shape == (DIMENSIONS,)
+    assert head.key == examples_key(read_examples(EXAMPLES))
+    assert MeaningHead.load(shipped_meaning(EXAMPLES), "another-encoder") is None
+
+
+def test_the_meaning_model_counts_only_with_the_messages_vector(
+    learned: SafetyDetector, shipped: KnowledgeBase, tmp_path: Path
+) -> None:
+    # A head that reads the first number of the vector: very sure of danger along it.
+    weights = np.zeros(DIMENSIONS)
+    weights[0] = 100.0
+    head = MeaningHead(weights, 0.0, MODEL, "test")
+    head.save(tmp_path / "head.npz")
+    head = MeaningHead.load(tmp_path / "head.npz", MODEL)
+    assert head is not None
+    detector = SafetyDetector(shipped.crisis, shipped.safety, learned.model, meaning=head)
+    danger, calm = np.zeros(DIMENSIONS), np.zeros(DIMENSIONS)
+    danger[0], calm[0] = 1.0, -1.0
+    text = "where is the public library in Whitby"
+    assert learned.model is not None
+    words = learned.model.danger(text)[0]
+    assert words < WORDS_BOUNDS.worry
+    # Without a vector, the words alone decide; with one, the mean of both models does.
+    assert detector.assess(text) == detector.assess(text, None)
+    assert not detector.assess(text).worried
+    sure_of_danger = detector.assess(text, danger)
+    assert (words + 1) / 2 < MEANING_BOUNDS.sure and sure_of_danger.finding is None
+    assert sure_of_danger.worried  # mean about 0.5: the 911/988 line under the answer
+    assert not detector.assess(text, calm).worried

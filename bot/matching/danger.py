@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import logging
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -36,7 +37,11 @@ from bot.knowledge.model import KnowledgeBase, all_texts
 from bot.matching.cache import ModelCache
 from bot.text import normalise
 
+log = logging.getLogger(__name__)
+
 Floats = npt.NDArray[np.float64]
+# A sentence vector from the encoder (float32 there).
+Vector = npt.NDArray[np.floating[Any]]
 
 # Part of the cache key: change it whenever what is learned changes.
 DANGER_VERSION = "danger-lr-2"
@@ -58,37 +63,54 @@ MIN_COUNT = 2
 # A message is a crisis when the model's probability of danger is at least SURE, or when a
 # lexicon found danger in it and the model's probability is at least CONFIRM (or the message
 # is SHORT, or urgent). Both chosen by benchmarks/crisis_learn.py on 5-fold out-of-fold
-# probabilities over the 18,553 examples the lexicons were not written from: CONFIRM keeps 99%
+# probabilities over the 19,489 examples the lexicons were not written from: CONFIRM keeps 99%
 # of the lexicons' true alarms (the model takes an alarm away only where it is very sure),
 # SURE is the lowest probability with at most 1% false alarms on plain messages (chat,
-# off-topic questions, everyday newcomer questions and stories). There: 73.5% of crises found,
-# 1.5% false alarms on hard ordinary messages (courses, the past, idioms, news...), 0.98% on
-# plain ones; the lexicons alone find 36.3% with 6.6% and 0.8%.
+# off-topic questions, everyday newcomer questions and stories). There: 74.4% of crises found,
+# 1.5% false alarms on hard ordinary messages (courses, the past, idioms, news...), 0.94% on
+# plain ones; the lexicons alone find 36.9% with 6.5% and 0.8%.
 # History: learned from 1,155 examples, the model could not overrule the lexicons (at
 # CONFIRM 0.5, held-out detection fell from 88.7% to 70.0%), so lexicon hits stood and false
-# alarms stayed at 10%. It now learns from 19,179: 11,530 danger and ordinary messages written
-# fresh in 14 languages in five rounds (half the ordinary ones sharing danger words; the
+# alarms stayed at 10%. It now learns from 20,115: 12,466 danger and ordinary messages written
+# fresh in 14 languages in six rounds (half the ordinary ones sharing danger words; the
 # third and fourth rounds on the weakest categories: child abuse, harm to others, crime,
 # trafficking, elder abuse, sexual assault, violence with immigration threats, medical and
 # self-harm described without naming them, and jobs and studies that use danger words; the
-# fifth in English and French as people write them in a second language), 3,400
+# fifth in English and French as people write them in a second language; the sixth on child
+# abuse, crime, sexual assault and overdose with ordinary messages beside them), 3,400
 # plain chat and story messages, 3,096 of the knowledge base's own questions (2 per entry and
 # language; not those about emergencies). Without the plain ones it found more (held-out
 # 92.8%, blind check 91.9%, second round) but raised the alarm on everyday questions ("tell me
 # a joke", "my son dont speak englis very good, the school will give him help or no?"):
 # benchmarks/RESULTS.md.
-SURE = 0.75
-CONFIRM = 0.186
+SURE = 0.76
+CONFIRM = 0.195
 # Below an alarm, a message at least this likely to be danger still gets the 911/988 line
 # under its answer (issue 11: every crisis message's reply names a right contact). Chosen by
 # benchmarks/crisis_learn.py as the lowest probability that puts the line under at most 1
-# plain message in 10: out of fold it reaches 89% of the crises the alarm missed, and 7.2% of
+# plain message in 10: out of fold it reaches 88.5% of the crises the alarm missed, and 7.1% of
 # hard ordinary messages carry one extra line.
-WORRY = 0.26
+WORRY = 0.275
 # A lexicon hit in a message this short always stands: a few words leave no room for the
 # context the model weighs, and its probability there mostly reflects how rare short
 # messages are in its examples ("أريد أن أموت", I want to die, scored 0.03).
 SHORT = 4
+# With the multilingual encoder (the `multilingual` extra), a second model reads the message's
+# meaning: a logistic regression on the encoder's sentence vector (MeaningHead), the one the
+# matcher computes anyway. The message's probability of danger is then the mean of the two
+# models', and the bounds below replace SURE, CONFIRM and WORRY, chosen the same way by
+# benchmarks/crisis_learn.py on out-of-fold probabilities of 20,115 examples: there 85.8% of
+# crises found against 74.4% for the n-grams alone, at the same false alarms (1.5% hard
+# ordinary, 0.92% plain; the line under 89.7% of the crises still missed). The meaning model
+# alone: 79.4%, with 2.6% false alarms on hard ordinary messages. The n-grams know the words
+# someone wrote; the sentence vector also knows what they mean, in about 100 languages.
+MEANING_SURE = 0.72
+MEANING_CONFIRM = 0.262
+MEANING_WORRY = 0.254
+# L2 penalty of the meaning model (on the summed loss): 0.003 to 0.03 found 86.4-87.3% out of
+# fold with the same false alarms; 0.3 83.0% and 3 82.6%.
+MEANING_PENALTY = 0.01
+MEANING_VERSION = "meaning-lr-1"
 # Models already learned in this process, by key: tests and reloads build many matchers.
 _LEARNED: dict[str, DangerModel] = {}
 
@@ -275,6 +297,118 @@ class DangerModel:
         self.weights = np.asarray(weights, dtype=np.float64)
         self.bias = np.asarray(bias, dtype=np.float64)
         return True
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """When a probability of danger raises the alarm (see SURE, CONFIRM, WORRY)."""
+
+    sure: float
+    confirm: float
+    worry: float
+
+
+WORDS_BOUNDS = Bounds(SURE, CONFIRM, WORRY)
+MEANING_BOUNDS = Bounds(MEANING_SURE, MEANING_CONFIRM, MEANING_WORRY)
+
+
+@dataclass(frozen=True)
+class MeaningHead:
+    """Probability of danger from the encoder's sentence vector: a binary logistic regression
+    learned from the examples' vectors (benchmarks/crisis_learn.py --ship writes it beside
+    them; the bot never learns it, as encoding 20,000 examples takes minutes)."""
+
+    weights: Floats
+    bias: float
+    encoder: str  # the encoder the vectors came from (bot.matching.encoder.MODEL)
+    key: str  # the examples and settings it was learned from (examples_key)
+
+    @classmethod
+    def fit(
+        cls,
+        vectors: Vector,
+        danger: Sequence[bool],
+        encoder: str,
+        key: str,
+        penalty: float = MEANING_PENALTY,
+    ) -> MeaningHead:
+        """Learn from one vector per example and whether it speaks of danger."""
+        x = np.hstack([np.asarray(vectors, dtype=np.float64), np.ones((len(vectors), 1))])
+        y = np.asarray(danger, dtype=np.float64)
+
+        def loss(w: Floats) -> tuple[float, Floats]:
+            z = x @ w
+            value = float(np.sum(np.logaddexp(0.0, z) - y * z) + penalty * w[:-1] @ w[:-1])
+            grad = x.T @ (1.0 / (1.0 + np.exp(-z)) - y)
+            grad[:-1] += 2 * penalty * w[:-1]
+            return value, grad
+
+        found = optimize.minimize(loss, np.zeros(x.shape[1]), jac=True, method="L-BFGS-B")
+        return cls(found.x[:-1], float(found.x[-1]), encoder, key)
+
+    def probability(self, vector: Vector) -> float:
+        """The probability that the message whose vector this is speaks of danger."""
+        score = float(np.asarray(vector, dtype=np.float64) @ self.weights) + self.bias
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, score))))
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez(
+            tmp,
+            weights=self.weights,
+            bias=np.array(self.bias),
+            encoder=np.array(self.encoder),
+            key=np.array(self.key),
+        )
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path, encoder: str) -> MeaningHead | None:
+        """The head kept at `path` if it reads this encoder's vectors; None otherwise."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                head = cls(
+                    np.asarray(data["weights"], dtype=np.float64),
+                    float(data["bias"]),
+                    str(data["encoder"]),
+                    str(data["key"]),
+                )
+        except (OSError, KeyError, ValueError):
+            return None
+        return head if head.encoder == encoder else None
+
+
+def examples_key(examples: Sequence[Example]) -> str:
+    """Identifies a file of examples and the meaning model's settings."""
+    digest = hashlib.sha256(f"{MEANING_VERSION}|{MEANING_PENALTY}".encode())
+    for e in examples:
+        digest.update(f"\x00{e.label}\x01{e.text}".encode())
+    return "meaning-" + digest.hexdigest()[:20]
+
+
+def shipped_meaning(examples_path: Path) -> Path:
+    """Where the meaning model learned from an examples file is kept beside it:
+    `examples.jsonl` -> `examples.meaning.npz`."""
+    return examples_path.with_name(examples_path.stem + ".meaning.npz")
+
+
+def load_meaning(examples_path: Path, encoder: str) -> MeaningHead | None:
+    """The meaning model shipped beside the examples, for this encoder; None when there is
+    none. One learned from other examples is still used (it reads meaning, not the file),
+    with a warning to learn it again."""
+    head = MeaningHead.load(shipped_meaning(examples_path), encoder)
+    if head is None:
+        return None
+    try:
+        current = examples_key(read_examples(examples_path))
+    except (OSError, ValueError, KeyError):
+        current = ""
+    if head.key != current:
+        log.warning(
+            "%s was learned from other examples: run benchmarks/crisis_learn.py --ship",
+            shipped_meaning(examples_path).name,
+        )
+    return head
 
 
 def _learn_or_cached(model: DangerModel, cache_dir: Path | None) -> None:

@@ -24,8 +24,8 @@ from bot.knowledge.model import (
 )
 from bot.knowledge.places import places_of
 from bot.matching import thresholds
-from bot.matching.danger import learn_danger
-from bot.matching.encoder import Encoder, Vectors
+from bot.matching.danger import learn_danger, load_meaning
+from bot.matching.encoder import MODEL, Encoder, Vectors
 from bot.matching.engine import Document, Evidence, Hit, Index
 from bot.matching.language import SHIPPED, choose
 from bot.matching.meaning import default_embedder
@@ -282,10 +282,12 @@ class Matcher:
         self.synonyms = Synonyms(knowledge.synonyms)
         # The learned second opinion on danger, from the labelled messages only (not from this
         # knowledge base): one fit per process, whatever the knowledge base (bot.matching.danger).
-        model = None
+        model = head = None
         if safety_examples is not None:
             model = learn_danger(safety_examples, cache_dir)
-        self.safety = SafetyDetector.for_knowledge(knowledge, model)
+            if encoder is not None:
+                head = load_meaning(safety_examples, MODEL)
+        self.safety = SafetyDetector.for_knowledge(knowledge, model, head)
         self.index = Index.build(
             documents(knowledge),
             partial(prepare, synonyms=self.synonyms),
@@ -326,7 +328,11 @@ class Matcher:
         safety detector, for someone who said a crisis reply was a false alarm."""
         lang = self.language_of(text, language)
         question = text[:MAX_QUESTION_CHARS]
-        assessment = self.safety.assess(question) if safety else Assessment()
+        # The encoder's vector serves the safety check (what the message means) and matching.
+        vector = None
+        if self.encoder is not None and self._vectors is not None:
+            vector = self.encoder.query(question)
+        assessment = self.safety.assess(question, vector) if safety else Assessment()
         if assessment.finding is not None:
             return Match(Outcome.CRISIS, lang, (), assessment.finding.line)
         now = now or datetime.now(self.knowledge.region.zone)
@@ -344,9 +350,7 @@ class Matcher:
         elif outcome is Outcome.UNANSWERED:
             floor = self.settings.related_threshold
             choices = tuple(c for c in hits if c.score >= floor)[: self.settings.max_choices]
-        vector = None
         if self.encoder is not None and self._vectors is not None:
-            vector = self.encoder.query(question)
             ranked = self._by_meaning(vector, lang, now)
             if ranked:
                 outcome, hits, choices = self._fuse(outcome, hits, choices, ranked, held_back)

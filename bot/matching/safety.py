@@ -30,7 +30,14 @@ from dataclasses import dataclass, field
 from rapidfuzz.distance import OSA
 
 from bot.knowledge.model import CrisisLine, KnowledgeBase, SafetyLexicon, all_texts
-from bot.matching.danger import CONFIRM, SHORT, SURE, WORRY, DangerModel
+from bot.matching.danger import (
+    MEANING_BOUNDS,
+    SHORT,
+    WORDS_BOUNDS,
+    DangerModel,
+    MeaningHead,
+    Vector,
+)
 from bot.text import normalise
 
 GAP = -1  # a "..." slot: up to MAX_GAP words of anything
@@ -217,8 +224,11 @@ class SafetyDetector:
         lexicons: Iterable[SafetyLexicon] = (),
         model: DangerModel | None = None,
         known_words: Iterable[str] = (),
+        meaning: MeaningHead | None = None,
     ) -> None:
         self.model = model
+        # Reads the encoder's vector of a message, when the matcher has one (see assess).
+        self.meaning = meaning
         # Real words are read as typos of danger words only at their ending (see _resolve).
         self._known = frozenset(known_words)
         self._lines: dict[str, CrisisLine] = {line.category: line for line in reversed(lines)}
@@ -270,11 +280,14 @@ class SafetyDetector:
 
     @classmethod
     def for_knowledge(
-        cls, knowledge: KnowledgeBase, model: DangerModel | None = None
+        cls,
+        knowledge: KnowledgeBase,
+        model: DangerModel | None = None,
+        meaning: MeaningHead | None = None,
     ) -> SafetyDetector:
         """The detector the bot uses for a knowledge base: its crisis lines, its lexicons and
         its prose as the vocabulary of real words."""
-        return cls(knowledge.crisis, knowledge.safety, model, known_words(knowledge))
+        return cls(knowledge.crisis, knowledge.safety, model, known_words(knowledge), meaning)
 
     def __len__(self) -> int:
         """How many rules (terms, pairs and triggers) the detector checks."""
@@ -347,31 +360,37 @@ class SafetyDetector:
         """The most urgent danger in a message, with the phrases that showed it, or None."""
         return self.assess(text).finding
 
-    def assess(self, text: str) -> Assessment:
+    def assess(self, text: str, vector: Vector | None = None) -> Assessment:
         """The finding for a message, and short of one, whether to worry.
 
         With a learned model (bot.matching.danger): the lexicons' finding stands when the
         model's probability of danger for the message reaches CONFIRM ("suicide prevention
         training" is a lexicon hit the model rejects), or when the sentence is urgent (now,
         tonight, help, "!!") or the message short; the model alone raises an alarm the
-        lexicons missed at SURE. From WORRY up, the answer carries the 911/988 line."""
+        lexicons missed at SURE. From WORRY up, the answer carries the 911/988 line.
+        With the encoder's vector of the message and a meaning model, the probability is the
+        mean of both models' and the bounds are MEANING_*."""
         found = self.find_in_words(text)
         if self.model is None:
             return Assessment(found)
         probability, category = self.model.danger(text)
+        bounds = WORDS_BOUNDS
+        if vector is not None and self.meaning is not None:
+            probability = (probability + self.meaning.probability(vector)) / 2
+            bounds = MEANING_BOUNDS
         if found is not None and (
-            probability >= CONFIRM
+            probability >= bounds.confirm
             or found.urgent
             or any(mark in text for mark in _INSISTENT)
             or len(text.split()) <= SHORT
             or self._alarming_clause(text)
         ):
             return Assessment(found)
-        if probability >= SURE:
+        if probability >= bounds.sure:
             line = self._lines.get(category)
             if line is not None:
                 return Assessment(Finding(line, (f"learned model: {probability:.2f} {category}",)))
-        return Assessment(None, worried=probability >= WORRY)
+        return Assessment(None, worried=probability >= bounds.worry)
 
     def _alarming_clause(self, text: str) -> bool:
         """Whether a clause with a lexicon hit would raise the alarm on its own (SURE).
@@ -383,7 +402,7 @@ class SafetyDetector:
         assert self.model is not None
         clauses = [c for c in CLAUSE_END.split(text) if c.strip()]
         return len(clauses) > 1 and any(
-            self.model.danger(c)[0] >= SURE for c in clauses if self.find_in_words(c)
+            self.model.danger(c)[0] >= WORDS_BOUNDS.sure for c in clauses if self.find_in_words(c)
         )
 
     def find_in_words(self, text: str) -> Finding | None:
