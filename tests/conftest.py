@@ -17,6 +17,8 @@ from tests import pgserver
 # first time (minutes): the bot and the command line start it only in tests marked
 # `encoder`; commands run as subprocesses get BOT_ENCODER=off.
 os.environ["BOT_ENCODER"] = "off"
+# For subprocesses started with an environment of their own.
+ENCODER_OFF = {"BOT_ENCODER": "off"}
 
 
 @pytest.fixture(autouse=True)

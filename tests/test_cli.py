@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.main import main
+from tests.conftest import ENCODER_OFF
 
 PROJECT = Path(__file__).resolve().parent.parent
 MakeKb = Callable[[dict[str, str]], Path]
@@ -295,7 +296,7 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
 def _subprocess(
     *args: str, stdin: str = "", env_extra: dict[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(cwd or PROJECT), **(env_extra or {})}
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(cwd or PROJECT), **ENCODER_OFF, **(env_extra or {})}
     return subprocess.run(
         [sys.executable, str(PROJECT / "run_bot.py"), *args],
         input=stdin,
@@ -369,7 +370,7 @@ def _run_bot(
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root), **env},
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root), **ENCODER_OFF, **env},
         cwd=root,
         check=False,
     )
@@ -454,6 +455,7 @@ async def test_a_rejected_token_is_one_line_without_the_token(
             env={
                 "PATH": "/usr/bin:/bin",
                 "PYTHONPATH": str(root),
+                **ENCODER_OFF,
                 "TELEGRAM_BOT_TOKEN": wrong,
                 "TELEGRAM_API_BASE_URL": server.base_url,
                 "BOT_HASH_SECRET": "s" * 32,

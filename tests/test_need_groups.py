@@ -51,6 +51,7 @@ def test_floors_on_heldout_set(bench) -> None:
     assert m["split_into"] <= 2  # the 24-wording needs
 
 
+@pytest.mark.encoder
 def test_floors_with_the_encoder_on_heldout_set(bench) -> None:
     data = bench.labelled("heldout")
     sentences = bench.sentences_of([t for t, _ in data])

@@ -20,7 +20,7 @@ from bot.insights import overview as insights
 from bot.knowledge.loader import load_knowledge
 from bot.storage import Storage
 from tests import pgserver
-from tests.conftest import SMALL_KB, write_kb
+from tests.conftest import ENCODER_OFF, SMALL_KB, write_kb
 from tests.fakebotapi import FakeBotApi, SentMessage
 
 TOKEN = "123456:TEST-replicas-token-abcdef"
@@ -73,6 +73,7 @@ async def test_two_replicas_lose_nothing_and_do_nothing_twice(
             log_file = logs[number].open("wb")
             env = {
                 "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                **ENCODER_OFF,
                 "HOME": str(home),
                 "TELEGRAM_BOT_TOKEN": TOKEN,
                 "TELEGRAM_API_BASE_URL": server.base_url,

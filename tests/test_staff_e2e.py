@@ -51,7 +51,9 @@ TORONTO = ZoneInfo("America/Toronto")  # the shipped region.yaml's time zone
 async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
     async with FakeBotApi(TOKEN) as server:
         settings = _settings(server, tmp_path, staff_ids=frozenset({STAFF_ID}))
-        today = datetime.now(UTC).date().isoformat()
+        # Today where the partner is (the region's zone, as the loader reads it): in UTC it is
+        # already tomorrow in Toronto's evening, a date "in the future" there.
+        today = datetime.now(ZoneInfo("America/Toronto")).date().isoformat()
         (settings.kb_dir / "partner.yaml").write_text(
             PARTNER_KB.format(today=today), encoding="utf-8"
         )

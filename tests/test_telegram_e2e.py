@@ -19,7 +19,7 @@ from bot.insights import overview as insights
 from bot.knowledge.loader import load_knowledge
 from bot.telegram import app as telegram_app
 from bot.telegram import jobs
-from tests.conftest import BUS_KB, SMALL_KB, write_kb
+from tests.conftest import BUS_KB, ENCODER_OFF, SMALL_KB, write_kb
 from tests.fakebotapi import FakeBotApi, SentMessage
 
 TOKEN = "123456:TEST-token-never-logged-abcdef"
@@ -481,6 +481,7 @@ async def test_run_command_serves_users_and_stops_cleanly_on_sigterm(tmp_path: P
     async with FakeBotApi(TOKEN) as server:
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            **ENCODER_OFF,
             "HOME": str(tmp_path),
             "TELEGRAM_BOT_TOKEN": TOKEN,
             "TELEGRAM_API_BASE_URL": server.base_url,
