@@ -305,11 +305,29 @@ def embeddings_check(detector: SafetyDetector) -> None:
         )
 
 
-def whole_reply(rows: list[dict[str, str]], knowledge: KnowledgeBase) -> None:
+def whole_reply(
+    rows: list[dict[str, str]], knowledge: KnowledgeBase, with_encoder: bool = False
+) -> None:
     """What the bot's whole reply does for each crisis message, as the matcher decides it: a
     crisis reply naming a right contact, or a reply carrying the 911/988 safety line (any reply
-    short of a sure answer, and a sure answer the safety model worries about)."""
-    matcher = Matcher(knowledge, cache_dir=CACHE, safety_examples=EXAMPLES)
+    short of a sure answer, and a sure answer the safety model worries about). With the
+    encoder, as the bot runs with the `multilingual` extra (the knowledge base's vectors are
+    kept in .cache/benchmarks, as benchmarks/multilingual.py keeps them)."""
+    found = encoder.start(ROOT / ".cache" / "benchmarks") if with_encoder else None
+    if with_encoder and found is None:
+        return
+    try:
+        _whole_reply(
+            rows,
+            knowledge,
+            Matcher(knowledge, cache_dir=CACHE, encoder=found, safety_examples=EXAMPLES),
+        )
+    finally:
+        if found is not None:
+            found.close()
+
+
+def _whole_reply(rows: list[dict[str, str]], knowledge: KnowledgeBase, matcher: Matcher) -> None:
     crisis = [r for r in rows if r["label"] != "none"]
     reached = 0
     for r in crisis:
@@ -321,8 +339,9 @@ def whole_reply(rows: list[dict[str, str]], knowledge: KnowledgeBase) -> None:
             reached += match.carries_net
     matches = (matcher.match(r["text"]) for r in rows if r["label"] == "none")
     answered = [m for m in matches if m.outcome is Outcome.ANSWERED]
+    name = "matcher + encoder" if matcher.encoder is not None else "matcher"
     print(
-        "\nwhole reply (matcher): crisis messages whose reply names a right contact or the "
+        f"\nwhole reply ({name}): crisis messages whose reply names a right contact or the "
         f"911/988 line {percent(reached, len(crisis))}; ordinary questions answered with the "
         f"line under the answer {percent(sum(m.worried for m in answered), len(answered))}"
     )
@@ -366,7 +385,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.data.name}, split={args.split}")
     report(rows, knowledge, detector, old, args.misses, vectors if head else None)
     if model is not None:
-        whole_reply(load_rows(args.data, args.split), knowledge)
+        whole_reply(rows, knowledge)
+        if head is not None:
+            whole_reply(rows, knowledge, with_encoder=True)
     if args.multilingual and MULTILINGUAL.exists():
         rows = [r for r in load_rows(MULTILINGUAL, "all") if r.get("kind") == "crisis"]
         found = sum(detector.check(r["text"]) is not None for r in rows)
