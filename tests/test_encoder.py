@@ -172,11 +172,12 @@ async def test_the_running_bot_starts_on_words_and_then_reads_meaning(tmp_path) 
 
 
 # With the encoder's vector, the danger model and the meaning model together (measured:
-# held-out 96.9% found, English and French 100%, others 94.6%, every category 84% or more,
-# 2.1% false alarms; blind check 92.4%, 94.3%, 90.5%, 5.4%). Words alone: tests/test_safety.py.
+# held-out 98.6% found, English and French 100%, others 97.6%, every category 92% or more,
+# 2.4% false alarms; blind check 93.6%, 93.2%, 94.0%, every category 81.8% or more, 5.4%).
+# Words alone: tests/test_safety.py.
 MEANING_FLOORS = {
-    "heldout": {"detected": 0.95, "major": 0.98, "other": 0.92, "category": 0.80, "false": 0.03},
-    "check": {"detected": 0.90, "major": 0.92, "other": 0.87, "category": 0.70, "false": 0.065},
+    "heldout": {"detected": 0.96, "major": 0.98, "other": 0.95, "category": 0.88, "false": 0.03},
+    "check": {"detected": 0.91, "major": 0.90, "other": 0.91, "category": 0.78, "false": 0.065},
 }
 
 

@@ -417,7 +417,7 @@ def test_a_sure_answer_to_a_worrying_message_carries_the_safety_line(
 def test_the_shipped_meaning_model_reads_this_encoder_and_these_examples() -> None:
     # Written by `python benchmarks/crisis_learn.py --ship` with the multilingual extra.
     head = MeaningHead.load(shipped_meaning(EXAMPLES), MODEL)
-    assert head is not None and head.weights.shape == (DIMENSIONS,)
+    assert head is not None and head.hidden.shape[0] == DIMENSIONS
     assert head.key == examples_key(read_examples(EXAMPLES))
     assert MeaningHead.load(shipped_meaning(EXAMPLES), "another-encoder") is None
 
@@ -425,10 +425,11 @@ def test_the_shipped_meaning_model_reads_this_encoder_and_these_examples() -> No
 def test_the_meaning_model_counts_only_with_the_messages_vector(
     learned: SafetyDetector, shipped: KnowledgeBase, tmp_path: Path
 ) -> None:
-    # A head that reads the first number of the vector: very sure of danger along it.
-    weights = np.zeros(DIMENSIONS)
-    weights[0] = 100.0
-    head = MeaningHead(weights, 0.0, MODEL, "test")
+    # A head that reads the first number of the vector: very sure of danger along it, very
+    # sure of none against it.
+    hidden = np.zeros((DIMENSIONS, 1))
+    hidden[0, 0] = 1.0
+    head = MeaningHead(hidden, np.zeros(1), np.array([100.0]), -50.0, MODEL, "test")
     head.save(tmp_path / "head.npz")
     head = MeaningHead.load(tmp_path / "head.npz", MODEL)
     assert head is not None

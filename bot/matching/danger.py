@@ -96,21 +96,24 @@ WORRY = 0.275
 # messages are in its examples ("أريد أن أموت", I want to die, scored 0.03).
 SHORT = 4
 # With the multilingual encoder (the `multilingual` extra), a second model reads the message's
-# meaning: a logistic regression on the encoder's sentence vector (MeaningHead), the one the
-# matcher computes anyway. The message's probability of danger is then the mean of the two
-# models', and the bounds below replace SURE, CONFIRM and WORRY, chosen the same way by
-# benchmarks/crisis_learn.py on out-of-fold probabilities of 20,115 examples: there 85.8% of
+# meaning from the encoder's sentence vector (MeaningHead), the one the matcher computes
+# anyway. The message's probability of danger is then the mean of the two models', and the
+# bounds below replace SURE, CONFIRM and WORRY, chosen the same way by
+# benchmarks/crisis_learn.py on out-of-fold probabilities of 20,115 examples: there 89.1% of
 # crises found against 74.4% for the n-grams alone, at the same false alarms (1.5% hard
-# ordinary, 0.92% plain; the line under 89.7% of the crises still missed). The meaning model
-# alone: 79.4%, with 2.6% false alarms on hard ordinary messages. The n-grams know the words
-# someone wrote; the sentence vector also knows what they mean, in about 100 languages.
-MEANING_SURE = 0.72
-MEANING_CONFIRM = 0.262
-MEANING_WORRY = 0.254
-# L2 penalty of the meaning model (on the summed loss): 0.003 to 0.03 found 86.4-87.3% out of
-# fold with the same false alarms; 0.3 83.0% and 3 82.6%.
-MEANING_PENALTY = 0.01
-MEANING_VERSION = "meaning-lr-1"
+# ordinary, 0.92% plain; the line under 89.9% of the crises still missed). The n-grams know
+# the words someone wrote; the sentence vector also knows what they mean, in about 100
+# languages.
+MEANING_SURE = 0.70
+MEANING_CONFIRM = 0.234
+MEANING_WORRY = 0.212
+# The meaning model: one hidden layer of 64 rectified units, L2 penalty 0.1 on the summed
+# loss. Out of fold, in the mean with the n-grams: 89.1% of crises found (1.5% false alarms on
+# hard ordinary messages, 0.92% on plain ones); penalty 1: 88.5%; a logistic regression on the
+# vector (no hidden layer) reached 85.8% at best (penalties 0.003-0.03; 0.3 83.0%, 3 82.6%).
+MEANING_HIDDEN = 64
+MEANING_PENALTY = 0.1
+MEANING_VERSION = "meaning-mlp-1"
 # Models already learned in this process, by key: tests and reloads build many matchers.
 _LEARNED: dict[str, DangerModel] = {}
 
@@ -314,11 +317,14 @@ MEANING_BOUNDS = Bounds(MEANING_SURE, MEANING_CONFIRM, MEANING_WORRY)
 
 @dataclass(frozen=True)
 class MeaningHead:
-    """Probability of danger from the encoder's sentence vector: a binary logistic regression
-    learned from the examples' vectors (benchmarks/crisis_learn.py --ship writes it beside
-    them; the bot never learns it, as encoding 20,000 examples takes minutes)."""
+    """Probability of danger from the encoder's sentence vector: a small neural network (one
+    hidden layer of MEANING_HIDDEN rectified units, then a logistic output) learned from the
+    examples' vectors. benchmarks/crisis_learn.py --ship writes it beside them; the bot never
+    learns it, as encoding 20,000 examples takes minutes."""
 
-    weights: Floats
+    hidden: Floats  # vector size x MEANING_HIDDEN
+    hidden_bias: Floats
+    weights: Floats  # MEANING_HIDDEN
     bias: float
     encoder: str  # the encoder the vectors came from (bot.matching.encoder.MODEL)
     key: str  # the examples and settings it was learned from (examples_key)
@@ -331,30 +337,65 @@ class MeaningHead:
         encoder: str,
         key: str,
         penalty: float = MEANING_PENALTY,
+        units: int = MEANING_HIDDEN,
     ) -> MeaningHead:
-        """Learn from one vector per example and whether it speaks of danger."""
-        x = np.hstack([np.asarray(vectors, dtype=np.float64), np.ones((len(vectors), 1))])
+        """Learn from one vector per example and whether it speaks of danger (L-BFGS on the
+        summed log loss plus an L2 penalty; a fixed seed, so the same examples give the same
+        model)."""
+        x = np.asarray(vectors, dtype=np.float64)
         y = np.asarray(danger, dtype=np.float64)
+        d = x.shape[1]
+        rng = np.random.default_rng(0)
+        start = np.concatenate(
+            [
+                rng.normal(0, 1 / math.sqrt(d), d * units),
+                np.zeros(units),
+                rng.normal(0, 1 / math.sqrt(units), units),
+                np.zeros(1),
+            ]
+        )
+
+        def unpack(w: Floats) -> tuple[Floats, Floats, Floats, float]:
+            first = w[: d * units].reshape(d, units)
+            return first, w[d * units : d * units + units], w[d * units + units : -1], float(w[-1])
 
         def loss(w: Floats) -> tuple[float, Floats]:
-            z = x @ w
-            value = float(np.sum(np.logaddexp(0.0, z) - y * z) + penalty * w[:-1] @ w[:-1])
-            grad = x.T @ (1.0 / (1.0 + np.exp(-z)) - y)
-            grad[:-1] += 2 * penalty * w[:-1]
-            return value, grad
+            first, first_bias, second, second_bias = unpack(w)
+            active = x @ first + first_bias
+            hidden = np.maximum(active, 0.0)
+            z = hidden @ second + second_bias
+            value = float(np.sum(np.logaddexp(0.0, z) - y * z))
+            value += penalty * float(np.sum(first * first) + second @ second)
+            error = 1.0 / (1.0 + np.exp(-z)) - y
+            back = np.outer(error, second) * (active > 0)
+            grad = [
+                (x.T @ back + 2 * penalty * first).ravel(),
+                back.sum(axis=0),
+                hidden.T @ error + 2 * penalty * second,
+                np.array([error.sum()]),
+            ]
+            return value, np.concatenate(grad)
 
-        found = optimize.minimize(loss, np.zeros(x.shape[1]), jac=True, method="L-BFGS-B")
-        return cls(found.x[:-1], float(found.x[-1]), encoder, key)
+        found = optimize.minimize(
+            loss, start, jac=True, method="L-BFGS-B", options={"maxiter": MAX_ITERATIONS}
+        )
+        first, first_bias, second, second_bias = unpack(found.x)
+        return cls(first, first_bias, second, float(second_bias), encoder, key)
 
     def probability(self, vector: Vector) -> float:
         """The probability that the message whose vector this is speaks of danger."""
-        score = float(np.asarray(vector, dtype=np.float64) @ self.weights) + self.bias
+        hidden = np.maximum(
+            np.asarray(vector, dtype=np.float64) @ self.hidden + self.hidden_bias, 0
+        )
+        score = float(hidden @ self.weights) + self.bias
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, score))))
 
     def save(self, path: Path) -> None:
         tmp = path.with_name(path.name + ".tmp.npz")
         np.savez(
             tmp,
+            hidden=self.hidden.astype(np.float32),
+            hidden_bias=self.hidden_bias,
             weights=self.weights,
             bias=np.array(self.bias),
             encoder=np.array(self.encoder),
@@ -368,6 +409,8 @@ class MeaningHead:
         try:
             with np.load(path, allow_pickle=False) as data:
                 head = cls(
+                    np.asarray(data["hidden"], dtype=np.float64),
+                    np.asarray(data["hidden_bias"], dtype=np.float64),
                     np.asarray(data["weights"], dtype=np.float64),
                     float(data["bias"]),
                     str(data["encoder"]),
@@ -380,7 +423,7 @@ class MeaningHead:
 
 def examples_key(examples: Sequence[Example]) -> str:
     """Identifies a file of examples and the meaning model's settings."""
-    digest = hashlib.sha256(f"{MEANING_VERSION}|{MEANING_PENALTY}".encode())
+    digest = hashlib.sha256(f"{MEANING_VERSION}|{MEANING_PENALTY}|{MEANING_HIDDEN}".encode())
     for e in examples:
         digest.update(f"\x00{e.label}\x01{e.text}".encode())
     return "meaning-" + digest.hexdigest()[:20]
