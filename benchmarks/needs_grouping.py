@@ -472,6 +472,16 @@ def absorb_small(
     return mapping
 
 
+def online_vectors(
+    texts: Sequence[str], sentences: Sequence[str | None] = ()
+) -> tuple[float, float, int, Any]:
+    """(join, merge, dim, vectors) of these texts, as `needs` computes them."""
+    vectoriser = need_groups.Vectoriser(default_embedder(), place_words=PLACE_WORDS)
+    vectoriser.learn(texts)
+    vectoriser.learn_sentences(texts, sentences)
+    return vectoriser.join, vectoriser.merge, vectoriser.dim, vectoriser.vectors(texts, sentences)
+
+
 def online_grouping(
     texts: Sequence[str],
     *,
@@ -480,27 +490,46 @@ def online_grouping(
     small: int = 0,
     floor: float = 1.0,
     quiet: int | None = None,
+    every: int = 0,
+    passes_all: int = 1,
+    instead: bool = False,
+    prepared: tuple[float, float, int, Any] | None = None,
 ) -> list[object]:
     """bot.needs.groups fed in `batches` as `needs` refreshes (add, refine the batch, merge),
     with the small-need pass after each merge when `small` > 0; with `quiet`, only a need
     whose last question came at least `quiet` batches ago may be absorbed (batches stand for
-    time: a need that stayed small, not a young one)."""
-    vectoriser = need_groups.Vectoriser(default_embedder(), place_words=PLACE_WORDS)
-    vectoriser.learn(texts)
-    vectoriser.learn_sentences(texts, sentences)
-    groups = need_groups.NeedGroups(
-        join=vectoriser.join, merge=vectoriser.merge, dim=vectoriser.dim
-    )
-    vectors = vectoriser.vectors(texts, sentences)
+    time: a need that stayed small, not a young one).
+
+    With `every` = k > 0 (the candidate of the fifth session), every k-th batch (and the last)
+    also refines ALL questions stored so far, `passes_all` k-means passes (`NeedGroups.refine`
+    over every question, in blocks against the centroid matrix), then merges again; with
+    `instead`, that refine of everything replaces the batch's own refine before the merge.
+    `prepared` (join, merge, dim, vectors) skips re-learning the words of the same texts."""
+    if prepared is None:
+        prepared = online_vectors(texts, sentences)
+    join, merge_at, dim, vectors = prepared
+    groups = need_groups.NeedGroups(join=join, merge=merge_at, dim=dim)
     where: list[int | None] = []
     step = -(-len(texts) // batches)
     for start in range(0, len(texts), step):
         batch = vectors[start : start + step]
-        where += groups.refine(batch, groups.add(batch).needs)
+        number = start // step + 1
+        refine_all = every > 0 and (number % every == 0 or start + step >= len(texts))
+        placed = groups.add(batch).needs
+        if refine_all and instead:
+            where = groups.refine(vectors[: start + len(batch)], where + placed, passes_all)
+        else:
+            where += groups.refine(batch, placed)
         g: Any = groups
         changed = {g._ids[r] for r in g._dirty if r < len(g._ids)}
         mapping = groups.merge()
         where = [need_groups.resolve(mapping, n) if n is not None else None for n in where]
+        if refine_all and not instead:
+            where = groups.refine(vectors[: start + len(batch)], where, passes_all)
+            changed |= {g._ids[r] for r in g._dirty if r < len(g._ids)}
+            more = groups.merge()
+            mapping = {**mapping, **more}
+            where = [need_groups.resolve(more, n) if n is not None else None for n in where]
         if small:
             eligible = None
             if quiet is not None:
@@ -594,6 +623,101 @@ def tune_absorb(rows: list[dict[str, str | None]]) -> None:
             print(line, flush=True)
 
 
+# The refine-all variants measured by `--tune-refine-all`: (name, every, passes_all, instead).
+REFINE_ALL = [
+    ("main", 0, 1, False),
+    ("after merge, every batch, 1 pass", 1, 1, False),
+    ("after merge, every batch, 2 passes", 1, 2, False),
+    ("after merge, every 5, 1 pass", 5, 1, False),
+    ("after merge, every 5, 2 passes", 5, 2, False),
+    ("instead of batch refine, every batch, 1 pass", 1, 1, True),
+    ("instead of batch refine, every batch, 2 passes", 1, 2, True),
+    ("instead of batch refine, every 5, 1 pass", 5, 1, True),
+    ("instead of batch refine, every 5, 2 passes", 5, 2, True),
+]
+
+
+def tune_refine_all(rows: list[dict[str, str | None]]) -> None:
+    """Refining every stored question periodically (not only the new batch), on the tune sets
+    only: mean ARI over the four, at once and in 10 and 30 batches, and how many groups the
+    largest intent of val-all landed in."""
+    sets = tune_sets(rows)
+    for kind in ("words", "words + encoder"):
+        stored = {
+            name: (sentences_of([t for t, _ in data]) or []) if kind != "words" else []
+            for name, data in sets.items()
+        }
+        if kind != "words" and not all(stored.values()):
+            return
+        prepared = {
+            name: online_vectors([t for t, _ in data], stored[name]) for name, data in sets.items()
+        }
+        for name, every, passes_all, instead in REFINE_ALL:
+            line = f"{kind} | {name} |"
+            for batches in (1, 10, 30):
+                aris, split = [], ""
+                for set_name, data in sets.items():
+                    truth = [n for _, n in data]
+                    pred = online_grouping(
+                        [t for t, _ in data],
+                        batches=batches,
+                        every=every,
+                        passes_all=passes_all,
+                        instead=instead,
+                        prepared=prepared[set_name],
+                    )
+                    aris.append(ari(truth, pred))
+                    if set_name == "val-all":
+                        top, worst = fragmentation(truth, pred)
+                        split = f"{worst}/{top}, {len(set(pred))} needs"
+                line += f" {np.mean(aris):.3f} (" + " ".join(f"{a:.3f}" for a in aris)
+                line += f"; val-all split {split}) |"
+            print(line, flush=True)
+
+
+def scale_refine_all(count: int, rows: list[dict[str, str | None]], encoder: bool = False) -> None:
+    """Time one refine of every question (1 and 2 passes, then the merge) once `count`
+    questions are grouped, built as `scale` builds them."""
+    rng = random.Random(5)
+    if encoder:
+        base = [str(r["text"]) for r in rows if r["split"] in ("val", "test")]
+        stored = sentences_of(base)
+        if stored is None:
+            return
+    else:
+        base = [str(r["text"]) for r in rows]
+        stored = [None] * len(base)
+    picks = list(range(min(count, len(base))))
+    while len(picks) < count:
+        picks.append(rng.randrange(len(base)))
+    texts = [
+        base[i] if n < len(base) else typo(base[i], rng, longer_than=4) for n, i in enumerate(picks)
+    ]
+    sentences = [stored[i] for i in picks] if encoder else []
+    join, merge_at, dim, vectors = online_vectors(texts, sentences)
+    groups = need_groups.NeedGroups(join=join, merge=merge_at, dim=dim)
+    placed = groups.add(vectors).needs
+    placed = groups.refine(vectors, placed)
+    mapping = groups.merge()
+    placed = [need_groups.resolve(mapping, n) if n is not None else None for n in placed]
+    kind = "words + encoder" if encoder else "words"
+    for passes in (1, 2):
+        copy = need_groups.NeedGroups(
+            groups.centroids(), join=join, merge=merge_at, dim=dim, next_id=groups.next_id
+        )
+        start = time.perf_counter()
+        moved = copy.refine(vectors, placed, passes)
+        refined = time.perf_counter() - start
+        copy.merge()
+        total = time.perf_counter() - start
+        changed = sum(a != b for a, b in zip(placed, moved, strict=True))
+        print(
+            f"Refine all ({kind}): {count:,} questions, {len(groups):,} needs, {passes} pass(es) "
+            f"{refined:.2f} s, with the merge {total:.2f} s; {changed:,} questions moved.",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="skip the 150-intent set and scale")
@@ -603,6 +727,12 @@ def main() -> None:
         "--tune-absorb", action="store_true", help="scan the small-need pass on tune data"
     )
     parser.add_argument("--only-scale", action="store_true", help="only the scale lines")
+    parser.add_argument(
+        "--tune-refine-all", action="store_true", help="refine every question, on tune data"
+    )
+    parser.add_argument(
+        "--scale-refine-all", action="store_true", help="time one refine of every question"
+    )
     args = parser.parse_args()
     rows = clinc_rows()
     if args.tune:
@@ -610,6 +740,14 @@ def main() -> None:
         return
     if args.tune_absorb:
         tune_absorb(rows)
+        return
+    if args.tune_refine_all:
+        tune_refine_all(rows)
+        return
+    if args.scale_refine_all:
+        default_embedder()
+        scale_refine_all(args.scale, rows)
+        scale_refine_all(args.scale, rows, encoder=True)
         return
     if args.only_scale:
         default_embedder()
