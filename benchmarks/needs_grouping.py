@@ -318,17 +318,18 @@ def _scale_old(texts: Sequence[str], extra: Sequence[str]) -> None:
     )
 
 
-def scale(count: int, rows: list[dict[str, str | None]], encoder: bool = False) -> None:
-    """Time grouping `count` questions (CLINC150 lines, then typo'd copies), then adding 1,000
-    new ones to the existing needs; memory traced at half and full size. With `encoder`, the
-    lines are CLINC150's validation and test questions with their stored encoder vectors (a
-    typo'd copy keeps its line's vector: this measures time and memory, not quality)."""
-    rng = random.Random(5)
+def scale_questions(
+    count: int, rows: list[dict[str, str | None]], encoder: bool, rng: random.Random
+) -> tuple[list[str], list[str | None], list[str], list[int]] | None:
+    """`count` questions built from CLINC150's lines, then typo'd copies: the lines, their
+    stored encoder vectors (with `encoder`: validation and test lines only), the questions and
+    the line each came from; None when the encoder is wanted and missing."""
     if encoder:
         base = [str(r["text"]) for r in rows if r["split"] in ("val", "test")]
-        stored = sentences_of(base)
-        if stored is None:
-            return
+        found = sentences_of(base)
+        if found is None:
+            return None
+        stored: list[str | None] = list(found)
     else:
         base = [str(r["text"]) for r in rows]
         stored = [None] * len(base)
@@ -338,6 +339,19 @@ def scale(count: int, rows: list[dict[str, str | None]], encoder: bool = False) 
     texts = [
         base[i] if n < len(base) else typo(base[i], rng, longer_than=4) for n, i in enumerate(picks)
     ]
+    return base, stored, texts, picks
+
+
+def scale(count: int, rows: list[dict[str, str | None]], encoder: bool = False) -> None:
+    """Time grouping `count` questions (CLINC150 lines, then typo'd copies), then adding 1,000
+    new ones to the existing needs; memory traced at half and full size. With `encoder`, the
+    lines are CLINC150's validation and test questions with their stored encoder vectors (a
+    typo'd copy keeps its line's vector: this measures time and memory, not quality)."""
+    rng = random.Random(5)
+    built = scale_questions(count, rows, encoder, rng)
+    if built is None:
+        return
+    base, stored, texts, picks = built
     sentences = [stored[i] for i in picks]
     more = [rng.randrange(len(base)) for _ in range(1000)]
     extra = [typo(base[i], rng, longer_than=4) for i in more]
@@ -679,20 +693,10 @@ def scale_refine_all(count: int, rows: list[dict[str, str | None]], encoder: boo
     """Time one refine of every question (1 and 2 passes, then the merge) once `count`
     questions are grouped, built as `scale` builds them."""
     rng = random.Random(5)
-    if encoder:
-        base = [str(r["text"]) for r in rows if r["split"] in ("val", "test")]
-        stored = sentences_of(base)
-        if stored is None:
-            return
-    else:
-        base = [str(r["text"]) for r in rows]
-        stored = [None] * len(base)
-    picks = list(range(min(count, len(base))))
-    while len(picks) < count:
-        picks.append(rng.randrange(len(base)))
-    texts = [
-        base[i] if n < len(base) else typo(base[i], rng, longer_than=4) for n, i in enumerate(picks)
-    ]
+    built = scale_questions(count, rows, encoder, rng)
+    if built is None:
+        return
+    _, stored, texts, picks = built
     sentences = [stored[i] for i in picks] if encoder else []
     join, merge_at, dim, vectors = online_vectors(texts, sentences)
     groups = need_groups.NeedGroups(join=join, merge=merge_at, dim=dim)
