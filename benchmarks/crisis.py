@@ -379,7 +379,9 @@ def main(argv: list[str] | None = None) -> int:
         model = learn_danger(EXAMPLES, CACHE, ordinary)
     rows = load_rows(args.data, args.split)
     vectors = None if args.words_only or args.no_extra else encoded(rows)
-    head = load_meaning(EXAMPLES, MODEL) if vectors is not None else None
+    head = None
+    if vectors is not None and model is not None:
+        head = load_meaning(EXAMPLES, MODEL, model.examples)
     detector = SafetyDetector.for_knowledge(knowledge, model, head)
     old = OldTripwire(OLD_PHRASES)
     print(f"{args.data.name}, split={args.split}")

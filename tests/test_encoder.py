@@ -206,8 +206,10 @@ def test_report_set_floors_with_the_encoder(tmp_path, name: str, split: str) -> 
         enc.close()
     assert vectors is not None
     shipped = load_knowledge(root / "knowledge")
-    head = load_meaning(examples, encoder.MODEL)
-    detector = SafetyDetector.for_knowledge(shipped, learn_danger(examples, tmp_path), head)
+    model = learn_danger(examples, tmp_path)
+    assert model is not None
+    head = load_meaning(examples, encoder.MODEL, model.examples)
+    detector = SafetyDetector.for_knowledge(shipped, model, head)
     hit = {
         id(r): detector.assess(r["text"], v).finding is not None
         for r, v in zip(rows, vectors, strict=True)

@@ -175,8 +175,7 @@ class DangerModel:
         """Identifies the exact data and settings the model is learned from."""
         digest = hashlib.sha256()
         digest.update(f"{DANGER_VERSION}|{self.penalty}|{self.kb_weight}|{MIN_COUNT}".encode())
-        for e in self.examples:
-            digest.update(f"\x00{e.label}\x01{e.text}".encode())
+        _digest_examples(digest, self.examples)
         for text in self.ordinary:
             digest.update(f"\x02{text}".encode())
         return "danger-" + digest.hexdigest()[:20]
@@ -421,11 +420,16 @@ class MeaningHead:
         return head if head.encoder == encoder else None
 
 
+def _digest_examples(digest: Any, examples: Iterable[Example]) -> None:
+    """Feed labelled examples to a hash (both models' keys read them the same way)."""
+    for e in examples:
+        digest.update(f"\x00{e.label}\x01{e.text}".encode())
+
+
 def examples_key(examples: Sequence[Example]) -> str:
     """Identifies a file of examples and the meaning model's settings."""
     digest = hashlib.sha256(f"{MEANING_VERSION}|{MEANING_PENALTY}|{MEANING_HIDDEN}".encode())
-    for e in examples:
-        digest.update(f"\x00{e.label}\x01{e.text}".encode())
+    _digest_examples(digest, examples)
     return "meaning-" + digest.hexdigest()[:20]
 
 
@@ -435,18 +439,17 @@ def shipped_meaning(examples_path: Path) -> Path:
     return examples_path.with_name(examples_path.stem + ".meaning.npz")
 
 
-def load_meaning(examples_path: Path, encoder: str) -> MeaningHead | None:
-    """The meaning model shipped beside the examples, for this encoder; None when there is
-    none. One learned from other examples is still used (it reads meaning, not the file),
-    with a warning to learn it again."""
+def load_meaning(
+    examples_path: Path, encoder: str, examples: Sequence[Example]
+) -> MeaningHead | None:
+    """The meaning model shipped beside the examples file, for this encoder; None when there
+    is none. `examples`: the file's examples, as the danger model already read them. One
+    learned from other examples is still used (it reads meaning, not the file), with a
+    warning to learn it again."""
     head = MeaningHead.load(shipped_meaning(examples_path), encoder)
     if head is None:
         return None
-    try:
-        current = examples_key(read_examples(examples_path))
-    except (OSError, ValueError, KeyError):
-        current = ""
-    if head.key != current:
+    if head.key != examples_key(examples):
         log.warning(
             "%s was learned from other examples: run benchmarks/crisis_learn.py --ship",
             shipped_meaning(examples_path).name,

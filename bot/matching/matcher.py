@@ -285,8 +285,8 @@ class Matcher:
         model = head = None
         if safety_examples is not None:
             model = learn_danger(safety_examples, cache_dir)
-            if encoder is not None:
-                head = load_meaning(safety_examples, MODEL)
+            if encoder is not None and model is not None:
+                head = load_meaning(safety_examples, MODEL, model.examples)
         self.safety = SafetyDetector.for_knowledge(knowledge, model, head)
         self.index = Index.build(
             documents(knowledge),
