@@ -33,7 +33,7 @@ from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import CrisisLine, KnowledgeBase, all_texts, localise
 from bot.matching import encoder
 from bot.matching.danger import Vector, learn_danger, load_meaning, ordinary_questions
-from bot.matching.encoder import MODEL
+from bot.matching.encoder import MODEL, Encoder
 from bot.matching.matcher import Matcher, Outcome
 from bot.matching.safety import SafetyDetector
 from bot.text import normalise
@@ -134,14 +134,9 @@ def percent(part: int, whole: int) -> str:
 def encoded(rows: list[dict[str, str]]) -> dict[str, Vector] | None:
     """The multilingual encoder's vector of each message (kept in .cache/benchmarks between
     runs), as the matcher computes it; None without the extra."""
-    found = encoder.start(ROOT / ".cache" / "benchmarks" / "crisis-encoder")
-    if found is None:
-        return None
-    try:
-        texts = [r["text"] for r in rows]
-        vectors = found.corpus(texts)
-    finally:
-        found.close()
+    texts = [r["text"] for r in rows]
+    with encoder.running(ROOT / ".cache" / "benchmarks" / "crisis-encoder") as found:
+        vectors = None if found is None else found.corpus(texts)
     return None if vectors is None else dict(zip(texts, vectors, strict=True))
 
 
@@ -306,28 +301,13 @@ def embeddings_check(detector: SafetyDetector) -> None:
 
 
 def whole_reply(
-    rows: list[dict[str, str]], knowledge: KnowledgeBase, with_encoder: bool = False
+    rows: list[dict[str, str]], knowledge: KnowledgeBase, with_encoder: Encoder | None = None
 ) -> None:
     """What the bot's whole reply does for each crisis message, as the matcher decides it: a
     crisis reply naming a right contact, or a reply carrying the 911/988 safety line (any reply
-    short of a sure answer, and a sure answer the safety model worries about). With the
-    encoder, as the bot runs with the `multilingual` extra (the knowledge base's vectors are
-    kept in .cache/benchmarks, as benchmarks/multilingual.py keeps them)."""
-    found = encoder.start(ROOT / ".cache" / "benchmarks") if with_encoder else None
-    if with_encoder and found is None:
-        return
-    try:
-        _whole_reply(
-            rows,
-            knowledge,
-            Matcher(knowledge, cache_dir=CACHE, encoder=found, safety_examples=EXAMPLES),
-        )
-    finally:
-        if found is not None:
-            found.close()
-
-
-def _whole_reply(rows: list[dict[str, str]], knowledge: KnowledgeBase, matcher: Matcher) -> None:
+    short of a sure answer, and a sure answer the safety model worries about); with an
+    encoder, as the bot runs with the `multilingual` extra."""
+    matcher = Matcher(knowledge, cache_dir=CACHE, encoder=with_encoder, safety_examples=EXAMPLES)
     crisis = [r for r in rows if r["label"] != "none"]
     reached = 0
     for r in crisis:
@@ -388,8 +368,12 @@ def main(argv: list[str] | None = None) -> int:
     report(rows, knowledge, detector, old, args.misses, vectors if head else None)
     if model is not None:
         whole_reply(rows, knowledge)
+        # The knowledge base's vectors are kept in .cache/benchmarks, as multilingual.py keeps
+        # them.
         if head is not None:
-            whole_reply(rows, knowledge, with_encoder=True)
+            with encoder.running(ROOT / ".cache" / "benchmarks") as found:
+                if found is not None:
+                    whole_reply(rows, knowledge, found)
     if args.multilingual and MULTILINGUAL.exists():
         rows = [r for r in load_rows(MULTILINGUAL, "all") if r.get("kind") == "crisis"]
         found = sum(detector.check(r["text"]) is not None for r in rows)

@@ -231,13 +231,8 @@ def main(argv: list[str] | None = None) -> int:
 def example_vectors(texts: list[str]) -> np.ndarray | None:
     """The encoder's vector of every example (about 5 minutes the first time, then kept in
     .cache/benchmarks/examples-encoder); None without the multilingual extra."""
-    found = encoder.start(CACHE / "examples-encoder")
-    if found is None:
-        return None
-    try:
-        return found.corpus(texts)
-    finally:
-        found.close()
+    with encoder.running(CACHE / "examples-encoder") as found:
+        return None if found is None else found.corpus(texts)
 
 
 if __name__ == "__main__":

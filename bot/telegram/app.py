@@ -27,7 +27,7 @@ from bot.privacy import ChatTokens, Sealer, UserHasher
 from bot.replies.messages import Catalogue
 from bot.storage import Storage
 from bot.telegram import buttons, commands, digest, gate, jobs, partners, questions, staff
-from bot.telegram.context import CONTEXT_TYPES, BotApp, BotContext, Services
+from bot.telegram.context import CONTEXT_TYPES, BotApp, BotContext, BotData, Services
 from bot.telegram.durable import (
     DurableBot,
     DurableQueue,
@@ -221,9 +221,7 @@ async def _post_init(app: BotApp) -> None:
             await app.replay(journal, inbox_lease(bool(settings.db_url)))
     except BaseException:
         data.services = None
-        if data.encoder is not None:
-            data.encoder.close()
-            data.encoder = None
+        _close_encoder(data)
         if data.health_server is not None:
             await data.health_server.stop()
             data.health_server = None
@@ -276,6 +274,13 @@ async def _start_services(
             )
 
 
+def _close_encoder(data: BotData) -> None:
+    """Stop the encoder's worker process, if one was opened."""
+    if data.encoder is not None:
+        data.encoder.close()
+        data.encoder = None
+
+
 async def _post_shutdown(app: BotApp) -> None:
     """Stop the health server and close the database; every question was already committed."""
     if app.bot_data.health_server is not None:
@@ -283,9 +288,7 @@ async def _post_shutdown(app: BotApp) -> None:
         app.bot_data.health_server = None
     if app.bot_data.services is not None:
         await app.bot_data.services.storage.close()
-    if app.bot_data.encoder is not None:
-        app.bot_data.encoder.close()
-        app.bot_data.encoder = None
+    _close_encoder(app.bot_data)
     queue = app.durable_queue if isinstance(app, WelcomeApplication) else None
     if queue is not None and queue.journal is not None and queue.journal.receipts is not None:
         queue.journal.receipts.close()
