@@ -120,8 +120,8 @@ def test_a_held_back_word_answer_stands_when_the_encoder_agrees(make_kb) -> None
 @needs_extra
 async def test_the_running_bot_starts_on_words_and_then_reads_meaning(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The Telegram bot opens the encoder itself (BOT_ENCODER=auto): it answers on words at
-    once, and once the wordings' vectors are ready it finds an Urdu question that shares no
-    word with the knowledge base; the worker is closed when the bot stops."""
+    once, and once the wordings' vectors are ready it answers an Urdu question that words
+    alone only offer as choices; the worker is closed when the bot stops."""
     import asyncio
 
     from bot.config import Settings
