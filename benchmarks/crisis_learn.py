@@ -52,6 +52,18 @@ from bot.matching.safety import CLAUSE_END, SafetyDetector
 
 EXAMPLES = ROOT / "knowledge" / "safety" / "examples.jsonl"
 CACHE = ROOT / ".cache" / "benchmarks"
+# Lexicon hits the model may overrule, as a share of the lexicons' true alarms, for the
+# n-grams alone and for the mean with the meaning model. Seventh round, out of fold, words and
+# meaning: 1% kept 89.4% of crises found with 1.26% false alarms on hard ordinary messages,
+# 2% 89.0% with 0.95% (lexicon hits on courses, news and the past were over half of those
+# false alarms), 3% 88.6% with 0.84%, 5% 87.9% with 0.67%: 2% is the knee, and a crisis whose
+# alarm is overruled still scores at least WORRY, so its answer carries the 911/988 line.
+# Words alone, 2% also looked better out of fold (75.4% found with 1.0% false alarms, against
+# 74.1% with 1.5%) but lost a crisis of the project's question set: "a child is in danger
+# next door" scores 0.214 (the examples hold "in danger" only in negations, "I am not in
+# danger"; the meaning model reads it at 0.955). Words keep 1% until examples that state
+# danger plainly are added.
+LEXICON_LOSS = {"words": 0.01, "meaning": 0.02}
 # Clauses: sentences and also commas ("i want to kill myself, how do I get a health card" is two
 # requests in one sentence; the second dilutes the whole message's score).
 # The messages the lexicons were written from: out-of-fold, the lexicons look perfect on them.
@@ -99,16 +111,18 @@ class Masks:
     lexicon: np.ndarray
 
 
-def choose_bounds(name: str, danger: np.ndarray, m: Masks) -> tuple[float, float, float]:
+def choose_bounds(
+    name: str, danger: np.ndarray, m: Masks, loss: float = LEXICON_LOSS["meaning"]
+) -> tuple[float, float, float]:
     """SURE, CONFIRM and WORRY for out-of-fold probabilities of danger, printed with what
     they find."""
     crisis, honest, plain, hard, lexicon = m.crisis, m.honest, m.plain, m.hard, m.lexicon
-    # CONFIRM: the model may take a lexicon's alarm away only where that loses at most 1% of
-    # the lexicons' true alarms (a missed crisis costs more than a false alarm, which the
-    # person clears with one tap). SURE: the model alone raises an alarm from the lowest
-    # probability that keeps plain messages' false alarms at 1% at most.
+    # CONFIRM: the model may take a lexicon's alarm away only where that loses at most `loss`
+    # (LEXICON_LOSS) of the lexicons' true alarms (a missed crisis costs more than a false
+    # alarm, which the person clears with one tap). SURE: the model alone raises an alarm
+    # from the lowest probability that keeps plain messages' false alarms at 1% at most.
     kept = lexicon & crisis & honest
-    confirm = float(np.quantile(danger[kept], 0.01))
+    confirm = float(np.quantile(danger[kept], loss))
     sure = 1.0
     for candidate in np.linspace(0.95, 0.3, 66):
         alarm = (danger >= candidate) | (lexicon & (danger >= confirm))
@@ -198,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         f"(plain {lexicon_only[2]:.1%})"
     )
     masks = Masks(crisis, honest, plain, hard, lexicon)
-    sure, confirm, _ = choose_bounds("words", danger, masks)
+    sure, confirm, _ = choose_bounds("words", danger, masks, LEXICON_LOSS["words"])
     # As shipped (bot/matching/safety.py): a lexicon hit also stands when a clause with a hit
     # reaches SURE on its own (an ordinary question beside the danger dilutes the whole).
     alarm = (danger >= sure) | (lexicon & ((danger >= confirm) | (confirm_score >= sure)))
@@ -218,11 +232,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     # The meaning model, out of fold on the same folds; the bot averages the two models'
     # probabilities (bot.matching.safety.assess) and uses its own bounds, chosen the same way.
-    fold = np.random.default_rng(0).integers(0, args.folds, len(rows))
-    meaning = np.zeros(len(rows))
-    for f in range(args.folds):
-        head = MeaningHead.fit(vectors[fold != f], crisis[fold != f], MODEL, "")
-        meaning[fold == f] = [head.probability(v) for v in vectors[fold == f]]
+    # Kept like the n-grams' (MEANING_SEEDS networks per fold: 10-15 minutes on 2 cores).
+    meaning_kept = CACHE / f"crisis_learn-{examples_key(examples)}-{args.folds}.npy"
+    if meaning_kept.exists():
+        meaning = np.load(meaning_kept)
+    else:
+        fold = np.random.default_rng(0).integers(0, args.folds, len(rows))
+        meaning = np.zeros(len(rows))
+        for f in range(args.folds):
+            head = MeaningHead.fit(vectors[fold != f], crisis[fold != f], MODEL, "")
+            meaning[fold == f] = [head.probability(v) for v in vectors[fold == f]]
+        np.save(meaning_kept, meaning)
     choose_bounds("meaning alone", meaning, masks)
     choose_bounds("words and meaning", (danger + meaning) / 2, masks)
     return 0

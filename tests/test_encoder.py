@@ -117,6 +117,29 @@ def test_a_held_back_word_answer_stands_when_the_encoder_agrees(make_kb) -> None
     assert matcher._fuse(Outcome.AMBIGUOUS, words, choices, far, True)[0] is not Outcome.ANSWERED
 
 
+def test_a_word_answer_in_another_language_needs_the_encoder_near_it(make_kb) -> None:  # type: ignore[no-untyped-def]
+    from bot.knowledge.loader import load_knowledge
+    from bot.matching.engine import Evidence
+    from bot.matching.matcher import Candidate, EncoderSettings, Matcher, Outcome
+
+    matcher = Matcher(load_knowledge(make_kb(SMALL_KB)), meaning=False)
+    matcher.encoder_settings = EncoderSettings(answer=0.95, lead=0.03, offer=0.95, rank=2)
+    evidence = Evidence("", (), {})
+    words = [Candidate("health-card", 80.0, evidence)]
+    second = [Candidate("food-bank", 90.0, evidence), Candidate("health-card", 89.0, evidence)]
+    elsewhere = [Candidate("food-bank", 90.0, evidence), Candidate("x", 89.5, evidence)]
+    elsewhere.append(Candidate("health-card", 89.0, evidence))
+    # The encoder ranks the word answer second: within rank 2, the answer stands.
+    kept = matcher._fuse(Outcome.ANSWERED, words, (), second, foreign=True)
+    assert kept[0] is Outcome.ANSWERED and kept[1][0].entry_id == "health-card"
+    # Third: the two readings disagree, and both are offered, the words' first.
+    doubted = matcher._fuse(Outcome.ANSWERED, words, (), elsewhere, foreign=True)
+    assert doubted[0] is Outcome.AMBIGUOUS
+    assert [c.entry_id for c in doubted[2]] == ["health-card", "food-bank", "x"]
+    # English and French are the word engine's own languages: their answers stand.
+    assert matcher._fuse(Outcome.ANSWERED, words, (), elsewhere)[0] is Outcome.ANSWERED
+
+
 @needs_extra
 async def test_the_running_bot_starts_on_words_and_then_reads_meaning(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The Telegram bot opens the encoder itself (BOT_ENCODER=auto): it answers on words at
@@ -172,12 +195,12 @@ async def test_the_running_bot_starts_on_words_and_then_reads_meaning(tmp_path) 
 
 
 # With the encoder's vector, the danger model and the meaning model together (measured:
-# held-out 98.6% found, English and French 100%, others 97.6%, every category 92% or more,
-# 2.4% false alarms; blind check 93.6%, 93.2%, 94.0%, every category 81.8% or more, 5.4%).
+# held-out 99.0% found, English and French 100%, others 98.2%, every category 96% or more,
+# 1.8% false alarms; blind check 93.6%, 94.3%, 92.9%, every category 86.4% or more, 5.4%).
 # Words alone: tests/test_safety.py.
 MEANING_FLOORS = {
-    "heldout": {"detected": 0.96, "major": 0.98, "other": 0.95, "category": 0.88, "false": 0.03},
-    "check": {"detected": 0.91, "major": 0.90, "other": 0.91, "category": 0.78, "false": 0.065},
+    "heldout": {"detected": 0.97, "major": 0.98, "other": 0.96, "category": 0.92, "false": 0.025},
+    "check": {"detected": 0.91, "major": 0.92, "other": 0.90, "category": 0.84, "false": 0.065},
 }
 
 

@@ -18,6 +18,8 @@ from bot.knowledge.loader import load_directory, load_knowledge
 from bot.knowledge.model import KnowledgeBase
 from bot.matching.danger import (
     MEANING_BOUNDS,
+    MEANING_HIDDEN,
+    MEANING_SEEDS,
     SURE,
     WORDS_BOUNDS,
     DangerModel,
@@ -224,27 +226,27 @@ def test_every_crisis_reply_names_a_sourced_phone(shipped: KnowledgeBase) -> Non
 
 # Floors on the two report sets, a little below what benchmarks/crisis.py measures as shipped
 # (the lexicons, and the learned model that adds alarms at SURE and takes a lexicon's alarm
-# away below CONFIRM), words alone: held-out 91.5% found (en/fr 93.6%, others 89.9%, weakest
-# category child abuse 80.0%), 1.8% false alarms; blind check 84.9% (90.9%, 78.6%, sexual
+# away below CONFIRM), words alone: held-out 91.8% found (en/fr 95.2%, others 89.3%, weakest
+# category child abuse 80.0%), 2.1% false alarms; blind check 86.0% (92.0%, 79.8%, sexual
 # assault 5/7), 5.0% false alarms. The false-alarm bounds are ceilings. The targets
 # (95%, 80%, 85% per category, 2% false alarms) are not all reached on words alone; with the
 # encoder's meaning model, floors in tests/test_encoder.py. "worried": of the crises missed, those
-# whose answer still carries the 911/988 line (19/24 and 25/26 measured); "lined": ordinary
-# messages with that line under their answer, a ceiling (7.1% and 5.3% measured).
+# whose answer still carries the 911/988 line; "lined": ordinary messages with that line under
+# their answer, a ceiling.
 FLOORS = {
     "heldout": {
         "detected": 0.89,
         "major": 0.93,
-        "other": 0.86,
-        "category": 0.73,
+        "other": 0.87,
+        "category": 0.75,
         "false": 0.03,
         "worried": 0.75,
         "lined": 0.10,
     },
     "check": {
-        "detected": 0.82,
-        "major": 0.88,
-        "other": 0.75,
+        "detected": 0.84,
+        "major": 0.90,
+        "other": 0.77,
         "category": 0.70,
         "false": 0.065,
         "worried": 0.85,
@@ -417,7 +419,8 @@ def test_a_sure_answer_to_a_worrying_message_carries_the_safety_line(
 def test_the_shipped_meaning_model_reads_this_encoder_and_these_examples() -> None:
     # Written by `python benchmarks/crisis_learn.py --ship` with the multilingual extra.
     head = MeaningHead.load(shipped_meaning(EXAMPLES), MODEL)
-    assert head is not None and head.hidden.shape[0] == DIMENSIONS
+    assert head is not None
+    assert head.hidden.shape == (MEANING_SEEDS, DIMENSIONS, MEANING_HIDDEN)
     assert head.key == examples_key(read_examples(EXAMPLES))
     assert MeaningHead.load(shipped_meaning(EXAMPLES), "another-encoder") is None
 
@@ -447,3 +450,23 @@ def test_the_meaning_model_counts_only_with_the_messages_vector(
     assert (words + 1) / 2 < MEANING_BOUNDS.sure and sure_of_danger.finding is None
     assert sure_of_danger.worried  # mean about 0.5: the 911/988 line under the answer
     assert not detector.assess(text, calm).worried
+
+
+def test_the_meaning_model_is_the_mean_of_its_networks() -> None:
+    # Networks learned from different random starts disagree on some messages (out of fold,
+    # one alone found 85.8-89.1% of crises by seed); the model averages them.
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(60, 8))
+    danger = vectors[:, 0] + 0.3 * vectors[:, 1] > 0
+    head = MeaningHead.fit(vectors, danger, MODEL, "test", units=4, seeds=3)
+    assert head.hidden.shape == (3, 8, 4) and head.bias.shape == (3,)
+    members = [
+        MeaningHead(head.hidden[i], head.hidden_bias[i], head.weights[i], head.bias[i], MODEL, "")
+        for i in range(3)
+    ]
+    for vector in vectors[:5]:
+        alone = [m.probability(vector) for m in members]
+        assert head.probability(vector) == pytest.approx(sum(alone) / 3)
+    assert len({round(m.probability(vectors[0]), 6) for m in members}) > 1  # not one network
+    found = [head.probability(v) > 0.5 for v in vectors]
+    assert sum(f == d for f, d in zip(found, danger, strict=True)) >= 55  # it learned

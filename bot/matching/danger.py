@@ -63,34 +63,37 @@ MIN_COUNT = 2
 # A message is a crisis when the model's probability of danger is at least SURE, or when a
 # lexicon found danger in it and the model's probability is at least CONFIRM (or the message
 # is SHORT, or urgent). Both chosen by benchmarks/crisis_learn.py on 5-fold out-of-fold
-# probabilities over the 19,489 examples the lexicons were not written from: CONFIRM keeps 99%
-# of the lexicons' true alarms (the model takes an alarm away only where it is very sure),
-# SURE is the lowest probability with at most 1% false alarms on plain messages (chat,
-# off-topic questions, everyday newcomer questions and stories). There: 74.4% of crises found,
-# 1.5% false alarms on hard ordinary messages (courses, the past, idioms, news...), 0.94% on
-# plain ones; the lexicons alone find 36.9% with 6.5% and 0.8%.
+# probabilities over the 20,785 examples the lexicons were not written from: CONFIRM keeps 99%
+# of the lexicons' true alarms (the model takes an alarm away only where it is very sure; see
+# LEXICON_LOSS there for why not 98%, as with the meaning model), SURE is the lowest
+# probability with at most 1% false alarms on plain messages (chat, off-topic questions,
+# everyday newcomer questions and stories). There: 74.1% of crises found, 1.5% false alarms on
+# hard ordinary messages (courses, the past, idioms, news...), 0.98% on plain ones; the
+# lexicons alone find 36.9% with 6.6% and 0.8%.
 # History: learned from 1,155 examples, the model could not overrule the lexicons (at
 # CONFIRM 0.5, held-out detection fell from 88.7% to 70.0%), so lexicon hits stood and false
-# alarms stayed at 10%. It now learns from 20,115: 12,466 danger and ordinary messages written
-# fresh in 14 languages in six rounds (half the ordinary ones sharing danger words; the
+# alarms stayed at 10%. It now learns from 21,411: 13,403 danger and ordinary messages written
+# fresh in 14 languages in seven rounds (half the ordinary ones sharing danger words; the
 # third and fourth rounds on the weakest categories: child abuse, harm to others, crime,
 # trafficking, elder abuse, sexual assault, violence with immigration threats, medical and
 # self-harm described without naming them, and jobs and studies that use danger words; the
 # fifth in English and French as people write them in a second language; the sixth on child
-# abuse, crime, sexual assault and overdose with ordinary messages beside them), 3,400
-# plain chat and story messages, 3,096 of the knowledge base's own questions (2 per entry and
-# language; not those about emergencies). Without the plain ones it found more (held-out
+# abuse, crime, sexual assault and overdose with ordinary messages beside them; the seventh
+# romanised and mixed with English, danger described without naming it, and everyday
+# questions near danger words in every language), 3,759 plain chat and story messages,
+# 3,096 of the knowledge base's own questions (2 per entry and language; not those about
+# emergencies). Without the plain ones it found more (held-out
 # 92.8%, blind check 91.9%, second round) but raised the alarm on everyday questions ("tell me
 # a joke", "my son dont speak englis very good, the school will give him help or no?"):
 # benchmarks/RESULTS.md.
-SURE = 0.76
-CONFIRM = 0.195
+SURE = 0.77
+CONFIRM = 0.200
 # Below an alarm, a message at least this likely to be danger still gets the 911/988 line
 # under its answer (issue 11: every crisis message's reply names a right contact). Chosen by
 # benchmarks/crisis_learn.py as the lowest probability that puts the line under at most 1
-# plain message in 10: out of fold it reaches 88.5% of the crises the alarm missed, and 7.1% of
+# plain message in 10: out of fold it reaches 89.2% of the crises the alarm missed, and 6.6% of
 # hard ordinary messages carry one extra line.
-WORRY = 0.275
+WORRY = 0.279
 # A lexicon hit in a message this short always stands: a few words leave no room for the
 # context the model weighs, and its probability there mostly reflects how rare short
 # messages are in its examples ("أريد أن أموت", I want to die, scored 0.03).
@@ -99,21 +102,29 @@ SHORT = 4
 # meaning from the encoder's sentence vector (MeaningHead), the one the matcher computes
 # anyway. The message's probability of danger is then the mean of the two models', and the
 # bounds below replace SURE, CONFIRM and WORRY, chosen the same way by
-# benchmarks/crisis_learn.py on out-of-fold probabilities of 20,115 examples: there 89.1% of
-# crises found against 74.4% for the n-grams alone, at the same false alarms (1.5% hard
-# ordinary, 0.92% plain; the line under 89.9% of the crises still missed). The n-grams know
+# benchmarks/crisis_learn.py on out-of-fold probabilities of 21,411 examples, except that
+# CONFIRM keeps 98% of the lexicons' true alarms (LEXICON_LOSS there): 89.0% of crises found
+# against 74.1% for the n-grams alone, with fewer false alarms (1.0% hard ordinary against
+# 1.5%, 0.96% plain; the line under 90.2% of the crises still missed, and a crisis whose
+# lexicon alarm is overruled still scores above WORRY). The n-grams know
 # the words someone wrote; the sentence vector also knows what they mean, in about 100
 # languages.
-MEANING_SURE = 0.70
-MEANING_CONFIRM = 0.234
-MEANING_WORRY = 0.212
+MEANING_SURE = 0.69
+MEANING_CONFIRM = 0.370
+MEANING_WORRY = 0.230
 # The meaning model: one hidden layer of 64 rectified units, L2 penalty 0.1 on the summed
 # loss. Out of fold, in the mean with the n-grams: 89.1% of crises found (1.5% false alarms on
-# hard ordinary messages, 0.92% on plain ones); penalty 1: 88.5%; a logistic regression on the
-# vector (no hidden layer) reached 85.8% at best (penalties 0.003-0.03; 0.3 83.0%, 3 82.6%).
+# hard ordinary messages, 0.92% on plain ones; 20,115 examples); penalty 1: 88.5%; a logistic
+# regression on the vector (no hidden layer) reached 85.8% at best (penalties 0.003-0.03; 0.3
+# 83.0%, 3 82.6%). One network depends on its random start: with 21,411 examples, seeds 0-4
+# alone found 86.2-88.1% (hard false alarms 1.2-1.3%); the mean of the five found 89.4% at
+# 1.3% (three: 88.8% at 1.2%), keeping 99% of lexicon hits. So the model is the mean of
+# MEANING_SEEDS networks; weighing the n-grams 0.4 instead of half found 90.1% but with 1.4%
+# false alarms, 0.6 87.4% at 1.1%.
 MEANING_HIDDEN = 64
 MEANING_PENALTY = 0.1
-MEANING_VERSION = "meaning-mlp-1"
+MEANING_VERSION = "meaning-mlp-2"
+MEANING_SEEDS = 5
 # Models already learned in this process, by key: tests and reloads build many matchers.
 _LEARNED: dict[str, DangerModel] = {}
 
@@ -316,17 +327,26 @@ MEANING_BOUNDS = Bounds(MEANING_SURE, MEANING_CONFIRM, MEANING_WORRY)
 
 @dataclass(frozen=True)
 class MeaningHead:
-    """Probability of danger from the encoder's sentence vector: a small neural network (one
-    hidden layer of MEANING_HIDDEN rectified units, then a logistic output) learned from the
-    examples' vectors. benchmarks/crisis_learn.py --ship writes it beside them; the bot never
-    learns it, as encoding 20,000 examples takes minutes."""
+    """Probability of danger from the encoder's sentence vector: the mean of MEANING_SEEDS
+    small neural networks (one hidden layer of MEANING_HIDDEN rectified units, then a
+    logistic output), each learned from the examples' vectors from its own random start.
+    benchmarks/crisis_learn.py --ship writes it beside them; the bot never learns it, as
+    encoding 20,000 examples takes minutes."""
 
-    hidden: Floats  # vector size x MEANING_HIDDEN
-    hidden_bias: Floats
-    weights: Floats  # MEANING_HIDDEN
-    bias: float
+    hidden: Floats  # members x vector size x MEANING_HIDDEN
+    hidden_bias: Floats  # members x MEANING_HIDDEN
+    weights: Floats  # members x MEANING_HIDDEN
+    bias: Floats  # members
     encoder: str  # the encoder the vectors came from (bot.matching.encoder.MODEL)
     key: str  # the examples and settings it was learned from (examples_key)
+
+    def __post_init__(self) -> None:
+        # One network given on its own (vector size x units) is an ensemble of one.
+        if np.ndim(self.hidden) == 2:
+            object.__setattr__(self, "hidden", np.asarray(self.hidden)[None])
+            object.__setattr__(self, "hidden_bias", np.reshape(self.hidden_bias, (1, -1)))
+            object.__setattr__(self, "weights", np.reshape(self.weights, (1, -1)))
+        object.__setattr__(self, "bias", np.reshape(np.asarray(self.bias, dtype=np.float64), -1))
 
     @classmethod
     def fit(
@@ -337,57 +357,30 @@ class MeaningHead:
         key: str,
         penalty: float = MEANING_PENALTY,
         units: int = MEANING_HIDDEN,
+        seeds: int = MEANING_SEEDS,
     ) -> MeaningHead:
-        """Learn from one vector per example and whether it speaks of danger (L-BFGS on the
-        summed log loss plus an L2 penalty; a fixed seed, so the same examples give the same
-        model)."""
+        """Learn `seeds` networks from one vector per example and whether it speaks of
+        danger (each by L-BFGS on the summed log loss plus an L2 penalty, from the random
+        start of seed 0, 1, ...: the same examples give the same model)."""
         x = np.asarray(vectors, dtype=np.float64)
         y = np.asarray(danger, dtype=np.float64)
-        d = x.shape[1]
-        rng = np.random.default_rng(0)
-        start = np.concatenate(
-            [
-                rng.normal(0, 1 / math.sqrt(d), d * units),
-                np.zeros(units),
-                rng.normal(0, 1 / math.sqrt(units), units),
-                np.zeros(1),
-            ]
+        members = [_fit_network(x, y, penalty, units, seed) for seed in range(seeds)]
+        return cls(
+            np.stack([m[0] for m in members]),
+            np.stack([m[1] for m in members]),
+            np.stack([m[2] for m in members]),
+            np.array([m[3] for m in members]),
+            encoder,
+            key,
         )
-
-        def unpack(w: Floats) -> tuple[Floats, Floats, Floats, float]:
-            first = w[: d * units].reshape(d, units)
-            return first, w[d * units : d * units + units], w[d * units + units : -1], float(w[-1])
-
-        def loss(w: Floats) -> tuple[float, Floats]:
-            first, first_bias, second, second_bias = unpack(w)
-            active = x @ first + first_bias
-            hidden = np.maximum(active, 0.0)
-            z = hidden @ second + second_bias
-            value = float(np.sum(np.logaddexp(0.0, z) - y * z))
-            value += penalty * float(np.sum(first * first) + second @ second)
-            error = 1.0 / (1.0 + np.exp(-z)) - y
-            back = np.outer(error, second) * (active > 0)
-            grad = [
-                (x.T @ back + 2 * penalty * first).ravel(),
-                back.sum(axis=0),
-                hidden.T @ error + 2 * penalty * second,
-                np.array([error.sum()]),
-            ]
-            return value, np.concatenate(grad)
-
-        found = optimize.minimize(
-            loss, start, jac=True, method="L-BFGS-B", options={"maxiter": MAX_ITERATIONS}
-        )
-        first, first_bias, second, second_bias = unpack(found.x)
-        return cls(first, first_bias, second, float(second_bias), encoder, key)
 
     def probability(self, vector: Vector) -> float:
-        """The probability that the message whose vector this is speaks of danger."""
-        hidden = np.maximum(
-            np.asarray(vector, dtype=np.float64) @ self.hidden + self.hidden_bias, 0
-        )
-        score = float(hidden @ self.weights) + self.bias
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, score))))
+        """The probability that the message whose vector this is speaks of danger: the
+        members' mean."""
+        v = np.asarray(vector, dtype=np.float64)
+        hidden = np.maximum(np.einsum("d,mdu->mu", v, self.hidden) + self.hidden_bias, 0)
+        scores = np.clip((hidden * self.weights).sum(axis=1) + self.bias, -50.0, 50.0)
+        return float(np.mean(1.0 / (1.0 + np.exp(-scores))))
 
     def save(self, path: Path) -> None:
         tmp = path.with_name(path.name + ".tmp.npz")
@@ -396,7 +389,7 @@ class MeaningHead:
             hidden=self.hidden.astype(np.float32),
             hidden_bias=self.hidden_bias,
             weights=self.weights,
-            bias=np.array(self.bias),
+            bias=self.bias,
             encoder=np.array(self.encoder),
             key=np.array(self.key),
         )
@@ -411,13 +404,56 @@ class MeaningHead:
                     np.asarray(data["hidden"], dtype=np.float64),
                     np.asarray(data["hidden_bias"], dtype=np.float64),
                     np.asarray(data["weights"], dtype=np.float64),
-                    float(data["bias"]),
+                    np.asarray(data["bias"], dtype=np.float64),
                     str(data["encoder"]),
                     str(data["key"]),
                 )
         except (OSError, KeyError, ValueError):
             return None
         return head if head.encoder == encoder else None
+
+
+def _fit_network(
+    x: Floats, y: Floats, penalty: float, units: int, seed: int
+) -> tuple[Floats, Floats, Floats, float]:
+    """One hidden-layer network's weights, learned from the random start of `seed`."""
+    d = x.shape[1]
+    rng = np.random.default_rng(seed)
+    start = np.concatenate(
+        [
+            rng.normal(0, 1 / math.sqrt(d), d * units),
+            np.zeros(units),
+            rng.normal(0, 1 / math.sqrt(units), units),
+            np.zeros(1),
+        ]
+    )
+
+    def unpack(w: Floats) -> tuple[Floats, Floats, Floats, float]:
+        first = w[: d * units].reshape(d, units)
+        return first, w[d * units : d * units + units], w[d * units + units : -1], float(w[-1])
+
+    def loss(w: Floats) -> tuple[float, Floats]:
+        first, first_bias, second, second_bias = unpack(w)
+        active = x @ first + first_bias
+        hidden = np.maximum(active, 0.0)
+        z = hidden @ second + second_bias
+        value = float(np.sum(np.logaddexp(0.0, z) - y * z))
+        value += penalty * float(np.sum(first * first) + second @ second)
+        with np.errstate(over="ignore"):  # exp(-z) of a very sure "none" is inf: 1/inf = 0
+            error = 1.0 / (1.0 + np.exp(-z)) - y
+        back = np.outer(error, second) * (active > 0)
+        grad = [
+            (x.T @ back + 2 * penalty * first).ravel(),
+            back.sum(axis=0),
+            hidden.T @ error + 2 * penalty * second,
+            np.array([error.sum()]),
+        ]
+        return value, np.concatenate(grad)
+
+    found = optimize.minimize(
+        loss, start, jac=True, method="L-BFGS-B", options={"maxiter": MAX_ITERATIONS}
+    )
+    return unpack(found.x)
 
 
 def _digest_examples(digest: Any, examples: Iterable[Example]) -> None:
@@ -428,7 +464,8 @@ def _digest_examples(digest: Any, examples: Iterable[Example]) -> None:
 
 def examples_key(examples: Sequence[Example]) -> str:
     """Identifies a file of examples and the meaning model's settings."""
-    digest = hashlib.sha256(f"{MEANING_VERSION}|{MEANING_PENALTY}|{MEANING_HIDDEN}".encode())
+    settings = f"{MEANING_VERSION}|{MEANING_PENALTY}|{MEANING_HIDDEN}|{MEANING_SEEDS}"
+    digest = hashlib.sha256(settings.encode())
     _digest_examples(digest, examples)
     return "meaning-" + digest.hexdigest()[:20]
 
