@@ -194,6 +194,77 @@ async def test_the_running_bot_starts_on_words_and_then_reads_meaning(tmp_path) 
         assert data.encoder is None and worker.pid is None
 
 
+@needs_extra
+async def test_an_edit_that_lands_while_the_encoder_is_read_is_served_with_it(  # type: ignore[no-untyped-def]
+    tmp_path, monkeypatch
+) -> None:
+    """A partner's edit reloads while the first brain with the encoder is still being built:
+    the edit is served, with the encoder, and the older build does not replace it."""
+    import asyncio
+    import threading
+
+    from bot.config import Settings
+    from bot.telegram import jobs
+    from tests.conftest import SMALL_KB, write_kb
+    from tests.fakebotapi import FakeBotApi
+    from tests.test_telegram_e2e import TOKEN, polling
+
+    gate, building, built = threading.Event(), threading.Event(), threading.Event()
+    real_build = jobs.build_brain
+
+    def held_build(*args, **kwargs):  # type: ignore[no-untyped-def]
+        building.set()
+        assert gate.wait(120)  # held until the edit is served
+        try:
+            return real_build(*args, **kwargs)
+        finally:
+            built.set()
+
+    monkeypatch.setattr(jobs, "build_brain", held_build)
+    async with FakeBotApi(TOKEN) as server:
+        kb = write_kb(tmp_path / "kb", SMALL_KB)
+        settings = Settings(
+            telegram_token=TOKEN,
+            api_base_url=server.base_url,
+            kb_dir=kb,
+            data_dir=tmp_path / "data",
+            db_path=tmp_path / "bot.sqlite3",
+            hash_secret="s" * 32,
+            encoder="auto",
+        )
+        async with polling(server, settings) as bot:
+            data = bot.app.bot_data
+            for _ in range(300):
+                if building.is_set():
+                    break
+                await asyncio.sleep(0.1)
+            assert building.is_set()
+            first = data.services.assistant.brain
+            assert first.matcher.encoder is None  # still on words
+            faqs = kb / "faqs.yaml"
+            edited = faqs.read_text(encoding="utf-8").replace(
+                "Bring your immigration papers.", "Bring your passport and PR card."
+            )
+            faqs.write_text(edited, encoding="utf-8")
+            for _ in range(600):
+                brain = data.services.assistant.brain
+                if brain is not first and brain.matcher.encoder is not None:
+                    break
+                await asyncio.sleep(0.1)
+            served = data.services.assistant.brain
+            assert served is not first and served.matcher.encoder is not None
+            gate.set()  # the older build finishes now, and must not replace the edit
+            for _ in range(600):
+                if built.is_set():
+                    break
+                await asyncio.sleep(0.1)
+            assert built.is_set()
+            await asyncio.sleep(0.5)  # the job resumes on the event loop
+            assert data.services.assistant.brain is served
+            reply = await bot.ask(1, "how do I get a health card")
+            assert "passport and PR card" in reply.text
+
+
 # With the encoder's vector, the danger model and the meaning model together (measured:
 # held-out 99.0% found, English and French 100%, others 98.2%, every category 96% or more,
 # 1.8% false alarms; blind check 93.6%, 94.3%, 92.9%, every category 86.4% or more, 5.4%).
