@@ -118,12 +118,14 @@ def test_a_held_back_word_answer_stands_when_the_encoder_agrees(make_kb) -> None
 
 
 def test_a_word_answer_in_another_language_needs_the_encoder_near_it(make_kb) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
     from bot.knowledge.loader import load_knowledge
     from bot.matching.engine import Evidence
     from bot.matching.matcher import Candidate, EncoderSettings, Matcher, Outcome
 
     matcher = Matcher(load_knowledge(make_kb(SMALL_KB)), meaning=False)
-    matcher.encoder_settings = EncoderSettings(answer=0.95, lead=0.03, offer=0.95, rank=2)
+    matcher.encoder_settings = EncoderSettings(answer=0.95, lead=0.03, offer=0.895, rank=2)
     evidence = Evidence("", (), {})
     words = [Candidate("health-card", 80.0, evidence)]
     second = [Candidate("food-bank", 90.0, evidence), Candidate("health-card", 89.0, evidence)]
@@ -132,10 +134,15 @@ def test_a_word_answer_in_another_language_needs_the_encoder_near_it(make_kb) ->
     # The encoder ranks the word answer second: within rank 2, the answer stands.
     kept = matcher._fuse(Outcome.ANSWERED, words, (), second, foreign=True)
     assert kept[0] is Outcome.ANSWERED and kept[1][0].entry_id == "health-card"
-    # Third: the two readings disagree, and both are offered, the words' first.
+    # Third: the two readings disagree, and both are offered, the words' first (the
+    # encoder's from `offer` up).
     doubted = matcher._fuse(Outcome.ANSWERED, words, (), elsewhere, foreign=True)
     assert doubted[0] is Outcome.AMBIGUOUS
     assert [c.entry_id for c in doubted[2]] == ["health-card", "food-bank", "x"]
+    strict = replace(matcher.encoder_settings, offer=0.899)
+    matcher.encoder_settings = strict
+    doubted = matcher._fuse(Outcome.ANSWERED, words, (), elsewhere, foreign=True)
+    assert [c.entry_id for c in doubted[2]] == ["health-card", "food-bank"]
     # English and French are the word engine's own languages: their answers stand.
     assert matcher._fuse(Outcome.ANSWERED, words, (), elsewhere)[0] is Outcome.ANSWERED
 

@@ -123,9 +123,10 @@ class EncoderSettings:
     agree: float = 0.90
     # A word answer to a message in another language (not English or French) stands only when
     # the encoder ranks the same entry among its first `rank`; otherwise the two matchers
-    # disagree, and the person gets both readings as buttons. Chosen on the tune and dev
-    # splits and the probes (1, 2, 3 and never; 99 is never): 3 scored best. There, of 411 in-scope
-    # questions, right answers 333 -> 327, wrong ones 7 -> 4; of 149 out-of-scope questions,
+    # disagree, and the person gets both readings as buttons (the encoder's from `offer` up).
+    # Chosen on the tune and dev splits and the probes (1, 2, 3 and never; 99 is never): 3
+    # scored best. There, of 411 in-scope questions, right answers 333 -> 327, wrong ones
+    # 7 -> 4; of 149 out-of-scope questions,
     # answered 22 -> 14 ("is parking free near the library" answered with the library card,
     # "health card in British Columbia" with Ontario's).
     rank: int = 3
@@ -426,9 +427,9 @@ class Matcher:
         if outcome is Outcome.ANSWERED:
             if clear and hits[0].entry_id != top.entry_id and top.score >= 100 * es.override:
                 return Outcome.ANSWERED, [top, *ranked[1:]], ()
-            near = {c.entry_id for c in ranked[: es.rank]}
-            if foreign and hits[0].entry_id not in near:
-                both = [hits[0], *(c for c in ranked if c.entry_id != hits[0].entry_id)]
+            if foreign and hits[0].entry_id not in {c.entry_id for c in ranked[: es.rank]}:
+                offered = [c for c in ranked if c.score >= 100 * es.offer]
+                both = [hits[0], *(c for c in offered if c.entry_id != hits[0].entry_id)]
                 return Outcome.AMBIGUOUS, both, tuple(both[: self.settings.max_choices])
             return outcome, hits, choices
         if held_back and hits[0].entry_id == top.entry_id and top.score >= 100 * es.agree:
