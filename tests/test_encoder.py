@@ -147,6 +147,22 @@ def test_a_word_answer_in_another_language_needs_the_encoder_near_it(make_kb) ->
     assert matcher._fuse(Outcome.ANSWERED, words, (), elsewhere)[0] is Outcome.ANSWERED
 
 
+def _encoder_settings(server, kb, tmp_path):  # type: ignore[no-untyped-def]
+    """A Telegram bot against the fake Bot API that opens the encoder itself."""
+    from bot.config import Settings
+    from tests.test_telegram_e2e import TOKEN
+
+    return Settings(
+        telegram_token=TOKEN,
+        api_base_url=server.base_url,
+        kb_dir=kb,
+        data_dir=tmp_path / "data",
+        db_path=tmp_path / "bot.sqlite3",
+        hash_secret="s" * 32,
+        encoder="auto",
+    )
+
+
 @needs_extra
 async def test_the_running_bot_starts_on_words_and_then_reads_meaning(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The Telegram bot opens the encoder itself (BOT_ENCODER=auto): it answers on words at
@@ -154,7 +170,6 @@ async def test_the_running_bot_starts_on_words_and_then_reads_meaning(tmp_path) 
     alone only offer as choices; the worker is closed when the bot stops."""
     import asyncio
 
-    from bot.config import Settings
     from bot.matching.matcher import Matcher, Outcome
     from tests.conftest import SMALL_KB, write_kb
     from tests.fakebotapi import FakeBotApi
@@ -171,16 +186,8 @@ async def test_the_running_bot_starts_on_words_and_then_reads_meaning(tmp_path) 
     assert faqs != SMALL_KB["faqs.yaml"]
     urdu = "مجھے اپنے خاندان کے لیے صحت کا کارڈ چاہیے"  # I need a health card for my family
     async with FakeBotApi(TOKEN) as server:
-        settings = Settings(
-            telegram_token=TOKEN,
-            api_base_url=server.base_url,
-            kb_dir=write_kb(tmp_path / "kb", {**SMALL_KB, "faqs.yaml": faqs}),
-            data_dir=tmp_path / "data",
-            db_path=tmp_path / "bot.sqlite3",
-            hash_secret="s" * 32,
-            encoder="auto",
-        )
-        async with polling(server, settings) as bot:
+        kb = write_kb(tmp_path / "kb", {**SMALL_KB, "faqs.yaml": faqs})
+        async with polling(server, _encoder_settings(server, kb, tmp_path)) as bot:
             data = bot.app.bot_data
             assert data.encoder is not None
             reply = await bot.ask(1, "how do I get a health card")
@@ -210,7 +217,6 @@ async def test_an_edit_that_lands_while_the_encoder_is_read_is_served_with_it(  
     import asyncio
     import threading
 
-    from bot.config import Settings
     from bot.telegram import jobs
     from tests.conftest import SMALL_KB, write_kb
     from tests.fakebotapi import FakeBotApi
@@ -230,16 +236,7 @@ async def test_an_edit_that_lands_while_the_encoder_is_read_is_served_with_it(  
     monkeypatch.setattr(jobs, "build_brain", held_build)
     async with FakeBotApi(TOKEN) as server:
         kb = write_kb(tmp_path / "kb", SMALL_KB)
-        settings = Settings(
-            telegram_token=TOKEN,
-            api_base_url=server.base_url,
-            kb_dir=kb,
-            data_dir=tmp_path / "data",
-            db_path=tmp_path / "bot.sqlite3",
-            hash_secret="s" * 32,
-            encoder="auto",
-        )
-        async with polling(server, settings) as bot:
+        async with polling(server, _encoder_settings(server, kb, tmp_path)) as bot:
             data = bot.app.bot_data
             for _ in range(300):
                 if building.is_set():
