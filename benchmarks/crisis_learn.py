@@ -74,6 +74,12 @@ LEXICON_SOURCE = {
 }
 
 
+def folds(count: int, k: int) -> np.ndarray:
+    """Each example's fold (0 to k-1): the same for the n-grams and the meaning model, so
+    their out-of-fold probabilities can be averaged."""
+    return np.random.default_rng(0).integers(0, k, count)
+
+
 def out_of_fold(
     rows: list[dict[str, str]],
     examples: list[Example],
@@ -83,7 +89,7 @@ def out_of_fold(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each message's probability of danger from a model learned without its fold: of the
     whole message, and the best of that and its clauses with a lexicon hit."""
-    fold = np.random.default_rng(0).integers(0, args.folds, len(rows))
+    fold = folds(len(rows), args.folds)
     danger = np.zeros(len(rows))
     confirm_score = np.zeros(len(rows))
     for f in range(args.folds):
@@ -237,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     if meaning_kept.exists():
         meaning = np.load(meaning_kept)
     else:
-        fold = np.random.default_rng(0).integers(0, args.folds, len(rows))
+        fold = folds(len(rows), args.folds)
         meaning = np.zeros(len(rows))
         for f in range(args.folds):
             head = MeaningHead.fit(vectors[fold != f], crisis[fold != f], MODEL, "")

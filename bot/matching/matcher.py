@@ -424,11 +424,11 @@ class Matcher:
         top = ranked[0]
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
         clear = top.score >= 100 * es.answer and top.score - runner_up >= 100 * es.lead
+        offered = [c for c in ranked if c.score >= 100 * es.offer]
         if outcome is Outcome.ANSWERED:
             if clear and hits[0].entry_id != top.entry_id and top.score >= 100 * es.override:
                 return Outcome.ANSWERED, [top, *ranked[1:]], ()
             if foreign and hits[0].entry_id not in {c.entry_id for c in ranked[: es.rank]}:
-                offered = [c for c in ranked if c.score >= 100 * es.offer]
                 both = [hits[0], *(c for c in offered if c.entry_id != hits[0].entry_id)]
                 return Outcome.AMBIGUOUS, both, tuple(both[: self.settings.max_choices])
             return outcome, hits, choices
@@ -436,7 +436,6 @@ class Matcher:
             return Outcome.ANSWERED, hits, ()
         if clear:
             return Outcome.ANSWERED, [top, *ranked[1:]], ()
-        offered = [c for c in ranked if c.score >= 100 * es.offer]
         if offered:
             seen = {o.entry_id for o in offered}
             merged = [*offered, *(c for c in choices if c.entry_id not in seen)]
