@@ -61,8 +61,13 @@ CACHE = ROOT / ".cache" / "benchmarks"
 # Words alone, 2% also looked better out of fold (75.4% found with 1.0% false alarms, against
 # 74.1% with 1.5%) but lost a crisis of the project's question set: "a child is in danger
 # next door" scores 0.214 (the examples hold "in danger" only in negations, "I am not in
-# danger"; the meaning model reads it at 0.955). Words keep 1% until examples that state
-# danger plainly are added.
+# danger"; the meaning model reads it at 0.955). The eighth and ninth rounds added 458
+# examples, 100 of them stating danger plainly; out of fold 2% still looks better (75.8% found,
+# 1.0% false alarms, against 75.3% and 1.5%), but that message still scores 0.213 and "Я хочу
+# померти, мені дуже погано" (Ukrainian: I want to die, I feel very bad) 0.29, both under
+# 2%'s CONFIRM (0.295): words keep 1%. A clause of at most SHORT words with a lexicon hit
+# standing on its own would keep such alarms, but out of fold it cost 0.3 points of false
+# alarms for 0.05 points of crises found, so it was not kept.
 LEXICON_LOSS = {"words": 0.01, "meaning": 0.02}
 # Clauses: sentences and also commas ("i want to kill myself, how do I get a health card" is two
 # requests in one sentence; the second dilutes the whole message's score).

@@ -275,7 +275,7 @@ async def test_an_edit_that_lands_while_the_encoder_is_read_is_served_with_it(  
 # Words alone: tests/test_safety.py.
 MEANING_FLOORS = {
     "heldout": {"detected": 0.97, "major": 0.98, "other": 0.96, "category": 0.92, "false": 0.025},
-    "check": {"detected": 0.91, "major": 0.92, "other": 0.90, "category": 0.84, "false": 0.065},
+    "check": {"detected": 0.92, "major": 0.95, "other": 0.90, "category": 0.84, "false": 0.065},
 }
 
 

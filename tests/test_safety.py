@@ -239,7 +239,7 @@ FLOORS = {
         "major": 0.93,
         "other": 0.87,
         "category": 0.75,
-        "false": 0.03,
+        "false": 0.025,
         "worried": 0.75,
         "lined": 0.10,
     },
