@@ -117,6 +117,32 @@ def test_a_held_back_word_answer_stands_when_the_encoder_agrees(make_kb) -> None
     assert matcher._fuse(Outcome.AMBIGUOUS, words, choices, far, True)[0] is not Outcome.ANSWERED
 
 
+def test_offered_entries_are_listed_once(make_kb) -> None:  # type: ignore[no-untyped-def]
+    from bot.knowledge.loader import load_knowledge
+    from bot.matching.engine import Evidence
+    from bot.matching.matcher import Candidate, EncoderSettings, Matcher, Outcome
+
+    matcher = Matcher(load_knowledge(make_kb(SMALL_KB)), meaning=False)
+    matcher.encoder_settings = EncoderSettings(answer=0.95, lead=0.03, offer=0.90)
+    evidence = Evidence("", (), {})
+    words = [
+        Candidate("health-card", 50.0, evidence),
+        Candidate("food-bank", 20.0, evidence),
+        Candidate("library-card", 10.0, evidence),
+    ]
+    near = [Candidate("health-card", 91.0, evidence), Candidate("food-bank", 90.5, evidence)]
+    outcome, candidates, choices = matcher._fuse(Outcome.AMBIGUOUS, words, tuple(words), near)
+    # The encoder offers both (no clear lead); the word engine's readings of the same two
+    # entries are not listed again ("ask" and the question log show each entry once).
+    assert outcome is Outcome.AMBIGUOUS
+    assert [(c.entry_id, c.score) for c in candidates] == [
+        ("health-card", 91.0),
+        ("food-bank", 90.5),
+        ("library-card", 10.0),
+    ]
+    assert [c.entry_id for c in choices] == ["health-card", "food-bank", "library-card"]
+
+
 def test_a_word_answer_in_another_language_needs_the_encoder_near_it(make_kb) -> None:  # type: ignore[no-untyped-def]
     from dataclasses import replace
 
