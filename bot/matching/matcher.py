@@ -392,11 +392,8 @@ class Matcher:
             return []
         rows = np.argpartition(-sims, closest - 1)[:closest]
         best: dict[str, tuple[float, int]] = {}
-        for row in rows[np.argsort(-sims[rows])]:
-            entry_id = self._vector_entry[row]
-            value = float(sims[row])
-            if entry_id not in best or value > best[entry_id][0]:
-                best[entry_id] = (value, int(row))
+        for row in rows[np.argsort(-sims[rows])]:  # closest first: an entry's first is its best
+            best.setdefault(self._vector_entry[row], (float(sims[row]), int(row)))
         ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[0]))
         return [
             Candidate(
