@@ -226,9 +226,10 @@ def test_every_crisis_reply_names_a_sourced_phone(shipped: KnowledgeBase) -> Non
 
 # Floors on the two report sets, a little below what benchmarks/crisis.py measures as shipped
 # (the lexicons, and the learned model that adds alarms at SURE and takes a lexicon's alarm
-# away below CONFIRM), words alone: held-out 91.8% found (en/fr 95.2%, others 89.3%, weakest
-# category child abuse 80.0%), 2.1% false alarms; blind check 86.0% (92.0%, 79.8%, sexual
-# assault 5/7), 5.0% false alarms. The false-alarm bounds are ceilings. The targets
+# away below CONFIRM), words alone: held-out 92.2% found (en/fr 95.2%, others 89.9%, weakest
+# category child abuse 80.0%), 1.2% false alarms; blind check 86.0% (92.0%, 79.8%, sexual
+# assault 5/7), 3.9% false alarms. The false-alarm bounds are ceilings (1.8% and 5.0% before
+# a sentence both calm and urgent went to the model: they would fail). The targets
 # (95%, 80%, 85% per category, 2% false alarms) are not all reached on words alone; with the
 # encoder's meaning model, floors in tests/test_encoder.py. "worried": of the crises missed, those
 # whose answer still carries the 911/988 line; "lined": ordinary messages with that line under
@@ -239,7 +240,7 @@ FLOORS = {
         "major": 0.93,
         "other": 0.87,
         "category": 0.75,
-        "false": 0.025,
+        "false": 0.015,
         "worried": 0.75,
         "lined": 0.10,
     },
@@ -248,7 +249,7 @@ FLOORS = {
         "major": 0.90,
         "other": 0.77,
         "category": 0.70,
-        "false": 0.065,
+        "false": 0.045,
         "worried": 0.85,
         "lined": 0.08,
     },
@@ -280,7 +281,7 @@ def test_a_clause_in_danger_is_not_drowned_by_an_ordinary_question(
     learned: SafetyDetector,
 ) -> None:
     # The model scores the whole message low (the health card question dilutes it), and
-    # the lexicon hit still stands: the model adds alarms, it never takes one away.
+    # the lexicon hit still stands: its clause alone reaches SURE.
     text = "i want to kill myself, how do I get a health card"
     assert learned.model is not None
     assert learned.model.danger(text)[0] < SURE
@@ -317,6 +318,18 @@ def test_report_set_floors(learned: SafetyDetector, path: Path, split: str) -> N
     assert rate(ordinary) <= floors["false"]
     assert worried(crisis) >= floors["worried"]
     assert worried(ordinary) <= floors["lined"]
+
+
+def test_a_sentence_both_calm_and_urgent_is_left_to_the_model(learned: SafetyDetector) -> None:
+    # "now" is urgent and "in 2019" calm: the lexicon hit stands only if the model agrees.
+    calm = "my mother had a stroke in 2019 and she is doing fine now, can she get physio at home"
+    found = learned.find_in_words(calm)
+    assert found is not None and found.urgent_over_calm
+    assert learned.check(calm) is None
+    # The same words in danger now: the model confirms the alarm.
+    now = "my father had a stroke in 2018 and now his face is drooping and he cannot speak"
+    line = learned.check(now)
+    assert line is not None and line.category == "medical"
 
 
 def test_the_model_learned_its_examples_both_ways(learned: SafetyDetector) -> None:
