@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
@@ -254,6 +255,29 @@ def prepare(text: str, synonyms: Synonyms | None = None) -> str:
     """Normalise and apply synonyms: the one transformation both sides of a match go through."""
     normalised = normalise(text)
     return synonyms.rewrite(normalised) if synonyms is not None else cjk_words(normalised)
+
+
+# HTML someone pasted into a question: a script or style element with what it holds, and any
+# other tag of a known element (a plain "<" in "i have <5 dollars" or "<3" is not a tag).
+_SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_MARKUP = re.compile(
+    r"</?(?:a|abbr|b|blockquote|body|br|button|code|del|div|em|font|form|h[1-6]|head|hr|html|"
+    r"i|iframe|img|input|ins|li|link|meta|ol|p|pre|s|script|small|span|strike|strong|style|"
+    r"sub|sup|svg|"
+    r"table|td|tg-spoiler|th|title|tr|u|ul)\b[^<>]*>",
+    re.IGNORECASE,
+)
+_BLANKS = re.compile(r"[^\S\n]+")
+
+
+def without_markup(text: str) -> str:
+    """A question as its writer meant it: pasted HTML tags, scripts and entities are not words
+    ("<b>hello</b> <script>...</script> where is the library" scored 13.7 for the library
+    card against 72.9 without them, and was not answered)."""
+    if "<" not in text and "&" not in text:
+        return text
+    plain = html.unescape(_MARKUP.sub(" ", _SCRIPT.sub(" ", text)))
+    return _BLANKS.sub(" ", plain).strip()  # line breaks stay: they end sentences
 
 
 _SENTENCE_END = re.compile(r"(?<=[.?!;])\s+|\n+")

@@ -82,6 +82,15 @@ def test_odd_input_never_raises(matcher: Matcher) -> None:
         assert match.outcome in set(Outcome)
 
 
+def test_pasted_html_is_not_read_as_words(matcher: Matcher) -> None:
+    plain = matcher.match("how much does a bus ticket cost")
+    pasted = matcher.match(
+        "<p><b>how much</b> does a <i>bus</i> ticket cost</p><script>alert('x')</script>&nbsp;"
+    )
+    assert pasted.outcome is Outcome.ANSWERED and pasted.entry_id == plain.entry_id
+    assert pasted.score == plain.score
+
+
 def test_language(small_kb: Path) -> None:
     matcher = Matcher(load_knowledge(small_kb))
     assert matcher.match("comment obtenir une carte santé").language == "fr"

@@ -17,6 +17,7 @@ from bot.text import (
     normalise,
     prepare,
     script_language,
+    without_markup,
 )
 
 
@@ -209,3 +210,25 @@ def test_arabic_words_meet_their_terms_without_the_joined_and_the_for() -> None:
     assert "pr_card" in prepare("وبطاقة الإقامة ضاعت", synonyms).split()
     # Only in Arabic: Urdu and Persian words start with the same letters and mean other things.
     assert "hospital" not in prepare("بمستشفى کے پاس ہے", synonyms).split()
+
+
+def test_pasted_html_is_dropped_and_plain_angle_brackets_kept() -> None:
+    assert without_markup("<b>hi</b> <script>alert(1)</script> where").split() == ["hi", "where"]
+    assert without_markup("food &amp; clothes") == "food & clothes"
+    assert without_markup("i have <5 dollars <3") == "i have <5 dollars <3"
+    assert without_markup("<script>unclosed where is it").split() == [
+        "unclosed",
+        "where",
+        "is",
+        "it",
+    ]
+
+
+@given(st.text(max_size=300))
+@settings(max_examples=300)
+def test_markup_removal_never_raises_and_leaves_no_tag(text: str) -> None:
+    out = without_markup(text)
+    if "<" not in text and "&" not in text:
+        assert out == text
+    # A tag that survives would have to come from an entity ("&lt;b&gt;" is text, shown as is).
+    assert not re.search(r"(?i)</?(b|div|script|style)\b[^<>]*>", out) or "&" in text

@@ -30,7 +30,7 @@ from bot.matching.engine import Document, Evidence, Hit, Index
 from bot.matching.language import SHIPPED, choose
 from bot.matching.meaning import default_embedder
 from bot.matching.safety import Assessment, SafetyDetector
-from bot.text import Synonyms, prepare, sentences
+from bot.text import Synonyms, prepare, sentences, without_markup
 
 # Matching looks at the start of very long messages only: a question is in the first lines.
 MAX_QUESTION_CHARS = 1000
@@ -331,7 +331,7 @@ class Matcher:
         """Decide how to answer `text`; never raises on odd input. `safety=False` skips the
         safety detector, for someone who said a crisis reply was a false alarm."""
         lang = self.language_of(text, language)
-        question = text[:MAX_QUESTION_CHARS]
+        question = without_markup(text)[:MAX_QUESTION_CHARS]
         # The encoder's vector serves the safety check (what the message means) and matching.
         vector = None
         if self.encoder is not None and self._vectors is not None:
