@@ -119,7 +119,8 @@ class Assistant:
             _MATCHING, partial(brain.matcher.match, text, language, safety=safety)
         )
         question_id = None
-        if log and self.storage is not None:
+        # Small talk is not a question: nothing to count as unanswered, nothing kept.
+        if log and self.storage is not None and match.outcome is not Outcome.SMALL_TALK:
             earlier = await self._logged_for(update_id)
             question_id = earlier or await self.storage.questions.log(
                 replace(self.to_log(match, text, channel, user_hash), update_id=update_id)

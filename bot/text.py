@@ -334,9 +334,10 @@ _SCRIPTS: tuple[tuple[str, str], ...] = (
 )
 # Letters only Ukrainian uses among Cyrillic languages newcomers here write.
 _UKRAINIAN = frozenset("іїєґ")
-# Arabic script: Persian and Urdu letters Arabic does not use.
+# Arabic script: Persian and Urdu letters Arabic does not use ("ہ", heh goal, is Urdu's "h": Persian
+# writes "ه"; without it "شکریہ", thank you, read as Persian).
 _PERSIAN = frozenset("پچژگکی")
-_URDU = frozenset("ٹڈڑںےھ")
+_URDU = frozenset("ٹڈڑںےھہ")
 
 
 def script_language(text: str) -> str | None:

@@ -12,6 +12,7 @@ from bot.knowledge.loader import load_knowledge
 from bot.matching import matcher as matcher_module
 from bot.matching.engine import Document, Evidence, Index
 from bot.matching.matcher import Candidate, Matcher, MatchSettings, Outcome
+from bot.matching.smalltalk import Talk
 from bot.text import prepare, sentences
 from tests.conftest import BUS_KB
 
@@ -89,6 +90,16 @@ def test_pasted_html_is_not_read_as_words(matcher: Matcher) -> None:
     )
     assert pasted.outcome is Outcome.ANSWERED and pasted.entry_id == plain.entry_id
     assert pasted.score == plain.score
+
+
+def test_small_talk_is_answered_in_kind_and_danger_still_comes_first(small_kb: Path) -> None:
+    matcher = Matcher(load_knowledge(small_kb))
+    hello = matcher.match("hi!")
+    assert hello.outcome is Outcome.SMALL_TALK and hello.talk is Talk.HELLO
+    assert not hello.carries_net and hello.candidates == ()
+    assert matcher.match("thank you so much").talk is Talk.THANKS
+    assert matcher.match("hi, I want to kill myself").outcome is Outcome.CRISIS
+    assert matcher.match("hi, how do I get a health card").outcome is Outcome.ANSWERED
 
 
 def test_language(small_kb: Path) -> None:

@@ -293,6 +293,18 @@ async def test_not_an_emergency_shows_the_answer_and_staff_see_the_count(bot: Bo
     assert "Said not an emergency: self_harm 1" in stats.text
 
 
+async def test_greetings_and_thanks_get_a_word_back_and_are_not_logged(bot: Bot) -> None:
+    reply = await bot.ask(43, "hi!")
+    assert reply.text.startswith("Hello! 👋 Ask me a question in your own words")
+    assert "911" not in reply.text and "do not know" not in reply.text
+    reply = await bot.ask(43, "شکریہ", lang="ur")
+    assert "کوئی بات نہیں" in reply.text  # right to left, in Urdu
+    assert bot.rows("SELECT COUNT(*) FROM questions") == [(0,)]  # not an emerging need
+    reply = await bot.ask(43, "hi, where can I buy a cricket bat")
+    assert "I do not know the answer to that yet" in reply.text
+    assert bot.rows("SELECT COUNT(*) FROM questions") == [(1,)]
+
+
 async def test_unsure_replies_carry_the_safety_net(bot: Bot) -> None:
     reply = await bot.ask(41, "where can I buy a cricket bat")
     assert "call 911" in reply.text and "988" in reply.text

@@ -30,6 +30,7 @@ from bot.matching.engine import Document, Evidence, Hit, Index
 from bot.matching.language import SHIPPED, choose
 from bot.matching.meaning import default_embedder
 from bot.matching.safety import Assessment, SafetyDetector
+from bot.matching.smalltalk import Talk, small_talk
 from bot.text import Synonyms, prepare, sentences, without_markup
 
 # Matching looks at the start of very long messages only: a question is in the first lines.
@@ -48,6 +49,9 @@ class Outcome(StrEnum):
     AMBIGUOUS = "ambiguous"
     UNANSWERED = "unanswered"
     CRISIS = "crisis"
+    # Only a greeting, thanks or goodbye (bot.matching.smalltalk): a friendly word back, not
+    # an answer, and not an emerging need.
+    SMALL_TALK = "small_talk"
 
 
 def _rank(outcome: Outcome) -> int:
@@ -157,12 +161,15 @@ class Match:
     # Short of an alarm, the safety model found danger likely enough (bot.matching.danger's
     # WORRY) that even a sure answer carries the 911/988 line.
     worried: bool = False
+    # Small talk: what the message does (greets, thanks, says goodbye).
+    talk: Talk | None = None
 
     @property
     def carries_net(self) -> bool:
         """Whether the reply carries the 911/988 safety line (or is the crisis reply): every
-        reply but a sure answer does, and a sure answer to a worrying message too."""
-        return self.outcome is not Outcome.ANSWERED or self.worried
+        reply but a sure answer or a word back to small talk does, and a sure answer to a
+        worrying message too."""
+        return self.outcome not in (Outcome.ANSWERED, Outcome.SMALL_TALK) or self.worried
 
     @property
     def best(self) -> Candidate | None:
@@ -339,6 +346,9 @@ class Matcher:
         assessment = self.safety.assess(question, vector) if safety else Assessment()
         if assessment.finding is not None:
             return Match(Outcome.CRISIS, lang, (), assessment.finding.line)
+        talk = small_talk(question)
+        if talk is not None:
+            return Match(Outcome.SMALL_TALK, lang, (), talk=talk)
         now = now or datetime.now(self.knowledge.region.zone)
         limit = self.settings.max_choices + 2
         outcome, hits = self._by_words(self.index, question, limit, now)

@@ -25,6 +25,7 @@ from bot.knowledge.model import (
     tel_uri,
 )
 from bot.matching.matcher import Match, Outcome
+from bot.matching.smalltalk import Talk
 from bot.replies import bidi
 from bot.replies.glossary import Glossary
 from bot.replies.messages import Catalogue
@@ -92,6 +93,12 @@ class TelegramHtml:
 
 PLAIN = PlainText()
 HTML = TelegramHtml()
+# The word back to small talk: a greeting gets how to ask, thanks an invitation to ask again.
+_SMALL_TALK = {
+    Talk.HELLO: "smalltalk.hello",
+    Talk.THANKS: "smalltalk.thanks",
+    Talk.BYE: "chat.bye",
+}
 
 
 def map_url(address: str) -> str:
@@ -148,6 +155,8 @@ class Cards:
         lang = match.language
         if match.outcome is Outcome.CRISIS and match.crisis is not None:
             return self.crisis(match.crisis, lang, markup)
+        if match.outcome is Outcome.SMALL_TALK:
+            return markup.text(self.catalogue.get(_SMALL_TALK[match.talk or Talk.HELLO], lang))
         if match.outcome is Outcome.ANSWERED and match.entry_id:
             card = self.entry(match.entry_id, lang, markup, match.places)
             return card + "\n\n" + self.safety_net(lang, markup) if match.worried else card

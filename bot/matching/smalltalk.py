@@ -1,0 +1,138 @@
+"""Small talk: a message that only greets, thanks or says goodbye, in the languages people here
+write, is not a question.
+
+Newcomers often open with "hi" or "salam", and close with "thank you" or "shukriya". Matched
+against the knowledge base, these got "Sorry, I do not know the answer to that yet" and went
+into the emerging needs as questions no one could answer. A whole message made only of such
+phrases, less courtesy words ("so much", "ji", "po", "everyone"), is small talk; anything more
+("hi, where is the food bank") is a question. Pure and fast: a few hundred phrases in a set.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from bot.text import normalise
+
+
+class Talk(StrEnum):
+    """What a small-talk message does."""
+
+    HELLO = "hello"
+    THANKS = "thanks"
+    BYE = "bye"
+
+
+# Phrases as `normalise` leaves them (lower case, Latin accents and punctuation removed), in the
+# twelve shipped languages and the scripts and Latin spellings people use for them.
+_PHRASES: dict[Talk, str] = {
+    Talk.HELLO: """
+        hi | hii | hiii | hello | helo | hallo | hey | heya | hiya | howdy | greetings | yo |
+        good morning | good afternoon | good evening | morning | hi there | hello there |
+        hey there | hello bot | hi bot | hey bot |
+        bonjour | bonsoir | salut | coucou | allo | bon matin |
+        hola | buenos dias | buenas tardes | buenas noches | buenas | ola | oi | bom dia |
+        boa tarde | boa noite |
+        مرحبا | اهلا | أهلا | اهلين | السلام عليكم | سلام عليكم | السلام | سلام | صباح الخير |
+        مساء الخير | marhaba | marhaban | ahlan | salam | salaam | assalamu alaikum |
+        assalam o alaikum | assalamualaikum | asalam o alaikum | salam alaikum | aoa |
+        درود | وقت بخیر | صبح بخیر | عصر بخیر | آداب | ہیلو | ہائے |
+        नमस्ते | नमस्कार | हेलो | हाय | namaste | namaskar | namaskaar |
+        ਸਤ ਸ੍ਰੀ ਅਕਾਲ | ਸਤਿ ਸ੍ਰੀ ਅਕਾਲ | ਸਤ ਸ਼੍ਰੀ ਅਕਾਲ | ਨਮਸਤੇ | ਹੈਲੋ | sat sri akal |
+        sat shri akal | ssa |
+        வணக்கம் | ஹலோ | vanakkam | vanakam |
+        kumusta | kamusta | musta | magandang umaga | magandang hapon | magandang gabi |
+        magandang araw |
+        привіт | вітаю | добрий день | доброго дня | добрий вечір | доброго ранку | привет |
+        здравствуйте | здравствуй | добрый день |
+        你好 | 您好 | 嗨 | 哈喽 | 早上好 | 下午好 | 晚上好 | 早安 | 大家好
+    """,
+    Talk.THANKS: """
+        thanks | thank you | thankyou | thank u | thx | thnx | thanx | ty | tysm | tq |
+        many thanks | cheers | much appreciated | appreciate it | i appreciate it |
+        thanks for your help | thank you for your help | thanks for the help |
+        thank you for the help | thanks for the information | salamat sa tulong |
+        thank you for the information |
+        thanks for the info | ok thanks | ok thank you | okay thanks | okay thank you |
+        great thanks | perfect thanks | got it thanks | appreciated | ok | okay | great |
+        cool | perfect | got it | nice | alright | all right | ok great | ok good | good |
+        merci | merci beaucoup | merci bien | je vous remercie | merci pour votre aide |
+        merci pour l aide | ok merci | d accord merci |
+        gracias | muchas gracias | mil gracias | obrigado | obrigada | muito obrigado |
+        muito obrigada |
+        شكرا | شكرا جزيلا | مشكور | يعطيك العافية | shukran | shukran jazeelan |
+        ممنون | مرسی | متشکرم | سپاس | سپاسگزارم | خیلی ممنون | ممنونم | mamnoon | merci |
+        شکریہ | بہت شکریہ | مہربانی | shukriya | shukria | shukriyaa | bohat shukriya |
+        bahut shukriya | meherbani |
+        धन्यवाद | शुक्रिया | बहुत धन्यवाद | बहुत शुक्रिया | dhanyavad | dhanyawad |
+        dhanyavaad | bahut dhanyavad |
+        ਧੰਨਵਾਦ | ਸ਼ੁਕਰੀਆ | ਬਹੁਤ ਧੰਨਵਾਦ | ਮਿਹਰਬਾਨੀ | dhanvaad | dhanwad | dhanvad |
+        bahut dhanvaad | meharbani |
+        நன்றி | மிக்க நன்றி | ரொம்ப நன்றி | nandri | nanri | romba nandri | mikka nandri |
+        salamat | maraming salamat | salamat po | maraming salamat po | salamuch |
+        дякую | дуже дякую | щиро дякую | спасибі | спасибо | большое спасибо |
+        谢谢 | 谢谢你 | 谢谢您 | 多谢 | 感谢 | 非常感谢 | 谢啦 | xiexie | xie xie
+    """,
+    Talk.BYE: """
+        bye | bye bye | goodbye | good bye | see you | see ya | good night | take care |
+        au revoir | bonne journee | bonne soiree | a bientot | bientot | adios | hasta luego |
+        chao | ciao | tchau | مع السلامة | خدا حافظ | خداحافظ | اللہ حافظ | khuda hafiz |
+        allah hafiz | अलविदा | फिर मिलेंगे | alvida | ਫਿਰ ਮਿਲਾਂਗੇ | போய் வருகிறேன் |
+        paalam | до побачення | бувай | до свидания | пока | 再见 | 拜拜 | zaijian
+    """,
+}
+# Courtesy words that do not change what the message does: "thank you so much sir",
+# "salamat po", "namaste ji", "hello everyone", "thanks again!!".
+_COURTESY_WORDS = """so much very a lot lots again all everyone everybody guys friend friends sir
+    madam maam dear team bot ji jee po bhai bhaiya baji didi behen habibi bro sis really tons
+    beaucoup bien mucho todos todas amigo amiga oh mate
+    جزيلا كثير كتير خیلی بہت जी बहुत ਜੀ ਬਹੁਤ ரொம்ப மிக்க дуже щиро 非常"""
+# Arabic vowel marks (tanween in "شكراً"), and Persian and Urdu letter forms read as Arabic's.
+_MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")
+_FOLD = str.maketrans({"ی": "ي", "ى": "ي", "ک": "ك", "ہ": "ه", "ۃ": "ة", "ھ": "ه", "ؤ": "و"})
+# Longest phrase in words; a longer message is a question.
+_MOST_WORDS = 8
+
+
+def _fold(text: str) -> str:
+    return _MARKS.sub("", normalise(text)).translate(_FOLD)
+
+
+def _table() -> dict[str, Talk]:
+    table: dict[str, Talk] = {}
+    for talk, phrases in _PHRASES.items():
+        for phrase in phrases.split("|"):
+            folded = _fold(phrase)
+            if folded:
+                table.setdefault(folded, talk)
+    return table
+
+
+_TABLE = _table()
+_COURTESY = frozenset(_fold(word) for word in _COURTESY_WORDS.split())
+_LONGEST = max(len(phrase.split()) for phrase in _TABLE)
+
+
+def small_talk(text: str) -> Talk | None:
+    """What a message does when it is only small talk (thanks before bye before hello when it
+    holds several: "hi, thanks!" thanks); None when it says anything more."""
+    words = [w for w in _fold(text).split() if w not in _COURTESY]
+    if not words or len(words) > _MOST_WORDS:
+        return None
+    found: list[Talk] = []
+    start = 0
+    while start < len(words):
+        # The longest phrase that starts here ("thank you for your help" before "thank you").
+        for end in range(min(len(words), start + _LONGEST), start, -1):
+            talk = _TABLE.get(" ".join(words[start:end]))
+            if talk is not None:
+                found.append(talk)
+                start = end
+                break
+        else:
+            return None
+    for talk in (Talk.THANKS, Talk.BYE, Talk.HELLO):
+        if talk in found:
+            return talk
+    return None

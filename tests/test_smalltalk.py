@@ -1,0 +1,77 @@
+"""Small talk: greetings, thanks and goodbyes are answered in kind, not matched or logged."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.matching.smalltalk import Talk, small_talk
+
+
+@pytest.mark.parametrize(
+    ("text", "talk"),
+    [
+        ("hi", Talk.HELLO),
+        ("Hello!! 😀", Talk.HELLO),
+        ("good morning everyone", Talk.HELLO),
+        ("Bonjour", Talk.HELLO),
+        ("hola", Talk.HELLO),
+        ("مرحبًا", Talk.HELLO),  # a vowel mark (tanween) on the last letter
+        ("السلام علیکم", Talk.HELLO),  # Urdu letters, read as Arabic's
+        ("assalam o alaikum", Talk.HELLO),
+        ("namaste ji", Talk.HELLO),
+        ("ਸਤ ਸ੍ਰੀ ਅਕਾਲ ਜੀ", Talk.HELLO),
+        ("வணக்கம்", Talk.HELLO),
+        ("Kumusta po", Talk.HELLO),
+        ("Привіт", Talk.HELLO),
+        ("你好！", Talk.HELLO),
+        ("thank you so much!!", Talk.THANKS),
+        ("Thanks a lot", Talk.THANKS),
+        ("thank you for the information", Talk.THANKS),
+        ("ok thanks", Talk.THANKS),
+        ("Merci beaucoup !", Talk.THANKS),
+        ("Muchas gracias", Talk.THANKS),
+        ("شكراً جزيلاً", Talk.THANKS),
+        ("بہت شکریہ", Talk.THANKS),
+        ("خیلی ممنون", Talk.THANKS),
+        ("shukriya", Talk.THANKS),
+        ("धन्यवाद", Talk.THANKS),
+        ("ਧੰਨਵਾਦ", Talk.THANKS),
+        ("romba nandri", Talk.THANKS),
+        ("Salamat po", Talk.THANKS),
+        ("Дякую!", Talk.THANKS),
+        ("非常感谢", Talk.THANKS),
+        ("hi, thanks!", Talk.THANKS),  # thanks wins over a greeting
+        ("bye", Talk.BYE),
+        ("khuda hafiz", Talk.BYE),
+        ("à bientôt", Talk.BYE),
+    ],
+)
+def test_small_talk_in_the_languages_people_write(text: str, talk: Talk) -> None:
+    assert small_talk(text) is talk
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hi how do I get a health card",  # a question after the greeting
+        "thanks but where is the food bank",
+        "hello i want to die",
+        "help",
+        "hi help",
+        "what can you do",
+        "hello " * 9,  # too long to be a greeting
+        "",
+        "   ",
+        "🙂",
+    ],
+)
+def test_anything_more_is_a_question(text: str) -> None:
+    assert small_talk(text) is None
+
+
+@given(st.text(max_size=200))
+@settings(max_examples=300)
+def test_never_raises(text: str) -> None:
+    assert small_talk(text) in (None, *Talk)
