@@ -296,12 +296,13 @@ async def test_an_edit_that_lands_while_the_encoder_is_read_is_served_with_it(  
 
 # With the encoder's vector, the danger model and the meaning model together (measured:
 # held-out 98.6% found, English and French 100%, others 97.6%, every category 96% or more,
-# 1.8% false alarms; blind check 94.2%, 96.6%, 91.7%, every category 85.7% or more, 3.5%;
-# the false-alarm ceilings fail with the 2.4% and 5.4% measured before a sentence both calm
-# and urgent went to the model).
+# 1.5% false alarms; blind check 94.2%, 96.6%, 91.7%, every category 85.7% or more, 3.5%;
+# the false-alarm ceilings fail with what was measured before a sentence both calm and
+# urgent went to the model, 2.4% and 5.4%, and before Chinese characters counted as words,
+# 1.8% held out).
 # Words alone: tests/test_safety.py.
 MEANING_FLOORS = {
-    "heldout": {"detected": 0.97, "major": 0.98, "other": 0.96, "category": 0.92, "false": 0.02},
+    "heldout": {"detected": 0.97, "major": 0.98, "other": 0.96, "category": 0.92, "false": 0.017},
     "check": {"detected": 0.92, "major": 0.95, "other": 0.90, "category": 0.84, "false": 0.045},
 }
 

@@ -98,6 +98,10 @@ def test_small_talk_is_answered_in_kind_and_danger_still_comes_first(small_kb: P
     assert hello.outcome is Outcome.SMALL_TALK and hello.talk is Talk.HELLO
     assert not hello.carries_net and hello.candidates == ()
     assert matcher.match("thank you so much").talk is Talk.THANKS
+    # Read before the safety check: a short message's typo'd lexicon hit always stands, and
+    # "assalamu" is one letter from "assault".
+    assert matcher.match("Assalamu alaikum").outcome is Outcome.SMALL_TALK
+    assert matcher.match("bye everyone").carries_net  # a farewell can be a sign of danger
     assert matcher.match("hi, I want to kill myself").outcome is Outcome.CRISIS
     assert matcher.match("hi, how do I get a health card").outcome is Outcome.ANSWERED
 

@@ -227,9 +227,10 @@ def test_every_crisis_reply_names_a_sourced_phone(shipped: KnowledgeBase) -> Non
 # Floors on the two report sets, a little below what benchmarks/crisis.py measures as shipped
 # (the lexicons, and the learned model that adds alarms at SURE and takes a lexicon's alarm
 # away below CONFIRM), words alone: held-out 92.2% found (en/fr 95.2%, others 89.9%, weakest
-# category child abuse 80.0%), 1.2% false alarms; blind check 86.0% (92.0%, 79.8%, sexual
-# assault 5/7), 3.9% false alarms. The false-alarm bounds are ceilings (1.8% and 5.0% before
-# a sentence both calm and urgent went to the model: they would fail). The targets
+# category child abuse 80.0%), 0.9% false alarms; blind check 86.0% (92.0%, 79.8%, sexual
+# assault 5/7), 3.9% false alarms. The false-alarm bounds are ceilings (held-out 1.8% before
+# a sentence both calm and urgent went to the model, 1.2% before Chinese characters counted
+# as words, check 5.0%: each would fail). The targets
 # (95%, 80%, 85% per category, 2% false alarms) are not all reached on words alone; with the
 # encoder's meaning model, floors in tests/test_encoder.py. "worried": of the crises missed, those
 # whose answer still carries the 911/988 line; "lined": ordinary messages with that line under
@@ -240,7 +241,7 @@ FLOORS = {
         "major": 0.93,
         "other": 0.87,
         "category": 0.75,
-        "false": 0.015,
+        "false": 0.011,
         "worried": 0.75,
         "lined": 0.10,
     },
@@ -330,6 +331,15 @@ def test_a_sentence_both_calm_and_urgent_is_left_to_the_model(learned: SafetyDet
     now = "my father had a stroke in 2018 and now his face is drooping and he cannot speak"
     line = learned.check(now)
     assert line is not None and line.category == "medical"
+
+
+def test_a_chinese_sentence_is_not_short_for_want_of_spaces(learned: SafetyDetector) -> None:
+    # Counted by spaces, any Chinese message was one word, so its lexicon hit always stood.
+    drill = "我们公司下个月有消防演习，着火的时候应该走哪个出口？"  # a fire drill next month
+    assert learned.find_in_words(drill) is not None
+    assert learned.check(drill) is None
+    fire = learned.check("家里着火了")  # our home is on fire: short, the hit stands
+    assert fire is not None and fire.category == "fire_gas"
 
 
 def test_the_model_learned_its_examples_both_ways(learned: SafetyDetector) -> None:

@@ -299,6 +299,8 @@ async def test_greetings_and_thanks_get_a_word_back_and_are_not_logged(bot: Bot)
     assert "911" not in reply.text and "do not know" not in reply.text
     reply = await bot.ask(43, "شکریہ", lang="ur")
     assert "کوئی بات نہیں" in reply.text  # right to left, in Urdu
+    reply = await bot.ask(43, "bye!")
+    assert "Goodbye" in reply.text and "911" in reply.text
     assert bot.rows("SELECT COUNT(*) FROM questions") == [(0,)]  # not an emerging need
     reply = await bot.ask(43, "hi, where can I buy a cricket bat")
     assert "I do not know the answer to that yet" in reply.text

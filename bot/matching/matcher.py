@@ -167,9 +167,11 @@ class Match:
     @property
     def carries_net(self) -> bool:
         """Whether the reply carries the 911/988 safety line (or is the crisis reply): every
-        reply but a sure answer or a word back to small talk does, and a sure answer to a
-        worrying message too."""
-        return self.outcome not in (Outcome.ANSWERED, Outcome.SMALL_TALK) or self.worried
+        reply but a sure answer or a word back to a greeting or thanks does, and a sure answer
+        to a worrying message too. A goodbye does: a farewell can be a sign of danger."""
+        if self.outcome is Outcome.SMALL_TALK:
+            return self.talk is Talk.BYE
+        return self.outcome is not Outcome.ANSWERED or self.worried
 
     @property
     def best(self) -> Candidate | None:
@@ -339,6 +341,13 @@ class Matcher:
         safety detector, for someone who said a crisis reply was a false alarm."""
         lang = self.language_of(text, language)
         question = without_markup(text)[:MAX_QUESTION_CHARS]
+        # A message made only of fixed greetings, thanks and goodbyes names no danger, so it
+        # is read before the safety check, where a short message's lexicon hit always
+        # stands: "Assalamu alaikum" was read as "assault" (a typo forgiven) and got the
+        # crime crisis reply. A goodbye still carries the 911/988 line (see carries_net).
+        talk = small_talk(question)
+        if talk is not None:
+            return Match(Outcome.SMALL_TALK, lang, (), talk=talk)
         # The encoder's vector serves the safety check (what the message means) and matching.
         vector = None
         if self.encoder is not None and self._vectors is not None:
@@ -346,9 +355,6 @@ class Matcher:
         assessment = self.safety.assess(question, vector) if safety else Assessment()
         if assessment.finding is not None:
             return Match(Outcome.CRISIS, lang, (), assessment.finding.line)
-        talk = small_talk(question)
-        if talk is not None:
-            return Match(Outcome.SMALL_TALK, lang, (), talk=talk)
         now = now or datetime.now(self.knowledge.region.zone)
         limit = self.settings.max_choices + 2
         outcome, hits = self._by_words(self.index, question, limit, now)

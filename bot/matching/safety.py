@@ -389,7 +389,7 @@ class SafetyDetector:
             probability >= bounds.confirm
             or (found.urgent and not found.urgent_over_calm)
             or any(mark in text for mark in _INSISTENT)
-            or len(text.split()) <= SHORT
+            or self._short(text)
             or self._alarming_clause(text)
         ):
             return Assessment(found)
@@ -398,6 +398,19 @@ class SafetyDetector:
             if line is not None:
                 return Assessment(Finding(line, (f"learned model: {probability:.2f} {category}",)))
         return Assessment(None, worried=probability >= bounds.worry)
+
+    @staticmethod
+    def _short(text: str) -> bool:
+        """Whether a message is too short for the model to judge: SHORT words at most.
+
+        Chinese and Japanese are written without spaces: their characters count a third of a
+        word each. Counted by spaces, a whole Chinese sentence was one word, so every Chinese
+        lexicon hit stood ("我爸五年前心梗去世了..." about an inheritance). Out of fold, false
+        alarms on hard ordinary messages 1.95% -> 1.66% (words) and 1.59% -> 1.30% (with the
+        meaning model), no crisis lost; half a word each lost "不想活le 活着没意思" (I do not
+        want to live) (benchmarks/RESULTS.md)."""
+        characters = len(_CJK.findall(text))
+        return len(_CJK.sub(" ", text).split()) + characters / 3 <= SHORT
 
     def _alarming_clause(self, text: str) -> bool:
         """Whether a clause with a lexicon hit would raise the alarm on its own (SURE).

@@ -156,7 +156,8 @@ class Cards:
         if match.outcome is Outcome.CRISIS and match.crisis is not None:
             return self.crisis(match.crisis, lang, markup)
         if match.outcome is Outcome.SMALL_TALK:
-            return markup.text(self.catalogue.get(_SMALL_TALK[match.talk or Talk.HELLO], lang))
+            words = markup.text(self.catalogue.get(_SMALL_TALK[match.talk or Talk.HELLO], lang))
+            return words + "\n\n" + self.safety_net(lang, markup) if match.carries_net else words
         if match.outcome is Outcome.ANSWERED and match.entry_id:
             card = self.entry(match.entry_id, lang, markup, match.places)
             return card + "\n\n" + self.safety_net(lang, markup) if match.worried else card
