@@ -46,6 +46,7 @@ from bot.matching.smalltalk import Talk, small_talk
         ("bye", Talk.BYE),
         ("khuda hafiz", Talk.BYE),
         ("à bientôt", Talk.BYE),
+        ("à demain", Talk.BYE),  # not the Portuguese "desmai*" (fainted) with a typo
     ],
 )
 def test_small_talk_in_the_languages_people_write(text: str, talk: Talk) -> None:

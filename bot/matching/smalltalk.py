@@ -76,8 +76,10 @@ _PHRASES: dict[Talk, str] = {
     """,
     Talk.BYE: """
         bye | bye bye | goodbye | good bye | see you | see ya | good night | take care |
-        au revoir | bonne journee | bonne soiree | a bientot | bientot | adios | hasta luego |
-        chao | ciao | tchau | مع السلامة | خدا حافظ | خداحافظ | اللہ حافظ | khuda hafiz |
+        au revoir | bonne journee | bonne soiree | bonne nuit | a bientot | bientot | a demain |
+        a plus | a plus tard | adios | hasta luego | hasta manana | nos vemos | ate logo |
+        ate amanha | chao | ciao | tchau | مع السلامة | خدا حافظ | خداحافظ | اللہ حافظ |
+        khuda hafiz |
         allah hafiz | अलविदा | फिर मिलेंगे | alvida | ਫਿਰ ਮਿਲਾਂਗੇ | போய் வருகிறேன் |
         paalam | до побачення | бувай | до свидания | пока | 再见 | 拜拜 | zaijian
     """,
