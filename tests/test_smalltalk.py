@@ -43,6 +43,8 @@ from bot.matching.smalltalk import Talk, small_talk
         ("Дякую!", Talk.THANKS),
         ("非常感谢", Talk.THANKS),
         ("hi, thanks!", Talk.THANKS),  # thanks wins over a greeting
+        ("thank you very much for your help", Talk.THANKS),
+        ("thanks, bye", Talk.BYE),  # a goodbye wins: its reply carries 911/988
         ("bye", Talk.BYE),
         ("khuda hafiz", Talk.BYE),
         ("à bientôt", Talk.BYE),

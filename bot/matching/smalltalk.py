@@ -53,7 +53,8 @@ _PHRASES: dict[Talk, str] = {
         many thanks | cheers | much appreciated | appreciate it | i appreciate it |
         thanks for your help | thank you for your help | thanks for the help |
         thank you for the help | thanks for the information | salamat sa tulong |
-        thank you for the information |
+        thank you for the information | for your help | for the help | for the information |
+        for the info | for your time |
         thanks for the info | ok thanks | ok thank you | okay thanks | okay thank you |
         great thanks | perfect thanks | got it thanks | appreciated | ok | okay | great |
         cool | perfect | got it | nice | alright | all right | ok great | ok good | good |
@@ -93,7 +94,7 @@ _COURTESY_WORDS = """so much very a lot lots again all everyone everybody guys f
 # Arabic vowel marks (tanween in "شكراً"), and Persian and Urdu letter forms read as Arabic's.
 _MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")
 _FOLD = str.maketrans({"ی": "ي", "ى": "ي", "ک": "ك", "ہ": "ه", "ۃ": "ة", "ھ": "ه", "ؤ": "و"})
-# Longest phrase in words; a longer message is a question.
+# A longer message (courtesy words included) is a question.
 _MOST_WORDS = 8
 
 
@@ -117,15 +118,17 @@ _LONGEST = max(len(phrase.split()) for phrase in _TABLE)
 
 
 def small_talk(text: str) -> Talk | None:
-    """What a message does when it is only small talk (thanks before bye before hello when it
-    holds several: "hi, thanks!" thanks); None when it says anything more."""
-    words = [w for w in _fold(text).split() if w not in _COURTESY]
-    if not words or len(words) > _MOST_WORDS:
+    """What a message does when it is only small talk (goodbye before thanks before hello when
+    it holds several: "thanks, bye" is a goodbye, whose reply carries the 911/988 line); None
+    when it says anything more."""
+    words = _fold(text).split()
+    if len(words) > _MOST_WORDS:
         return None
     found: list[Talk] = []
     start = 0
     while start < len(words):
-        # The longest phrase that starts here ("thank you for your help" before "thank you").
+        # The longest phrase that starts here ("thank you for your help" before "thank you",
+        # "a demain" before the courtesy word "a"), else a courtesy word, else a question.
         for end in range(min(len(words), start + _LONGEST), start, -1):
             talk = _TABLE.get(" ".join(words[start:end]))
             if talk is not None:
@@ -133,8 +136,10 @@ def small_talk(text: str) -> Talk | None:
                 start = end
                 break
         else:
-            return None
-    for talk in (Talk.THANKS, Talk.BYE, Talk.HELLO):
+            if words[start] not in _COURTESY:
+                return None
+            start += 1
+    for talk in (Talk.BYE, Talk.THANKS, Talk.HELLO):
         if talk in found:
             return talk
     return None
