@@ -30,7 +30,7 @@ _PHRASES: dict[Talk, str] = {
     Talk.HELLO: """
         hi | hii | hiii | hello | helo | hallo | hey | heya | hiya | howdy | greetings | yo |
         good morning | good afternoon | good evening | morning | hi there | hello there |
-        hey there | hello bot | hi bot | hey bot |
+        hey there |
         bonjour | bonsoir | salut | coucou | allo | bon matin |
         hola | buenos dias | buenas tardes | buenas noches | buenas | ola | oi | bom dia |
         boa tarde | boa noite |
@@ -51,42 +51,37 @@ _PHRASES: dict[Talk, str] = {
     Talk.THANKS: """
         thanks | thank you | thankyou | thank u | thx | thnx | thanx | ty | tysm | tq |
         many thanks | cheers | much appreciated | appreciate it | i appreciate it |
-        thanks for your help | thank you for your help | thanks for the help |
-        thank you for the help | thanks for the information | salamat sa tulong |
-        thank you for the information | for your help | for the help | for the information |
-        for the info | for your time |
-        thanks for the info | ok thanks | ok thank you | okay thanks | okay thank you |
-        great thanks | perfect thanks | got it thanks | appreciated | ok | okay | great |
-        cool | perfect | got it | nice | alright | all right | ok great | ok good | good |
-        merci | merci beaucoup | merci bien | je vous remercie | merci pour votre aide |
-        merci pour l aide | ok merci | d accord merci |
+        for your help | for the help | for the information | for the info | for your time |
+        appreciated | ok | okay | great | cool | perfect | got it | nice | alright | all right |
+        good |
+        merci | je vous remercie | merci pour votre aide | merci pour l aide | d accord merci |
         gracias | muchas gracias | mil gracias | obrigado | obrigada | muito obrigado |
         muito obrigada |
-        شكرا | شكرا جزيلا | مشكور | يعطيك العافية | shukran | shukran jazeelan |
-        ممنون | مرسی | متشکرم | سپاس | سپاسگزارم | خیلی ممنون | ممنونم | mamnoon | merci |
-        شکریہ | بہت شکریہ | مہربانی | shukriya | shukria | shukriyaa | bohat shukriya |
-        bahut shukriya | meherbani |
-        धन्यवाद | शुक्रिया | बहुत धन्यवाद | बहुत शुक्रिया | dhanyavad | dhanyawad |
-        dhanyavaad | bahut dhanyavad |
-        ਧੰਨਵਾਦ | ਸ਼ੁਕਰੀਆ | ਬਹੁਤ ਧੰਨਵਾਦ | ਮਿਹਰਬਾਨੀ | dhanvaad | dhanwad | dhanvad |
-        bahut dhanvaad | meharbani |
-        நன்றி | மிக்க நன்றி | ரொம்ப நன்றி | nandri | nanri | romba nandri | mikka nandri |
-        salamat | maraming salamat | salamat po | maraming salamat po | salamuch |
-        дякую | дуже дякую | щиро дякую | спасибі | спасибо | большое спасибо |
+        شكرا | مشكور | يعطيك العافية | shukran | shukran jazeelan |
+        ممنون | مرسی | متشکرم | سپاس | سپاسگزارم | ممنونم | mamnoon | merci |
+        شکریہ | مہربانی | shukriya | shukria | shukriyaa | bohat shukriya | bahut shukriya |
+        meherbani |
+        धन्यवाद | शुक्रिया | dhanyavad | dhanyawad | dhanyavaad | bahut dhanyavad |
+        ਧੰਨਵਾਦ | ਸ਼ੁਕਰੀਆ | ਮਿਹਰਬਾਨੀ | dhanvaad | dhanwad | dhanvad | bahut dhanvaad | meharbani |
+        நன்றி | nandri | nanri | romba nandri | mikka nandri |
+        salamat | maraming salamat | salamat sa tulong | salamuch |
+        дякую | спасибі | спасибо | большое спасибо |
         谢谢 | 谢谢你 | 谢谢您 | 多谢 | 感谢 | 非常感谢 | 谢啦 | xiexie | xie xie
     """,
     Talk.BYE: """
-        bye | bye bye | goodbye | good bye | see you | see ya | good night | take care |
+        bye | goodbye | good bye | see you | see ya | good night | take care |
         au revoir | bonne journee | bonne soiree | bonne nuit | a bientot | bientot | a demain |
         a plus | a plus tard | adios | hasta luego | hasta manana | nos vemos | ate logo |
-        ate amanha | chao | ciao | tchau | مع السلامة | خدا حافظ | خداحافظ | اللہ حافظ |
-        khuda hafiz |
-        allah hafiz | अलविदा | फिर मिलेंगे | alvida | ਫਿਰ ਮਿਲਾਂਗੇ | போய் வருகிறேன் |
-        paalam | до побачення | бувай | до свидания | пока | 再见 | 拜拜 | zaijian
+        ate amanha | chao | ciao | tchau |
+        مع السلامة | خدا حافظ | خداحافظ | اللہ حافظ | khuda hafiz | allah hafiz |
+        अलविदा | फिर मिलेंगे | alvida | ਫਿਰ ਮਿਲਾਂਗੇ | போய் வருகிறேன் | paalam |
+        до побачення | бувай | до свидания | пока | 再见 | 拜拜 | zaijian
     """,
 }
 # Courtesy words that do not change what the message does: "thank you so much sir",
-# "salamat po", "namaste ji", "hello everyone", "thanks again!!".
+# "salamat po", "namaste ji", "hello everyone", "thanks again!!". So no phrase repeats what a
+# phrase and courtesy words already say ("salamat" and "po"), nor two phrases in a row ("ok"
+# and "thanks" make "ok thanks", "thanks" and "for your help" make "thanks for your help").
 _COURTESY_WORDS = """so much very a lot lots again all everyone everybody guys friend friends sir
     madam maam dear team bot ji jee po bhai bhaiya baji didi behen habibi bro sis really tons
     beaucoup bien mucho todos todas amigo amiga oh mate
