@@ -43,3 +43,11 @@ def test_choice_wins_then_message_then_phone() -> None:
 def test_codes_and_direction() -> None:
     assert base_code("fr-CA") == "fr" and base_code("fil") == "tl" and base_code(None) is None
     assert is_right_to_left("ur") and is_right_to_left("fa") and not is_right_to_left("hi")
+
+
+def test_markup_is_not_read_as_words() -> None:
+    """A question pasted with HTML around it is read by its words, not its tags: the tags'
+    Latin letters outnumbered these Arabic ones, so it was guessed as no language at all."""
+    pasted = '<div class="message"><span style="font-weight:bold">أين بنك الطعام</span></div>'
+    assert detect(pasted) == "ar"
+    assert choose(pasted, phone="en") == "ar"

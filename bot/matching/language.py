@@ -22,7 +22,7 @@ import logging
 from typing import Any
 
 from bot.knowledge.model import DEFAULT_LANGUAGE
-from bot.text import normalise, script_language
+from bot.text import normalise, script_language, without_markup
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,9 @@ def _identifier() -> Any:
 
 def detect(text: str, shipped: tuple[str, ...] = SHIPPED) -> str | None:
     """The shipped language a message is written in, or None when unsure."""
+    # Tags are not the person's words: "<b>" and "<br>" are Latin letters, so an Arabic
+    # question pasted with HTML around it was read as English or not at all.
+    text = without_markup(text)
     script = script_language(text)
     if script is not None:
         return script if script in shipped else None

@@ -339,8 +339,8 @@ class Matcher:
     ) -> Match:
         """Decide how to answer `text`; never raises on odd input. `safety=False` skips the
         safety detector, for someone who said a crisis reply was a false alarm."""
-        lang = self.language_of(text, language)
         question = without_markup(text)[:MAX_QUESTION_CHARS]
+        lang = self.language_of(question, language)
         # A message made only of fixed greetings, thanks and goodbyes names no danger, so it
         # is read before the safety check, where a short message's lexicon hit always
         # stands: "Assalamu alaikum" was read as "assault" (a typo forgiven) and got the
