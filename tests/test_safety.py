@@ -33,7 +33,7 @@ from bot.matching.danger import (
 from bot.matching.encoder import DIMENSIONS, MODEL
 from bot.matching.engine import Evidence
 from bot.matching.matcher import Candidate, Match, Outcome
-from bot.matching.safety import SafetyDetector
+from bot.matching.safety import Assessment, SafetyDetector
 from bot.replies.cards import Cards
 from bot.replies.messages import Catalogue
 
@@ -340,6 +340,28 @@ def test_a_chinese_sentence_is_not_short_for_want_of_spaces(learned: SafetyDetec
     assert learned.check(drill) is None
     fire = learned.check("家里着火了")  # our home is on fire: short, the hit stands
     assert fire is not None and fire.category == "fire_gas"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    ["no", "not now", "nahi", "nahi ji", "não sei", "नहीं", "پتا نہیں", "ਨਹੀਂ", "算了", "не знаю"],
+)
+def test_a_one_or_two_word_reply_is_no_crisis(learned: SafetyDetector, reply: str) -> None:
+    # The model alone read these negations as danger (0.78-0.94): "no" got the sexual
+    # assault reply. Too short to judge, they get the 911/988 line at most.
+    assert learned.find_in_words(reply) is None
+    assessment = learned.assess(reply)
+    assert assessment.finding is None
+
+
+def test_the_model_alone_still_raises_the_alarm_from_three_words(learned: SafetyDetector) -> None:
+    # No lexicon hit in either: the model's alarm stands once a message has three words.
+    for text in ("someone is breaking our door", "Хтось ламає двері"):
+        assert learned.find_in_words(text) is None
+        line = learned.check(text)
+        assert line is not None and line.category == "crime"
+    # Two words, found by the model alone: no alarm, but the 911/988 line.
+    assert learned.assess("دیگه نمی‌کشم") == Assessment(None, worried=True)
 
 
 def test_the_model_learned_its_examples_both_ways(learned: SafetyDetector) -> None:

@@ -49,6 +49,17 @@ from bot.matching.smalltalk import Talk, small_talk
         ("khuda hafiz", Talk.BYE),
         ("à bientôt", Talk.BYE),
         ("à demain", Talk.BYE),  # not the Portuguese "desmai*" (fainted) with a typo
+        # "How are you" greets; emoji say what their word says (skin tones aside).
+        ("how are you?", Talk.HELLO),
+        ("Comment ça va ?", Talk.HELLO),
+        ("kumusta ka po", Talk.HELLO),
+        ("كيف حالك", Talk.HELLO),
+        ("як справи", Talk.HELLO),
+        ("hi 👋", Talk.HELLO),
+        ("👍", Talk.THANKS),
+        ("👍🏽👍🏽", Talk.THANKS),
+        ("🙏", Talk.THANKS),
+        ("ok ❤️", Talk.THANKS),
     ],
 )
 def test_small_talk_in_the_languages_people_write(text: str, talk: Talk) -> None:
@@ -68,6 +79,9 @@ def test_small_talk_in_the_languages_people_write(text: str, talk: Talk) -> None
         "",
         "   ",
         "🙂",
+        "😭",  # no word for it: read as a message, with the 911/988 line
+        "how are you going to help me with rent",
+        "whats up with my ohip card",
     ],
 )
 def test_anything_more_is_a_question(text: str) -> None:

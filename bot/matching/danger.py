@@ -101,6 +101,15 @@ WORRY = 0.268
 # context the model weighs, and its probability there mostly reflects how rare short
 # messages are in its examples ("أريد أن أموت", I want to die, scored 0.03).
 SHORT = 4
+# Short of a lexicon hit, the model alone raises no alarm for a message of this many words or
+# fewer: there it mostly reads the negations and fillers that crises share ("no" scored 0.80
+# sexual assault, "nahi" 0.94 self-harm, "não sei", I do not know, 0.92 medical: 16 of 162
+# one- and two-word replies in the 14 languages got a crisis reply). Such a message still
+# gets the 911/988 line (WORRY). Out of fold this costs 1 crisis of 8,040 (words) and 2 (with
+# the meaning model), each still with the 911/988 line; and no crisis of the report sets.
+# One word would cost none, but two-word replies ("não sei", "nahi ji", "не знаю") would keep
+# their crisis reply (benchmarks/RESULTS.md).
+ALONE_MAX_SHORT = 2
 # With the multilingual encoder (the `multilingual` extra), a second model reads the message's
 # meaning from the encoder's sentence vector (MeaningHead), the one the matcher computes
 # anyway. The message's probability of danger is then the mean of the two models', and the

@@ -31,6 +31,7 @@ from rapidfuzz.distance import OSA
 
 from bot.knowledge.model import CrisisLine, KnowledgeBase, SafetyLexicon, all_texts
 from bot.matching.danger import (
+    ALONE_MAX_SHORT,
     MEANING_BOUNDS,
     SHORT,
     WORDS_BOUNDS,
@@ -367,7 +368,8 @@ class SafetyDetector:
         model's probability of danger for the message reaches CONFIRM ("suicide prevention
         training" is a lexicon hit the model rejects), or when the sentence is urgent (now,
         tonight, help, "!!") or the message short; the model alone raises an alarm the
-        lexicons missed at SURE. From WORRY up, the answer carries the 911/988 line.
+        lexicons missed at SURE, in a message of more than ALONE_MAX_SHORT words ("no",
+        "nahi", "не знаю" are no crisis). From WORRY up, the answer carries the 911/988 line.
 
         A sentence with calm context and an urgent word ("my dad had a stroke in 2020, he is
         fine now") keeps its lexicon hit, but the hit is confirmed by the model like any
@@ -393,7 +395,7 @@ class SafetyDetector:
             or self._alarming_clause(text)
         ):
             return Assessment(found)
-        if probability >= bounds.sure:
+        if probability >= bounds.sure and self._words(text) > ALONE_MAX_SHORT:
             line = self._lines.get(category)
             if line is not None:
                 return Assessment(Finding(line, (f"learned model: {probability:.2f} {category}",)))
@@ -409,8 +411,12 @@ class SafetyDetector:
         alarms on hard ordinary messages 1.95% -> 1.66% (words) and 1.59% -> 1.30% (with the
         meaning model), no crisis lost; half a word each lost "不想活le 活着没意思" (I do not
         want to live) (benchmarks/RESULTS.md)."""
-        characters = len(_CJK.findall(text))
-        return len(_CJK.sub(" ", text).split()) + characters / 3 <= SHORT
+        return SafetyDetector._words(text) <= SHORT
+
+    @staticmethod
+    def _words(text: str) -> float:
+        """How many words a message has, a Chinese or Japanese character counting a third."""
+        return len(_CJK.sub(" ", text).split()) + len(_CJK.findall(text)) / 3
 
     def _alarming_clause(self, text: str) -> bool:
         """Whether a clause with a lexicon hit would raise the alarm on its own (SURE).

@@ -46,7 +46,15 @@ _PHRASES: dict[Talk, str] = {
         magandang araw |
         привіт | вітаю | добрий день | доброго дня | добрий вечір | доброго ранку | привет |
         здравствуйте | здравствуй | добрый день |
-        你好 | 您好 | 嗨 | 哈喽 | 早上好 | 下午好 | 晚上好 | 早安 | 大家好
+        你好 | 您好 | 嗨 | 哈喽 | 早上好 | 下午好 | 晚上好 | 早安 | 大家好 |
+        how are you | how r u | how are u | how are you doing | hows it going | whats up |
+        wassup | sup | ca va | comment ca va | comment allez vous | como estas | como esta |
+        que tal | tudo bem | como vai | kaise ho | kaise hain | kya haal hai | kya hal hai |
+        kaisay ho | कैसे हो | कैसे हैं | आप कैसे हैं | क्या हाल है | کیسے ہو | آپ کیسے ہیں |
+        کیا حال ہے | ਕੀ ਹਾਲ ਹੈ | ਤੁਸੀਂ ਕਿਵੇਂ ਹੋ | ki haal hai | kiddan |
+        எப்படி இருக்கீங்க | எப்படி இருக்கிறீர்கள் | eppadi irukeenga | kumusta ka |
+        kamusta ka | kumusta kayo | 你好吗 | 您好吗 | 最近怎么样 | كيف حالك | كيفك | شلونك |
+        ازيك | kifak | حالت چطوره | چطوری | خوبی | как дела | как ты | як справи | як ти
     """,
     Talk.THANKS: """
         thanks | thank you | thankyou | thank u | thx | thnx | thanx | ty | tysm | tq |
@@ -86,6 +94,19 @@ _COURTESY_WORDS = """so much very a lot lots again all everyone everybody guys f
     madam maam dear team bot ji jee po bhai bhaiya baji didi behen habibi bro sis really tons
     beaucoup bien mucho todos todas amigo amiga oh mate
     جزيلا كثير كتير خیلی بہت जी बहुत ਜੀ ਬਹੁਤ ரொம்ப மிக்க дуже щиро 非常"""
+# Emoji that say the same as a word (skin tones and the emoji variation selector removed).
+_EMOJI = str.maketrans(
+    {
+        "👍": " ok ",
+        "🙏": " thanks ",
+        "👌": " ok ",
+        "❤": " thanks ",
+        "💐": " thanks ",
+        "🌹": " thanks ",
+        "👋": " hi ",
+    }
+)
+_EMOJI_MODIFIERS = re.compile("[\U0001f3fb-\U0001f3ff\ufe0f]")
 # Arabic vowel marks (tanween in "شكراً"), and Persian and Urdu letter forms read as Arabic's.
 _MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")
 _FOLD = str.maketrans({"ی": "ي", "ى": "ي", "ک": "ك", "ہ": "ه", "ۃ": "ة", "ھ": "ه", "ؤ": "و"})
@@ -94,7 +115,8 @@ _MOST_WORDS = 8
 
 
 def _fold(text: str) -> str:
-    return _MARKS.sub("", normalise(text)).translate(_FOLD)
+    words = _EMOJI_MODIFIERS.sub("", text).translate(_EMOJI)
+    return _MARKS.sub("", normalise(words)).translate(_FOLD)
 
 
 def _table() -> dict[str, Talk]:
