@@ -56,6 +56,9 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # never overruled by the learned model ("ਰਸੋਈ ਵਿੱਚ ਅੱਗ ਲੱਗ ਗਈ ਹੈ!!", the kitchen is on fire!!, scored
 # 0.02: its examples hold calm stories about a kitchen fire last month).
 _INSISTENT = ("!!", "！！")
+# Laughing emoji mark a joke in any language, as "lol" does (a calm word): "that snow nearly
+# gave me a stroke 😂" is no stroke.
+_LAUGHING = str.maketrans(dict.fromkeys("😂🤣😆😹", " lol "))
 # Sentence ends: . ? ! ; and line breaks, and their Chinese, Arabic, Hindi forms.
 _SENTENCE_END = re.compile(r"[.?!;\n。！？；؟।]+")
 # Clauses: sentences, and also commas and colons ("i want to kill myself, how do I get a health
@@ -450,7 +453,7 @@ class SafetyDetector:
         return found.line if found else None
 
     def _sentence(self, sentence: str) -> Finding | None:
-        normalised = normalise(sentence)
+        normalised = normalise(sentence.translate(_LAUGHING))
         tokens = [t for t in normalised.split() if t not in self._fillers]
         resolved = [self._resolve(t) for t in tokens]
         numbers = [int(t) if t.isdecimal() and len(t) < 7 else None for t in tokens]
