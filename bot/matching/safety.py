@@ -386,6 +386,7 @@ class SafetyDetector:
         if self.model is None:
             return Assessment(found)
         probability, category = self.model.danger(text)
+        words = self._words(text)
         bounds = WORDS_BOUNDS
         if vector is not None and self.meaning is not None:
             probability = (probability + self.meaning.probability(vector)) / 2
@@ -394,19 +395,19 @@ class SafetyDetector:
             probability >= bounds.confirm
             or (found.urgent and not found.urgent_over_calm)
             or any(mark in text for mark in _INSISTENT)
-            or self._short(text)
+            or words <= SHORT  # too short for the model to judge
             or self._alarming_clause(text)
         ):
             return Assessment(found)
-        if probability >= bounds.sure and self._words(text) > ALONE_MAX_SHORT:
+        if probability >= bounds.sure and words > ALONE_MAX_SHORT:
             line = self._lines.get(category)
             if line is not None:
                 return Assessment(Finding(line, (f"learned model: {probability:.2f} {category}",)))
         return Assessment(None, worried=probability >= bounds.worry)
 
     @staticmethod
-    def _short(text: str) -> bool:
-        """Whether a message is too short for the model to judge: SHORT words at most.
+    def _words(text: str) -> float:
+        """How many words a message has, for the SHORT and ALONE_MAX_SHORT rules.
 
         Chinese and Japanese are written without spaces: their characters count a third of a
         word each. Counted by spaces, a whole Chinese sentence was one word, so every Chinese
@@ -414,11 +415,6 @@ class SafetyDetector:
         alarms on hard ordinary messages 1.95% -> 1.66% (words) and 1.59% -> 1.30% (with the
         meaning model), no crisis lost; half a word each lost "不想活le 活着没意思" (I do not
         want to live) (benchmarks/RESULTS.md)."""
-        return SafetyDetector._words(text) <= SHORT
-
-    @staticmethod
-    def _words(text: str) -> float:
-        """How many words a message has, a Chinese or Japanese character counting a third."""
         return len(_CJK.sub(" ", text).split()) + len(_CJK.findall(text)) / 3
 
     def _alarming_clause(self, text: str) -> bool:
