@@ -102,6 +102,8 @@ def test_small_talk_is_answered_in_kind_and_danger_still_comes_first(small_kb: P
     # "assalamu" is one letter from "assault".
     assert matcher.match("Assalamu alaikum").outcome is Outcome.SMALL_TALK
     assert matcher.match("bye everyone").carries_net  # a farewell can be a sign of danger
+    no = matcher.match("no")  # the last reply did not help: it carries the 911/988 line
+    assert no.outcome is Outcome.SMALL_TALK and no.talk is Talk.NOT_HELPFUL and no.carries_net
     assert matcher.match("hi, I want to kill myself").outcome is Outcome.CRISIS
     assert matcher.match("hi, how do I get a health card").outcome is Outcome.ANSWERED
 

@@ -60,6 +60,26 @@ from bot.matching.smalltalk import Talk, small_talk
         ("👍🏽👍🏽", Talk.THANKS),
         ("🙏", Talk.THANKS),
         ("ok ❤️", Talk.THANKS),
+        # The last reply did not help: not a question for the emerging needs.
+        ("no", Talk.NOT_HELPFUL),
+        ("No!!", Talk.NOT_HELPFUL),
+        ("?", Talk.NOT_HELPFUL),
+        ("??? ...", Talk.NOT_HELPFUL),
+        ("that didn't help", Talk.NOT_HELPFUL),
+        ("Wrong answer", Talk.NOT_HELPFUL),
+        ("I don't understand", Talk.NOT_HELPFUL),
+        ("c'est faux", Talk.NOT_HELPFUL),
+        ("¿qué?", Talk.NOT_HELPFUL),
+        ("nahi ji", Talk.NOT_HELPFUL),
+        ("galat hai", Talk.NOT_HELPFUL),
+        ("نہیں", Talk.NOT_HELPFUL),
+        ("لا", Talk.NOT_HELPFUL),
+        ("இல்லை", Talk.NOT_HELPFUL),
+        ("Mali po", Talk.NOT_HELPFUL),
+        ("не те", Talk.NOT_HELPFUL),
+        ("不对", Talk.NOT_HELPFUL),
+        ("no thanks", Talk.THANKS),  # a polite "no" is thanks
+        ("non merci", Talk.THANKS),
     ],
 )
 def test_small_talk_in_the_languages_people_write(text: str, talk: Talk) -> None:
@@ -80,6 +100,10 @@ def test_small_talk_in_the_languages_people_write(text: str, talk: Talk) -> None
         "   ",
         "🙂",
         "😭",  # no word for it: read as a message, with the 911/988 line
+        "hindi",  # Tagalog's "no", but also the language someone may be asking for
+        "no food bank in ajax?",
+        "no one helps me",
+        "wrong address for the clinic",
         "how are you going to help me with rent",
         "whats up with my ohip card",
     ],

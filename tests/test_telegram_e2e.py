@@ -293,7 +293,7 @@ async def test_not_an_emergency_shows_the_answer_and_staff_see_the_count(bot: Bo
     assert "Said not an emergency: self_harm 1" in stats.text
 
 
-async def test_greetings_and_thanks_get_a_word_back_and_are_not_logged(bot: Bot) -> None:
+async def test_greetings_thanks_and_no_get_a_word_back_and_are_not_logged(bot: Bot) -> None:
     reply = await bot.ask(43, "hi!")
     assert reply.text.startswith("Hello! 👋 Ask me a question in your own words")
     assert "911" not in reply.text and "do not know" not in reply.text
@@ -301,6 +301,12 @@ async def test_greetings_and_thanks_get_a_word_back_and_are_not_logged(bot: Bot)
     assert "کوئی بات نہیں" in reply.text  # right to left, in Urdu
     reply = await bot.ask(43, "bye!")
     assert "Goodbye" in reply.text and "911" in reply.text
+    # "no", "?" and "that did not help" answer the bot: an apology, 911/988 and who can help.
+    for said in ("no", "?", "that didn't help", "نہیں"):
+        reply = await bot.ask(43, said)
+        assert "911" in reply.text and "211" in reply.text, said
+        assert "do not know" not in reply.text and "passed your question" not in reply.text
+    assert "Sorry, that did not help" in (await bot.ask(43, "wrong answer")).text
     assert bot.rows("SELECT COUNT(*) FROM questions") == [(0,)]  # not an emerging need
     reply = await bot.ask(43, "hi, where can I buy a cricket bat")
     assert "I do not know the answer to that yet" in reply.text

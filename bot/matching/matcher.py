@@ -168,9 +168,10 @@ class Match:
     def carries_net(self) -> bool:
         """Whether the reply carries the 911/988 safety line (or is the crisis reply): every
         reply but a sure answer or a word back to a greeting or thanks does, and a sure answer
-        to a worrying message too. A goodbye does: a farewell can be a sign of danger."""
+        to a worrying message too. A goodbye does: a farewell can be a sign of danger; and so
+        does "that did not help", which the bot could not answer."""
         if self.outcome is Outcome.SMALL_TALK:
-            return self.talk is Talk.BYE
+            return self.talk in (Talk.BYE, Talk.NOT_HELPFUL)
         return self.outcome is not Outcome.ANSWERED or self.worried
 
     @property

@@ -1,16 +1,21 @@
-"""Small talk: a message that only greets, thanks or says goodbye, in the languages people here
-write, is not a question.
+"""Small talk: a message that only greets, thanks, says goodbye or says the last reply did not
+help, in the languages people here write, is not a question.
 
 Newcomers often open with "hi" or "salam", and close with "thank you" or "shukriya". Matched
 against the knowledge base, these got "Sorry, I do not know the answer to that yet" and went
 into the emerging needs as questions no one could answer. A whole message made only of such
 phrases, less courtesy words ("so much", "ji", "po", "everyone"), is small talk; anything more
 ("hi, where is the food bank") is a question. Pure and fast: a few hundred phrases in a set.
+
+"no", "wrong", "that did not help", "I don't understand" and a lone "?" answer the bot, not
+ask it: they went into the emerging needs as unanswerable questions, for staff to read one by
+one. They get an apology, the 911/988 line and who can help in person, and are not logged.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from enum import StrEnum
 
 from bot.text import normalise
@@ -22,6 +27,8 @@ class Talk(StrEnum):
     HELLO = "hello"
     THANKS = "thanks"
     BYE = "bye"
+    # "no", "wrong", "that did not help", "?": the last reply was not what the person needed.
+    NOT_HELPFUL = "not_helpful"
 
 
 # Phrases as `normalise` leaves them (lower case, Latin accents and punctuation removed), in the
@@ -85,6 +92,37 @@ _PHRASES: dict[Talk, str] = {
         अलविदा | फिर मिलेंगे | alvida | ਫਿਰ ਮਿਲਾਂਗੇ | போய் வருகிறேன் | paalam |
         до побачення | бувай | до свидания | пока | 再见 | 拜拜 | zaijian
     """,
+    # Not "hindi" alone (Tagalog's "no"): someone typing it may be asking for Hindi.
+    Talk.NOT_HELPFUL: """
+        no | nope | nah | no no | not really | wrong | wrong answer | that is wrong | thats wrong |
+        its wrong | not right | incorrect | not helpful | unhelpful | useless | not useful |
+        no help | did not help | didnt help | that did not help | that didnt help |
+        this did not help | this didnt help | it did not help | it didnt help | does not help |
+        doesnt help | not what i asked | not what i asked for | not what i meant |
+        that is not what i asked | thats not what i asked | not that | not this |
+        i dont understand | i do not understand | you did not understand |
+        you didnt understand | what | huh |
+        non | pas utile | pas ca | ce n est pas ca | c est faux | faux | mauvaise reponse |
+        ca ne m aide pas | ca n aide pas | ce n est pas ce que j ai demande | je ne comprends pas |
+        quoi |
+        no me ayuda | no me ayudo | no sirve | eso no | incorrecto | respuesta incorrecta |
+        no es eso | no entiendo | que | nao | nao ajudou | nao e isso | errado | nao entendi |
+        لا | غلط | خطأ | خطا | لا يساعد | لم يساعدني | ليس هذا | مش هذا | لا افهم | لا أفهم |
+        لم افهم | لم أفهم |
+        نه | نخیر | اشتباه | کمک نکرد | این نیست | نفهمیدم |
+        نہیں | جی نہیں | یہ نہیں | مدد نہیں ہوئی | سمجھ نہیں آیا | nahi | nahin | nai | galat |
+        ye nahi | yeh nahi | samajh nahi aaya | galat hai | ye galat hai | yeh galat hai |
+        ghalat | غلط ہے | یہ غلط ہے |
+        नहीं | गलत | ग़लत | यह नहीं | ये नहीं | मदद नहीं हुई | समझ नहीं आया | गलत है |
+        ग़लत है | यह गलत है | ये गलत है |
+        ਨਹੀਂ | ਗਲਤ | ਗ਼ਲਤ | ਇਹ ਨਹੀਂ | ਸਮਝ ਨਹੀਂ ਆਈ | ਸਮਝ ਨਹੀਂ ਆਇਆ | ਗਲਤ ਹੈ | ਇਹ ਗਲਤ ਹੈ |
+        இல்லை | இல்ல | தவறு | இது இல்லை | புரியவில்லை | புரியல | illai | illa | thappu |
+        puriyala |
+        mali | hindi ito | hindi yan | hindi po | hindi nakatulong | hindi ko maintindihan | ano |
+        ні | не те | неправильно | не допомогло | не розумію | не зрозумів | нет | не то |
+        не помогло | не понимаю | не понял |
+        不 | 不是 | 不对 | 错了 | 不是这个 | 没用 | 没有帮助 | 没帮助 | 看不懂 | 不明白 | 什么
+    """,
 }
 # Courtesy words that do not change what the message does: "thank you so much sir",
 # "salamat po", "namaste ji", "hello everyone", "thanks again!!". So no phrase repeats what a
@@ -134,10 +172,19 @@ _COURTESY = frozenset(_fold(word) for word in _COURTESY_WORDS.split())
 _LONGEST = max(len(phrase.split()) for phrase in _TABLE)
 
 
+def _only_punctuation(text: str) -> bool:
+    """ "?", "??", "..." (no letter, digit or emoji): the person is lost, not asking."""
+    return bool(text.strip()) and all(
+        char.isspace() or unicodedata.category(char).startswith("P") for char in text
+    )
+
+
 def small_talk(text: str) -> Talk | None:
-    """What a message does when it is only small talk (goodbye before thanks before hello when
-    it holds several: "thanks, bye" is a goodbye, whose reply carries the 911/988 line); None
-    when it says anything more."""
+    """What a message does when it is only small talk (goodbye before thanks before "that did
+    not help" before hello when it holds several: "thanks, bye" is a goodbye, whose reply
+    carries the 911/988 line, and "no thanks" is thanks); None when it says anything more."""
+    if _only_punctuation(text):
+        return Talk.NOT_HELPFUL
     words = _fold(text).split()
     if len(words) > _MOST_WORDS:
         return None
@@ -156,7 +203,7 @@ def small_talk(text: str) -> Talk | None:
             if words[start] not in _COURTESY:
                 return None
             start += 1
-    for talk in (Talk.BYE, Talk.THANKS, Talk.HELLO):
+    for talk in (Talk.BYE, Talk.THANKS, Talk.NOT_HELPFUL, Talk.HELLO):
         if talk in found:
             return talk
     return None

@@ -98,6 +98,7 @@ _SMALL_TALK = {
     Talk.HELLO: "smalltalk.hello",
     Talk.THANKS: "smalltalk.thanks",
     Talk.BYE: "chat.bye",
+    Talk.NOT_HELPFUL: "smalltalk.sorry",
 }
 
 
@@ -157,6 +158,11 @@ class Cards:
             return self.crisis(match.crisis, lang, markup)
         if match.outcome is Outcome.SMALL_TALK:
             words = markup.text(self.catalogue.get(_SMALL_TALK[match.talk or Talk.HELLO], lang))
+            if match.talk is Talk.NOT_HELPFUL:
+                # The last reply did not help: who can, in person, as after "I don't know".
+                return "\n\n".join(
+                    [words, self.safety_net(lang, markup), self._help_now(lang, markup)]
+                )
             return words + "\n\n" + self.safety_net(lang, markup) if match.carries_net else words
         if match.outcome is Outcome.ANSWERED and match.entry_id:
             card = self.entry(match.entry_id, lang, markup, match.places)
@@ -439,9 +445,14 @@ class Cards:
         if related:
             intro = markup.text(self.catalogue.get("unanswered.related", lang))
             parts.append("\n".join([intro, *related]))
-        parts += [
+        parts.append(self._help_now(lang, markup))
+        return bidi.for_language("\n\n".join(parts), lang)
+
+    def _help_now(self, lang: str, markup: Markup) -> str:
+        """Who can help in person now: 211, then the region's first-stop services."""
+        parts = [
             markup.text(self.catalogue.get("unanswered.help_now", lang)),
             "☎️ " + markup.text(self.catalogue.get("unanswered.211", lang)),
         ]
         parts.extend(self.service(s, lang, markup) for s in self.help_services())
-        return bidi.for_language("\n\n".join(parts), lang)
+        return "\n\n".join(parts)
