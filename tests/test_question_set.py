@@ -95,3 +95,30 @@ def test_blind_questions_stay_above_the_measured_levels(durham: ModuleType) -> N
     # 90.0% measured with the shipped safety layer: the learned model's extra alarms count as
     # answers here (each shows the crisis contacts and a "not an emergency" button).
     assert scores.recall >= 0.89, misses
+
+
+@pytest.fixture(scope="module")
+def words() -> Matcher:
+    """The shipped knowledge base on words, built once for the tests that ask it one thing."""
+    knowledge = load_directory(PROJECT / "knowledge").knowledge
+    assert knowledge is not None
+    return Matcher(knowledge)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("can I talk to a real person?", "talk-to-a-person"),
+        ("are you a robot", "talk-to-a-person"),
+        ("est-ce que vous êtes un robot", "talk-to-a-person"),
+        ("hablar con una persona por favor", "talk-to-a-person"),
+        # Someone lonely or a teen who wants to talk is not asking about the bot.
+        ("I need someone to talk to, I feel so alone", "counselling"),
+        ("my teen daughter wants to talk to someone", "youth-support"),
+    ],
+)
+def test_a_person_is_one_question_away(words: Matcher, text: str, expected: str) -> None:
+    """ "Can I talk to a real person" got "I do not know" and became an emerging need; it gets
+    211 and the Welcome Centres, and loneliness still gets its own answer."""
+    match = words.match(text)
+    assert match.entry_id == expected, match
