@@ -51,3 +51,25 @@ def test_markup_is_not_read_as_words() -> None:
     pasted = '<div class="message"><span style="font-weight:bold">أين بنك الطعام</span></div>'
     assert detect(pasted) == "ar"
     assert choose(pasted, phone="en") == "ar"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("merci", "fr"),
+        ("Bonjour !", "fr"),
+        ("gracias", "es"),
+        ("hola", "es"),
+        ("Salamat po", "tl"),
+        ("vanakkam", "ta"),
+        ("sat sri akal ji", "pa"),
+        ("hi, gracias", "es"),  # "hi" names no language, "gracias" does
+        ("shukriya", "en"),  # Urdu and Hindi alike: the phone's language decides, or English
+        ("no", "en"),
+    ],
+)
+def test_a_greeting_or_thanks_says_its_own_language(text: str, expected: str) -> None:
+    """They were too short for the identifier: "merci" and "gracias" were answered in
+    English."""
+    assert choose(text) == expected
+    assert choose(text, chosen="ur") == "ur"  # the person's choice still wins

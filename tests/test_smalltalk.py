@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.matching.smalltalk import Talk, small_talk
+from bot.matching.smalltalk import Talk, said_in, small_talk
 
 
 @pytest.mark.parametrize(
@@ -116,3 +116,11 @@ def test_anything_more_is_a_question(text: str) -> None:
 @settings(max_examples=300)
 def test_never_raises(text: str) -> None:
     assert small_talk(text) in (None, *Talk)
+
+
+def test_a_phrase_names_its_language_only_when_it_has_one() -> None:
+    assert said_in("merci beaucoup") == "fr"
+    assert said_in("maraming salamat po") == "tl"
+    assert said_in("ok thanks") is None  # English words name no language: the usual order
+    assert said_in("merci, gracias") is None  # two languages: none
+    assert said_in("merci, where is the food bank") is None  # a question

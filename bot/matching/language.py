@@ -2,7 +2,8 @@
 
 Order (first that applies):
 1. the language the person chose with /language (always wins);
-2. the message's script, when it is not Latin (Gurmukhi is Punjabi, Tamil script is Tamil;
+2. a greeting, thanks or "no" that says its own language ("merci", "gracias", "salamat po");
+   the message's script, when it is not Latin (Gurmukhi is Punjabi, Tamil script is Tamil;
    Arabic script is told apart by letters: Urdu's ٹ ڈ ڑ ں ے, Persian's پ چ ژ گ);
 3. for Latin script, English or French from common words when that guess is confident,
    else `py3langid` restricted to the shipped Latin-script languages (Spanish, Tagalog,
@@ -22,6 +23,7 @@ import logging
 from typing import Any
 
 from bot.knowledge.model import DEFAULT_LANGUAGE
+from bot.matching.smalltalk import said_in
 from bot.text import normalise, script_language, without_markup
 
 log = logging.getLogger(__name__)
@@ -91,6 +93,11 @@ def detect(text: str, shipped: tuple[str, ...] = SHIPPED) -> str | None:
     # Tags are not the person's words: "<b>" and "<br>" are Latin letters, so an Arabic
     # question pasted with HTML around it was read as English or not at all.
     text = without_markup(text)
+    # "merci", "gracias", "salamat po": too short for the identifier, but a greeting or thanks
+    # says its own language.
+    spoken = said_in(text)
+    if spoken is not None:
+        return spoken if spoken in shipped else None
     script = script_language(text)
     if script is not None:
         return script if script in shipped else None

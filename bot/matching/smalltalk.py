@@ -124,6 +124,47 @@ _PHRASES: dict[Talk, str] = {
         不 | 不是 | 不对 | 错了 | 不是这个 | 没用 | 没有帮助 | 没帮助 | 看不懂 | 不明白 | 什么
     """,
 }
+# The language a Latin-spelt phrase says itself in, so that "merci", "gracias" and "salamat
+# po" get a word back in French, Spanish and Tagalog (they got English: too short for the
+# language identifier). Phrases that several of the languages share ("ok", "no",
+# "shukriya", "assalamu alaikum") name none; other scripts tell their language themselves.
+_SAID_IN: dict[str, str] = {
+    "fr": """
+        bonjour | bonsoir | salut | coucou | bon matin | merci | je vous remercie |
+        merci pour votre aide | merci pour l aide | d accord merci | au revoir | bonne journee |
+        bonne soiree | bonne nuit | a bientot | bientot | a demain | a plus | a plus tard |
+        ca va | comment ca va | comment allez vous | non | pas utile | pas ca | ce n est pas ca |
+        c est faux | faux | mauvaise reponse | ca ne m aide pas | ca n aide pas |
+        ce n est pas ce que j ai demande | je ne comprends pas | quoi
+    """,
+    "es": """
+        hola | buenos dias | buenas tardes | buenas noches | buenas | gracias | muchas gracias |
+        mil gracias | adios | hasta luego | hasta manana | nos vemos | como estas | como esta |
+        que tal | no me ayuda | no me ayudo | no sirve | eso no | incorrecto |
+        respuesta incorrecta | no es eso | no entiendo | que
+    """,
+    "tl": """
+        kumusta | kamusta | musta | magandang umaga | magandang hapon | magandang gabi |
+        magandang araw | kumusta ka | kamusta ka | kumusta kayo | salamat | maraming salamat |
+        salamat sa tulong | salamuch | paalam | mali | hindi ito | hindi yan | hindi po |
+        hindi nakatulong | hindi ko maintindihan | ano
+    """,
+    "hi": """
+        namaste | namaskar | namaskaar | dhanyavad | dhanyawad | dhanyavaad | bahut dhanyavad |
+        alvida
+    """,
+    "pa": """
+        sat sri akal | sat shri akal | ssa | dhanvaad | dhanwad | dhanvad | bahut dhanvaad |
+        kiddan | ki haal hai
+    """,
+    "ta": """
+        vanakkam | vanakam | nandri | nanri | romba nandri | mikka nandri | eppadi irukeenga |
+        illai | illa | thappu | puriyala
+    """,
+    "ur": "khuda hafiz | allah hafiz",
+    "ar": "marhaba | marhaban | ahlan | shukran | shukran jazeelan | kifak",
+    "zh": "xiexie | xie xie | zaijian",
+}
 # Courtesy words that do not change what the message does: "thank you so much sir",
 # "salamat po", "namaste ji", "hello everyone", "thanks again!!". So no phrase repeats what a
 # phrase and courtesy words already say ("salamat" and "po"), nor two phrases in a row ("ok"
@@ -168,6 +209,12 @@ def _table() -> dict[str, Talk]:
 
 
 _TABLE = _table()
+_LANGUAGE = {
+    _fold(phrase): language
+    for language, phrases in _SAID_IN.items()
+    for phrase in phrases.split("|")
+    if phrase.strip()
+}
 _COURTESY = frozenset(_fold(word) for word in _COURTESY_WORDS.split())
 _LONGEST = max(len(phrase.split()) for phrase in _TABLE)
 
@@ -185,25 +232,39 @@ def small_talk(text: str) -> Talk | None:
     carries the 911/988 line, and "no thanks" is thanks); None when it says anything more."""
     if _only_punctuation(text):
         return Talk.NOT_HELPFUL
+    found = {_TABLE[phrase] for phrase in _phrases(text) or ()}
+    for talk in (Talk.BYE, Talk.THANKS, Talk.NOT_HELPFUL, Talk.HELLO):
+        if talk in found:
+            return talk
+    return None
+
+
+def said_in(text: str) -> str | None:
+    """The language a small-talk message says itself in ("merci" French, "salamat po"
+    Tagalog), when its phrases name one and only one; None otherwise."""
+    languages = {_LANGUAGE.get(phrase) for phrase in _phrases(text) or ()} - {None}
+    return languages.pop() if len(languages) == 1 else None
+
+
+def _phrases(text: str) -> list[str] | None:
+    """The small-talk phrases a message is made of, courtesy words aside; None when it says
+    anything more."""
     words = _fold(text).split()
     if len(words) > _MOST_WORDS:
         return None
-    found: list[Talk] = []
+    found: list[str] = []
     start = 0
     while start < len(words):
         # The longest phrase that starts here ("thank you for your help" before "thank you",
         # "a demain" before the courtesy word "a"), else a courtesy word, else a question.
         for end in range(min(len(words), start + _LONGEST), start, -1):
-            talk = _TABLE.get(" ".join(words[start:end]))
-            if talk is not None:
-                found.append(talk)
+            phrase = " ".join(words[start:end])
+            if phrase in _TABLE:
+                found.append(phrase)
                 start = end
                 break
         else:
             if words[start] not in _COURTESY:
                 return None
             start += 1
-    for talk in (Talk.BYE, Talk.THANKS, Talk.NOT_HELPFUL, Talk.HELLO):
-        if talk in found:
-            return talk
-    return None
+    return found
