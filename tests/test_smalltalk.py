@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.matching import smalltalk
 from bot.matching.smalltalk import Talk, said_in, small_talk
 
 
@@ -124,3 +125,13 @@ def test_a_phrase_names_its_language_only_when_it_has_one() -> None:
     assert said_in("ok thanks") is None  # English words name no language: the usual order
     assert said_in("merci, gracias") is None  # two languages: none
     assert said_in("merci, where is the food bank") is None  # a question
+
+
+@pytest.mark.parametrize("language", ["fr", "es", "tl", "hi", "pa", "ta", "ur", "ar", "zh"])
+def test_every_phrase_that_names_a_language_is_small_talk(language: str) -> None:
+    """A phrase listed with its language but missing from the small-talk table would never be
+    read: its language list and the table must agree."""
+    for phrase in smalltalk._SAID_IN[language].split("|"):
+        if phrase.strip():
+            assert small_talk(phrase) is not None, phrase
+            assert said_in(phrase) == language, phrase

@@ -103,8 +103,8 @@ _PHRASES: dict[Talk, str] = {
         i dont understand | i do not understand | you did not understand |
         you didnt understand | what | huh |
         non | pas utile | pas ca | ce n est pas ca | c est faux | faux | mauvaise reponse |
-        ca ne m aide pas | ca n aide pas | ce n est pas ce que j ai demande | je ne comprends pas |
-        quoi |
+        ca ne m aide pas | ca n aide pas | pas ce que j ai demande |
+        c est pas ce que j ai demande | je ne comprends pas | quoi |
         no me ayuda | no me ayudo | no sirve | eso no | incorrecto | respuesta incorrecta |
         no es eso | no entiendo | que | nao | nao ajudou | nao e isso | errado | nao entendi |
         لا | غلط | خطأ | خطا | لا يساعد | لم يساعدني | ليس هذا | مش هذا | لا افهم | لا أفهم |
@@ -135,7 +135,8 @@ _SAID_IN: dict[str, str] = {
         bonne soiree | bonne nuit | a bientot | bientot | a demain | a plus | a plus tard |
         ca va | comment ca va | comment allez vous | non | pas utile | pas ca | ce n est pas ca |
         c est faux | faux | mauvaise reponse | ca ne m aide pas | ca n aide pas |
-        ce n est pas ce que j ai demande | je ne comprends pas | quoi
+        pas ce que j ai demande | c est pas ce que j ai demande | je ne comprends pas |
+        quoi
     """,
     "es": """
         hola | buenos dias | buenas tardes | buenas noches | buenas | gracias | muchas gracias |
