@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from bot.errors import UserError
 from bot.knowledge.freshness import STALE_AFTER_DAYS
 from bot.matching import thresholds
+from bot.privacy import RETENTION_DAYS
 
 # Days for digest_day, Monday first (datetime.weekday() numbering).
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -130,7 +131,7 @@ class Settings:
     related_threshold: float = thresholds.DEFAULT_RELATED_THRESHOLD
     staff_ids: frozenset[int] = frozenset()
     stale_after_days: int = STALE_AFTER_DAYS
-    retention_days: int = 365
+    retention_days: int = RETENTION_DAYS
     webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443

@@ -103,7 +103,9 @@ def build_brain(
             suggest_threshold=settings.suggest_threshold,
             related_threshold=settings.related_threshold,
         ),
-        CardOptions(stale_after_days=settings.stale_after_days),
+        CardOptions(
+            stale_after_days=settings.stale_after_days, retention_days=settings.retention_days
+        ),
         cache_dir=settings.model_cache,
         safety_examples=safety_examples(settings),
         encoder=encoder,

@@ -319,13 +319,17 @@ def test_chat_as_a_subprocess_answers_and_logs(
         *kb,
         "--db",
         str(tmp_path / "log.db"),
-        stdin="hi\nhow do I get a health card\nno\nwhere can I buy a cricket bat\n?\n/quit\n",
+        stdin="hi\nhow do I get a health card\nno\nwhere can I buy a cricket bat\n?\n"
+        "how do I delete my data?\n/quit\n",
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     assert "ServiceOntario" in result.stdout and "1-800-267-8097" in result.stdout
     assert "I do not know the answer to that yet" in result.stdout
     assert result.stdout.count("Sorry, that did not help") == 2  # "no" and "?": not logged
+    # A request to erase data gets the privacy notice (how long text is kept, /forget), and is
+    # not itself kept as an emerging need.
+    assert "Questions are deleted after 365 days. Send /forget" in result.stdout
     with sqlite3.connect(tmp_path / "log.db") as db:
         rows = db.execute("SELECT outcome, entry_id, text FROM questions ORDER BY id").fetchall()
     assert rows == [

@@ -262,3 +262,13 @@ def test_other_languages_have_their_own_word_index(make_kb: MakeKb) -> None:
     # An English question never lands on another language's wording by itself.
     assert not matcher._foreign("how do I get a library card", "en")
     assert matcher._foreign("OHIP card kaise milega", "en")
+
+
+def test_a_question_about_my_data_gets_the_privacy_notice(small_kb: Path) -> None:
+    matcher = Matcher(load_knowledge(small_kb))
+    asked = matcher.match("how do I delete my data?")
+    assert asked.outcome is Outcome.SMALL_TALK and asked.talk is Talk.PRIVACY
+    assert not asked.carries_net
+    assert matcher.match("supprimer mes données").language == "fr"
+    # Danger first.
+    assert matcher.match("delete my data, I want to kill myself").outcome is Outcome.CRISIS

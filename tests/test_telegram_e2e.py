@@ -307,6 +307,11 @@ async def test_greetings_thanks_and_no_get_a_word_back_and_are_not_logged(bot: B
         assert "911" in reply.text and "211" in reply.text, said
         assert "do not know" not in reply.text and "passed your question" not in reply.text
     assert "Sorry, that did not help" in (await bot.ask(43, "wrong answer")).text
+    # A request to erase data gets the privacy notice: how /forget erases everything.
+    for asked in ("how do I delete my data?", "اطلاعات من را حذف کنید"):
+        reply = await bot.ask(43, asked)
+        assert "forget" in reply.text and "365" in reply.text, asked  # RTL marks in Persian
+        assert "passed your question" not in reply.text
     assert bot.rows("SELECT COUNT(*) FROM questions") == [(0,)]  # not an emerging need
     reply = await bot.ask(43, "hi, where can I buy a cricket bat")
     assert "I do not know the answer to that yet" in reply.text

@@ -25,6 +25,7 @@ from bot.knowledge.model import (
 from bot.knowledge.places import places_of
 from bot.matching import thresholds
 from bot.matching.danger import learn_danger, load_meaning
+from bot.matching.datarequest import asks_about_own_data
 from bot.matching.encoder import MODEL, Encoder, Vectors
 from bot.matching.engine import Document, Evidence, Hit, Index
 from bot.matching.language import SHIPPED, choose
@@ -378,6 +379,14 @@ class Matcher:
                 outcome, hits, choices = self._fuse(
                     outcome, hits, choices, ranked, held_back, foreign
                 )
+        if (
+            outcome is not Outcome.ANSWERED
+            and not assessment.worried
+            and asks_about_own_data(question)
+        ):
+            # "How do I delete my data" got "I do not know" and was logged as a need: the
+            # request to erase kept. It gets the privacy notice, which says how (/forget).
+            return Match(Outcome.SMALL_TALK, lang, (), talk=Talk.PRIVACY)
         return Match(
             outcome,
             lang,

@@ -29,6 +29,9 @@ class Talk(StrEnum):
     BYE = "bye"
     # "no", "wrong", "that did not help", "?": the last reply was not what the person needed.
     NOT_HELPFUL = "not_helpful"
+    # "how do I delete my data", "do you keep my messages": the bot's own privacy notice
+    # (bot.matching.datarequest decides; not a phrase of this table).
+    PRIVACY = "privacy"
 
 
 # Phrases as `normalise` leaves them (lower case, Latin accents and punctuation removed), in the

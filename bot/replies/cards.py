@@ -26,6 +26,7 @@ from bot.knowledge.model import (
 )
 from bot.matching.matcher import Match, Outcome
 from bot.matching.smalltalk import Talk
+from bot.privacy import RETENTION_DAYS
 from bot.replies import bidi
 from bot.replies.glossary import Glossary
 from bot.replies.messages import Catalogue
@@ -99,6 +100,7 @@ _SMALL_TALK = {
     Talk.THANKS: "smalltalk.thanks",
     Talk.BYE: "chat.bye",
     Talk.NOT_HELPFUL: "smalltalk.sorry",
+    Talk.PRIVACY: "privacy.text",
 }
 
 
@@ -123,6 +125,8 @@ class CardOptions:
     # Entries not verified within this many days get a "please confirm" line.
     stale_after_days: int = STALE_AFTER_DAYS
     show_sources: bool = True
+    # How long question text is kept (the privacy notice says so): the settings' value.
+    retention_days: int = RETENTION_DAYS
 
 
 class Cards:
@@ -157,7 +161,8 @@ class Cards:
         if match.outcome is Outcome.CRISIS and match.crisis is not None:
             return self.crisis(match.crisis, lang, markup)
         if match.outcome is Outcome.SMALL_TALK:
-            words = markup.text(self.catalogue.get(_SMALL_TALK[match.talk or Talk.HELLO], lang))
+            key = _SMALL_TALK[match.talk or Talk.HELLO]
+            words = markup.text(self.catalogue.get(key, lang, days=self.options.retention_days))
             if match.talk is Talk.NOT_HELPFUL:
                 # The last reply did not help: who can, in person, as after "I don't know".
                 return "\n\n".join(
