@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from bot.errors import UserError
 from bot.knowledge.freshness import STALE_AFTER_DAYS
 from bot.matching import thresholds
-from bot.privacy import RETENTION_DAYS
+from bot.retention import RETENTION_DAYS
 
 # Days for digest_day, Monday first (datetime.weekday() numbering).
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -15,10 +15,6 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from bot.errors import UserError
 
-# Question text is deleted after this many days unless the operator sets BOT_RETENTION_DAYS:
-# a year holds every season's needs (winter coats, the start of school).
-RETENTION_DAYS = 365
-
 # Every pattern starts only where a word starts (the look-behinds), so each character is
 # looked at a bounded number of times: redaction runs in linear time (100 KB took 18 s when
 # the email pattern could start inside every run of letters).

@@ -321,6 +321,34 @@ def test_report_set_floors(learned: SafetyDetector, path: Path, split: str) -> N
     assert worried(ordinary) <= floors["lined"]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("my kid swallowed a battery", "overdose"),
+        ("my 3 year old just swallowed a button battery", "overdose"),
+        ("my son swallowed a magnet", "overdose"),
+        ("mon fils a avalé une pile", "overdose"),
+        ("my friend fell through the ice on the lake", "medical"),
+        ("her waters broke and the baby is coming", "medical"),
+        ("a child is in danger next door", "child_abuse"),
+        ("mon enfant est en danger", "child_abuse"),
+        ("where do I recycle batteries", None),
+        ("what to do if my kid swallowed a battery", None),
+        ("ice fishing licence for Lake Scugog", None),
+        # "tires" is one letter from Portuguese "tiros" (shots): listed as exact now.
+        ("snow tires mandatory?", None),
+    ],
+)
+def test_emergencies_no_one_had_written(
+    learned: SafetyDetector, text: str, expected: str | None
+) -> None:
+    """ "my kid swallowed a battery" got no crisis reply: "battery" was only in ordinary
+    examples. A swallowed battery or magnet is urgent whenever it is told, not when asked
+    ahead ("what to do if")."""
+    line = learned.check(text)
+    assert (line.category if line else None) == expected
+
+
 def test_a_sentence_both_calm_and_urgent_is_left_to_the_model(learned: SafetyDetector) -> None:
     # "now" is urgent and "in 2019" calm: the lexicon hit stands only if the model agrees.
     calm = "my mother had a stroke in 2019 and she is doing fine now, can she get physio at home"

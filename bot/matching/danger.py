@@ -63,17 +63,17 @@ MIN_COUNT = 2
 # A message is a crisis when the model's probability of danger is at least SURE, or when a
 # lexicon found danger in it and the model's probability is at least CONFIRM (or the message
 # is SHORT, or urgent). Both chosen by benchmarks/crisis_learn.py on 5-fold out-of-fold
-# probabilities over the 22,343 examples the lexicons were not written from: CONFIRM keeps 99%
+# probabilities over the 23,079 examples the lexicons were not written from: CONFIRM keeps 99%
 # of the lexicons' true alarms (the model takes an alarm away only where it is very sure; see
 # LEXICON_LOSS there for why not 98%, as with the meaning model), SURE is the lowest
 # probability with at most 1% false alarms on plain messages (chat, replies to the bot,
-# off-topic questions, everyday newcomer questions and stories). There: 77.8% of crises
-# found, 1.8% false alarms on hard ordinary messages (courses, the past, idioms, news,
-# prevention, paperwork...), 0.97% on plain ones; the lexicons alone find 37.6% with 7.0% and
+# off-topic questions, everyday newcomer questions and stories). There: 77.5% of crises
+# found, 1.6% false alarms on hard ordinary messages (courses, the past, idioms, news,
+# prevention, paperwork...), 0.98% on plain ones; the lexicons alone find 37.5% with 6.9% and
 # 0.7%.
 # History: learned from 1,155 examples, the model could not overrule the lexicons (at
 # CONFIRM 0.5, held-out detection fell from 88.7% to 70.0%), so lexicon hits stood and false
-# alarms stayed at 10%. It now learns from 22,969: 13,911 danger and ordinary messages written
+# alarms stayed at 10%. It now learns from 23,705: 13,911 danger and ordinary messages written
 # fresh in 14 languages in nine rounds (half the ordinary ones sharing danger words; the
 # third and fourth rounds on the weakest categories: child abuse, harm to others, crime,
 # trafficking, elder abuse, sexual assault, violence with immigration threats, medical and
@@ -86,18 +86,22 @@ MIN_COUNT = 2
 # plain chat and story messages, 660 short replies to a chat bot in 14 languages ("no", "я не
 # понимаю", "काम नहीं कर रहा": the model had read such negations as danger), 390 hard
 # ordinary messages in 14 languages (the past, prevention, paperwork, courses, idioms: "my
-# daughter had a febrile seizure when she was 1, she is 6 now"), 3,096 of the
+# daughter had a febrile seizure when she was 1, she is 6 now"), 736 written in the twelfth
+# round: emergencies no one had written (a child who swallowed a button battery or magnets,
+# someone through the ice, frostbite, labour, an asthma attack, a dog bite: "my kid swallowed
+# a battery" scored 0.11, as "battery" was only in ordinary messages) beside ordinary ones
+# sharing their words, and idioms and past stories in each language; 3,096 of the
 # knowledge base's own questions (2 per entry and language; not those about emergencies).
 # Without the plain ones it found more (held-out
 # 92.8%, blind check 91.9%, second round) but raised the alarm on everyday questions ("tell me
 # a joke", "my son dont speak englis very good, the school will give him help or no?"):
 # benchmarks/RESULTS.md.
 SURE = 0.71
-CONFIRM = 0.194
+CONFIRM = 0.199
 # Below an alarm, a message at least this likely to be danger still gets the 911/988 line
 # under its answer (issue 11: every crisis message's reply names a right contact). Chosen by
 # benchmarks/crisis_learn.py as the lowest probability that puts the line under at most 1
-# plain message in 10: out of fold it reaches 86.0% of the crises the alarm missed, and 6.3% of
+# plain message in 10: out of fold it reaches 85.6% of the crises the alarm missed, and 6.3% of
 # hard ordinary messages carry one extra line.
 WORRY = 0.279
 # A lexicon hit in a message this short always stands: a few words leave no room for the
@@ -117,15 +121,15 @@ ALONE_MAX_SHORT = 2
 # meaning from the encoder's sentence vector (MeaningHead), the one the matcher computes
 # anyway. The message's probability of danger is then the mean of the two models', and the
 # bounds below replace SURE, CONFIRM and WORRY, chosen the same way by
-# benchmarks/crisis_learn.py on out-of-fold probabilities of 22,969 examples, except that
-# CONFIRM keeps 98% of the lexicons' true alarms (LEXICON_LOSS there): 90.2% of crises found
-# against 77.8% for the n-grams alone, with fewer false alarms (1.0% hard ordinary against
-# 1.8%, 0.98% plain; the line under 90.6% of the crises still missed, and a crisis whose
+# benchmarks/crisis_learn.py on out-of-fold probabilities of 23,705 examples, except that
+# CONFIRM keeps 98% of the lexicons' true alarms (LEXICON_LOSS there): 90.3% of crises found
+# against 77.5% for the n-grams alone, with fewer false alarms (1.1% hard ordinary against
+# 1.6%, 1.00% plain; the line under 90.6% of the crises still missed, and a crisis whose
 # lexicon alarm is overruled still scores above WORRY). The n-grams know
 # the words someone wrote; the sentence vector also knows what they mean, in about 100
 # languages.
 MEANING_SURE = 0.65
-MEANING_CONFIRM = 0.361
+MEANING_CONFIRM = 0.364
 MEANING_WORRY = 0.217
 # The meaning model: one hidden layer of 64 rectified units, L2 penalty 0.1 on the summed
 # loss. Out of fold, in the mean with the n-grams: 89.1% of crises found (1.5% false alarms on

@@ -1,6 +1,6 @@
 """Questions about the person's own data: "how do I delete my data", "do you keep my messages".
 
-The knowledge base answers questions about Durham, not about the bot; such a question got
+The knowledge base answers questions about the region, not about the bot; such a question got
 "Sorry, I do not know", and was itself logged as an emerging need: a request to erase data,
 kept. The reply to it is the bot's own privacy notice (the catalogue's `privacy.text`, which
 says what is kept and how `/forget` erases it).

@@ -26,10 +26,10 @@ from bot.knowledge.model import (
 )
 from bot.matching.matcher import Match, Outcome
 from bot.matching.smalltalk import Talk
-from bot.privacy import RETENTION_DAYS
 from bot.replies import bidi
 from bot.replies.glossary import Glossary
 from bot.replies.messages import Catalogue
+from bot.retention import RETENTION_DAYS
 
 
 class Markup(Protocol):
