@@ -20,7 +20,7 @@ from bot.text import normalise
 
 # A longer message is a question about something else that mentions data ("my employer
 # asked for my personal information and bank details for direct deposit, is that
-# normal..."): the longest privacy question among the wordings below has 11 words.
+# normal..."): the privacy questions in tests/test_datarequest.py have at most 9 words.
 MOST_WORDS = 16
 
 # Some data: stems as `normalise` leaves them (lower case, no accents).
@@ -61,12 +61,12 @@ _KEEP = """
     gardez garder conserv stock enregistr partag
     guarda almacen compart
     armazen compartilh
-    tago save
+    tago
     зберіга збереж храни сохран переда
     تحتفظ تحفظ تخزن تشارك
     نگه ذخیره
     محفوظ رکھ
-    सेव रखत स्टोर rakhte save
+    सेव रखत स्टोर rakhte
     ਸੇਵ ਰੱਖ
     சேமி வைத்திரு
     保存 保留 存储 分享
@@ -111,8 +111,9 @@ def _spaced(stem: str) -> bool:
     return all(char.isascii() or "\u0400" <= char <= "\u04ff" for char in stem)
 
 
-_KEEP_SPACED = tuple(stem for stem in _stems(_KEEP) if _spaced(stem))
-_KEEP_UNSPACED = tuple(stem for stem in _stems(_KEEP) if not _spaced(stem))
+_KEEP_STEMS = _stems(_KEEP)
+_KEEP_SPACED = tuple(stem for stem in _KEEP_STEMS if _spaced(stem))
+_KEEP_UNSPACED = tuple(stem for stem in _KEEP_STEMS if not _spaced(stem))
 
 
 def _names(words: list[str], text: str, stems: tuple[str, ...]) -> bool:
