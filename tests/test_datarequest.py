@@ -69,3 +69,14 @@ def test_a_long_message_is_a_question_about_something_else() -> None:
 @given(st.text(max_size=300))
 def test_any_text_gets_a_yes_or_no(text: str) -> None:
     assert asks_about_own_data(text) in (True, False)
+
+
+@given(
+    st.sampled_from(ABOUT_MY_DATA),
+    st.lists(st.from_regex(r"[a-z]{1,8}", fullmatch=True), max_size=2 * MOST_WORDS),
+)
+def test_more_words_keep_the_question_until_it_is_too_long(question: str, extra: list[str]) -> None:
+    # Every rule asks whether some stem is present, so words added after a question about
+    # one's data never take it away; only the length limit does.
+    text = " ".join([question, *extra])
+    assert asks_about_own_data(text) is (len(text.split()) <= MOST_WORDS)

@@ -16,6 +16,8 @@ anywhere in the message for Chinese, written without spaces.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.text import normalise
 
 # A longer message is a question about something else that mentions data ("my employer
@@ -91,17 +93,6 @@ _YOU = """
 """
 
 
-def _stems(words: str) -> tuple[str, ...]:
-    return tuple(sorted({normalise(word) for word in words.split()} - {""}))
-
-
-_DATA_STEMS = _stems(_DATA)
-_ERASE_STEMS = _stems(_ERASE)
-_YOU_WORDS = frozenset(_stems(_YOU))
-_MY_WORDS = frozenset(_stems(_MY))
-_SAFE_STEMS = _stems(_SAFE)
-
-
 def _cjk(stem: str) -> bool:
     return all("\u4e00" <= char <= "\u9fff" for char in stem)
 
@@ -111,22 +102,46 @@ def _spaced(stem: str) -> bool:
     return all(char.isascii() or "\u0400" <= char <= "\u04ff" for char in stem)
 
 
-_KEEP_STEMS = _stems(_KEEP)
-_KEEP_SPACED = tuple(stem for stem in _KEEP_STEMS if _spaced(stem))
-_KEEP_UNSPACED = tuple(stem for stem in _KEEP_STEMS if not _spaced(stem))
+@dataclass(frozen=True)
+class _Stems:
+    """Stems sorted once by how they are found: Chinese inside the text, Latin and Cyrillic
+    at a word's start, other scripts (where prefixes and particles glue on) inside a word."""
+
+    cjk: tuple[str, ...]
+    spaced: tuple[str, ...]
+    inside: tuple[str, ...]
+
+    @classmethod
+    def of(cls, words: str) -> _Stems:
+        stems = sorted({normalise(word) for word in words.split()} - {""})
+        cjk = tuple(s for s in stems if _cjk(s))
+        spaced = tuple(s for s in stems if not _cjk(s) and _spaced(s))
+        inside = tuple(s for s in stems if not _cjk(s) and not _spaced(s))
+        return cls(cjk, spaced, inside)
+
+    def only(self, spaced: bool) -> _Stems:
+        """The Latin and Cyrillic stems alone, or all the others."""
+        if spaced:
+            return _Stems((), self.spaced, ())
+        return _Stems(self.cjk, (), self.inside)
+
+    def named(self, words: list[str], text: str) -> bool:
+        """Whether a message (its words, and its folded text) holds one of these stems."""
+        return (
+            any(stem in text for stem in self.cjk)
+            or any(word.startswith(self.spaced) for word in words if self.spaced)
+            or any(stem in word for stem in self.inside for word in words)
+        )
 
 
-def _names(words: list[str], text: str, stems: tuple[str, ...]) -> bool:
-    for stem in stems:
-        if _cjk(stem):
-            if stem in text:
-                return True
-        elif _spaced(stem):
-            if any(word.startswith(stem) for word in words):
-                return True
-        elif any(stem in word for word in words):
-            return True
-    return False
+_DATA_STEMS = _Stems.of(_DATA)
+_ERASE_STEMS = _Stems.of(_ERASE)
+_YOU_WORDS = frozenset(normalise(word) for word in _YOU.split()) - {""}
+_MY_WORDS = frozenset(normalise(word) for word in _MY.split()) - {""}
+_SAFE_STEMS = _Stems.of(_SAFE)
+_KEEP_STEMS = _Stems.of(_KEEP)
+_KEEP_SPACED = _KEEP_STEMS.only(spaced=True)
+_KEEP_UNSPACED = _KEEP_STEMS.only(spaced=False)
 
 
 def asks_about_own_data(text: str) -> bool:
@@ -135,13 +150,11 @@ def asks_about_own_data(text: str) -> bool:
     words = folded.split()
     if not words or len(words) > MOST_WORDS:
         return False
-    if not _names(words, folded, _DATA_STEMS):
+    if not _DATA_STEMS.named(words, folded):
         return False
-    if _names(words, folded, _ERASE_STEMS):
+    if _ERASE_STEMS.named(words, folded) or _KEEP_UNSPACED.named(words, folded):
         return True
-    if _names(words, folded, _KEEP_UNSPACED):
-        return True
-    if any(word in _MY_WORDS for word in words) and _names(words, folded, _SAFE_STEMS):
+    if any(word in _MY_WORDS for word in words) and _SAFE_STEMS.named(words, folded):
         return True
     spoken_to = any(word in _YOU_WORDS for word in words)
-    return spoken_to and _names(words, folded, _KEEP_SPACED)
+    return spoken_to and _KEEP_SPACED.named(words, folded)
