@@ -173,15 +173,16 @@ def calibrate(knowledge: Any) -> None:
     data = rows("tune") + rows("dev") + probes()
     words = Matcher(knowledge, cache_dir=CACHE, safety_examples=EXAMPLES)
     base = words.settings
-    best: tuple[float, float] = (float("-inf"), 0.0)
-    print("foreign_answer_threshold: objective")
-    for value in range(30, 100, 5):
-        words.settings = replace(base, foreign_answer_threshold=float(value))
-        score = objective(run(words, data)[0], data)
-        print(f"  {value}: {score}")
-        best = max(best, (score, float(value)))
-    print(f"best foreign_answer_threshold {best[1]} (objective {best[0]})")
-    words.settings = replace(base, foreign_answer_threshold=best[1])
+    best: tuple[float, float, float] = (float("-inf"), 0.0, 0.0)
+    print("foreign_answer_threshold, foreign_lead (0: never below the bar): objective")
+    for value in range(50, 85, 5):
+        for lead in (0.0, 0.2, 0.25, 0.3, 0.35, 0.4):
+            words.settings = replace(base, foreign_answer_threshold=float(value), foreign_lead=lead)
+            score = objective(run(words, data)[0], data)
+            print(f"  {value}, {lead}: {score}")
+            best = max(best, (score, float(value), lead))
+    print(f"best foreign_answer_threshold {best[1]}, foreign_lead {best[2]} (objective {best[0]})")
+    words.settings = replace(base, foreign_answer_threshold=best[1], foreign_lead=best[2])
     encoder = multilingual.start(CACHE)
     if encoder is None:
         print("the multilingual extra is not installed: encoder thresholds not swept")

@@ -272,3 +272,32 @@ def test_a_question_about_my_data_gets_the_privacy_notice(small_kb: Path) -> Non
     assert matcher.match("supprimer mes données").language == "fr"
     # Danger first.
     assert matcher.match("delete my data, I want to kill myself").outcome is Outcome.CRISIS
+
+
+def test_the_other_languages_index_answers_under_its_bar_only_far_ahead(
+    matcher: Matcher,
+) -> None:
+    def hits(*scores: float) -> list[Candidate]:
+        return [
+            Candidate(f"entry-{i}", score, Evidence("", (), {})) for i, score in enumerate(scores)
+        ]
+
+    settings = matcher.settings
+    main = (Outcome.UNANSWERED, hits(10.0))
+    top = settings.foreign_answer_threshold - 15
+    # "I was a civil engineer in Syria...": one entry stands alone, though under the bar.
+    alone = hits(top, top * settings.foreign_lead - 1)
+    assert matcher.pick_words(main, (Outcome.ANSWERED, alone)) == (Outcome.ANSWERED, alone, False)
+    # A runner-up close behind: buttons, and the answer is held back (the encoder may agree).
+    close = hits(top, top * settings.foreign_lead + 1)
+    assert matcher.pick_words(main, (Outcome.ANSWERED, close)) == (Outcome.AMBIGUOUS, close, True)
+    # Alone (a language with wordings for one entry): nothing to be ahead of.
+    single = hits(top)
+    assert matcher.pick_words(main, (Outcome.ANSWERED, single)) == (
+        Outcome.AMBIGUOUS,
+        single,
+        True,
+    )
+    # At the bar, the usual margin decided already.
+    sure = hits(settings.foreign_answer_threshold, top)
+    assert matcher.pick_words(main, (Outcome.ANSWERED, sure)) == (Outcome.ANSWERED, sure, False)

@@ -81,6 +81,9 @@ class MatchSettings:
     # chosen on the tune split of tests/data/multilingual.jsonl by
     # `benchmarks/multilingual.py --calibrate` (the sweep's numbers are in its comment).
     foreign_answer_threshold: float = thresholds.FOREIGN_ANSWER_THRESHOLD
+    # Below that bar, the other languages' index answers when the runner-up scores at most
+    # this share of the top (thresholds.FOREIGN_LEAD).
+    foreign_lead: float = thresholds.FOREIGN_LEAD
 
     @property
     def suggest_floor(self) -> float:
@@ -478,13 +481,20 @@ class Matcher:
     ) -> tuple[Outcome, list[Candidate], bool]:
         """Between the main index's decision and the other languages' index's, for a message
         in (or with words of) another language: the other index's, when it is at least as
-        sure. Its answers need `foreign_answer_threshold`: with 44 translated FAQs among 300
-        entries it is often sure of the wrong one; below that it offers buttons. The flag
-        says the other index's answer was held back that way (see EncoderSettings.agree)."""
+        sure. Its answers need `foreign_answer_threshold`, or a runner-up far behind
+        (`foreign_lead`): with 44 translated FAQs among 300 entries it was often sure of the
+        wrong one; otherwise it offers buttons. The flag says the other index's answer was
+        held back that way (see EncoderSettings.agree)."""
         outcome, hits = other
         held_back = False
-        if outcome is Outcome.ANSWERED and hits[0].score < self.settings.foreign_answer_threshold:
-            outcome, held_back = Outcome.AMBIGUOUS, True
+        settings = self.settings
+        if outcome is Outcome.ANSWERED and hits[0].score < settings.foreign_answer_threshold:
+            # Far ahead of a runner-up, not alone: with a language's wordings for only one
+            # or two entries, every message sharing a word with them finds nothing else
+            # (on the shipped knowledge base the index always returns five).
+            far_ahead = len(hits) > 1 and hits[1].score <= settings.foreign_lead * hits[0].score
+            if not far_ahead:
+                outcome, held_back = Outcome.AMBIGUOUS, True
         if _rank(outcome) <= _rank(main[0]):
             return outcome, hits, held_back
         return main[0], main[1], False
