@@ -116,6 +116,29 @@ def test_a_held_back_word_answer_stands_when_the_encoder_agrees(make_kb) -> None
     assert matcher._fuse(Outcome.AMBIGUOUS, words, choices, far, True)[0] is not Outcome.ANSWERED
 
 
+def test_both_readers_first_on_one_entry_answer_another_language(make_kb) -> None:  # type: ignore[no-untyped-def]
+    from bot.knowledge.loader import load_knowledge
+    from bot.matching.engine import Evidence
+    from bot.matching.matcher import Candidate, EncoderSettings, Matcher, Outcome
+
+    matcher = Matcher(load_knowledge(make_kb(SMALL_KB)), meaning=False)
+    # No clear lead for the encoder on its own (answer 0.95): only the agreement answers.
+    matcher.encoder_settings = EncoderSettings(answer=0.95, offer=0.95, agree_first=0.93)
+    evidence = Evidence("", (), {})
+    words = [Candidate("health-card", 21.0, evidence), Candidate("food-bank", 15.0, evidence)]
+    sure = [Candidate("health-card", 93.5, evidence), Candidate("food-bank", 92.0, evidence)]
+    unsure = [Candidate("health-card", 92.5, evidence), Candidate("food-bank", 92.0, evidence)]
+    other = [Candidate("food-bank", 93.5, evidence), Candidate("health-card", 92.0, evidence)]
+    for outcome in (Outcome.AMBIGUOUS, Outcome.UNANSWERED):
+        agreed = matcher._fuse(outcome, words, (), sure, foreign=True)
+        assert agreed[0] is Outcome.ANSWERED and agreed[1][0].entry_id == "health-card"
+        # English or French (not measured there), the encoder under the bar, or its first
+        # entry another one: no answer.
+        assert matcher._fuse(outcome, words, (), sure)[0] is not Outcome.ANSWERED
+        assert matcher._fuse(outcome, words, (), unsure, foreign=True)[0] is not Outcome.ANSWERED
+        assert matcher._fuse(outcome, words, (), other, foreign=True)[0] is not Outcome.ANSWERED
+
+
 def test_offered_entries_are_listed_once(make_kb) -> None:  # type: ignore[no-untyped-def]
     from bot.knowledge.loader import load_knowledge
     from bot.matching.engine import Evidence
