@@ -191,7 +191,8 @@ def calibrate(knowledge: Any) -> None:
         matcher = Matcher(knowledge, cache_dir=CACHE, encoder=encoder, safety_examples=EXAMPLES)
         matcher.settings = words.settings
         matcher.encoder = _Remembered(encoder)  # type: ignore[assignment]
-        base_encoder = EncoderSettings(agree=1.01)  # agreement is swept after the rest
+        # Agreement (both kinds) is swept after the rest.
+        base_encoder = EncoderSettings(agree=1.01, agree_first=1.01)
         found: tuple[float, EncoderSettings] = (float("-inf"), base_encoder)
         for answer in [x / 100 for x in range(84, 95)]:
             for lead in (0.0, 0.01, 0.02, 0.03, 0.05):
@@ -228,8 +229,19 @@ def calibrate(knowledge: Any) -> None:
             ranks.append((score, rank))  # ties: the higher rank (fewer answers questioned)
         best_rank = max(ranks)[1]
         print(f"best encoder rank {best_rank} (objective {max(ranks)[0]})")
+        # Then both readers' first entry, for another language (1.01: never).
+        firsts: list[tuple[float, float]] = []
+        for first in [x / 100 for x in range(90, 97)] + [1.01]:
+            matcher.encoder_settings = replace(
+                found[1], agree=best_agree, rank=best_rank, agree_first=first
+            )
+            score = objective(run(matcher, data)[0], data)
+            print(f"  agree_first {first}: {score}")
+            firsts.append((score, first))  # ties: the higher bar
+        best_first = max(firsts)[1]
+        print(f"best encoder agree_first {best_first} (objective {max(firsts)[0]})")
         # Then the button floor: most expected entries offered, fewest out-of-scope offered.
-        chosen = replace(found[1], agree=best_agree, rank=best_rank)
+        chosen = replace(found[1], agree=best_agree, rank=best_rank, agree_first=best_first)
         offers: list[tuple[float, float]] = []
         for offer in [x / 100 for x in range(78, 93)]:
             matcher.encoder_settings = replace(chosen, offer=min(offer, chosen.answer))

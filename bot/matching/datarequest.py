@@ -93,6 +93,11 @@ _YOU = """
 """
 
 
+def _folded(words: str) -> frozenset[str]:
+    """A list's words as `normalise` leaves them."""
+    return frozenset(normalise(word) for word in words.split()) - {""}
+
+
 def _cjk(stem: str) -> bool:
     return all("\u4e00" <= char <= "\u9fff" for char in stem)
 
@@ -113,7 +118,7 @@ class _Stems:
 
     @classmethod
     def of(cls, words: str) -> _Stems:
-        stems = sorted({normalise(word) for word in words.split()} - {""})
+        stems = sorted(_folded(words))
         cjk = tuple(s for s in stems if _cjk(s))
         spaced = tuple(s for s in stems if not _cjk(s) and _spaced(s))
         inside = tuple(s for s in stems if not _cjk(s) and not _spaced(s))
@@ -129,15 +134,15 @@ class _Stems:
         """Whether a message (its words, and its folded text) holds one of these stems."""
         return (
             any(stem in text for stem in self.cjk)
-            or any(word.startswith(self.spaced) for word in words if self.spaced)
+            or (bool(self.spaced) and any(word.startswith(self.spaced) for word in words))
             or any(stem in word for stem in self.inside for word in words)
         )
 
 
 _DATA_STEMS = _Stems.of(_DATA)
 _ERASE_STEMS = _Stems.of(_ERASE)
-_YOU_WORDS = frozenset(normalise(word) for word in _YOU.split()) - {""}
-_MY_WORDS = frozenset(normalise(word) for word in _MY.split()) - {""}
+_YOU_WORDS = _folded(_YOU)
+_MY_WORDS = _folded(_MY)
 _SAFE_STEMS = _Stems.of(_SAFE)
 _KEEP_STEMS = _Stems.of(_KEEP)
 _KEEP_SPACED = _KEEP_STEMS.only(spaced=True)
