@@ -285,7 +285,7 @@ def test_the_other_languages_index_answers_under_its_bar_only_far_ahead(
     settings = matcher.settings
     main = (Outcome.UNANSWERED, hits(10.0))
     top = settings.foreign_answer_threshold - 15
-    # "I was a civil engineer in Syria...": one entry stands alone, though under the bar.
+    # "I was a civil engineer in Syria...": one entry far ahead, though under the bar.
     alone = hits(top, top * settings.foreign_lead - 1)
     assert matcher.pick_words(main, (Outcome.ANSWERED, alone)) == (Outcome.ANSWERED, alone, False)
     # A runner-up close behind: buttons, and the answer is held back (the encoder may agree).

@@ -49,5 +49,5 @@ FOREIGN_ANSWER_THRESHOLD = 70.0
 # Under FOREIGN_ANSWER_THRESHOLD, the other languages' index still answers when the runner-up
 # scores at most this share of the top ("كنت مهندس مدني بسوريا، كيف بقدر أشتغل مهندس هون؟", I was
 # a civil engineer in Syria: regulated professions 53.5, the next entry 8.0). Agglutinating and
-# unspaced scripts (Tamil, Punjabi) rarely reach the bar, though one entry stands alone.
+# unspaced scripts (Tamil, Punjabi) rarely reach the bar, though one entry stands far ahead.
 FOREIGN_LEAD = 0.35
