@@ -153,6 +153,15 @@ async def main(count: int, db: Path) -> None:
             f"incremental: {added:,} new questions grouped in {time.perf_counter() - started:.2f} s"
         )
 
+        # The first refresh of each day also regroups every stored question (REGROUP_EVERY).
+        await storage.questions.log_many(generate(1000, seed=8))
+        started = time.perf_counter()
+        added = await insights.refresh_needs(storage, regroup=True)
+        print(
+            f"daily regrouping: {added:,} new questions grouped, every stored one read again, "
+            f"in {time.perf_counter() - started:.2f} s"
+        )
+
         started = time.perf_counter()
         since, until = insights.period(None, None)
         summaries = await insights.list_needs(storage, since, until)

@@ -12,6 +12,7 @@ from bot.insights import overview as insights
 from bot.knowledge.loader import load_knowledge
 from bot.privacy import ChatTokens
 from bot.storage import LoggedQuestion, Storage
+from bot.storage.records import iso
 from tests.test_knowledge_base import KNOWLEDGE
 
 NOW = datetime.now(UTC)
@@ -255,3 +256,68 @@ async def test_sentence_vectors_are_stored_grouped_by_and_purged(storage: Storag
     assert sorted(n.questions for n in needs) == [1, 2]
     assert await insights.purge(storage, 365) == 1  # the old question loses text and vector
     assert [q.vector is None for q in await storage.questions.find()] == [True, False, False]
+
+
+CRICKET = [
+    "is there a cricket club in Ajax",
+    "cricket clubs near Whitby?",
+    "cricket club for my son",
+    "where can adults play cricket",
+]
+HALAL = ["halal butcher in Brock", "halal butchers Beaverton", "where to buy halal meat"]
+
+
+async def test_a_regrouping_moves_questions_and_hands_an_emptied_needs_triage_on(
+    storage: Storage,
+) -> None:
+    # As early refreshes can leave them: a cricket need, a halal need, and a triaged need
+    # holding one question of each (asked again, word for word). Refreshes between
+    # regroupings leave it be; the daily regrouping reads every question again, moves both,
+    # and the triage goes with them.
+    from bot.needs.grouping import Need
+
+    texts = [*CRICKET, *HALAL, "halal butchers Beaverton", "cricket clubs near Whitby?"]
+    await storage.questions.log_many([unanswered(t, f"u{i}") for i, t in enumerate(texts)])
+    ids = [q.question_id for q in await storage.needs.unassigned()]
+    where = {q: 1 if k < 4 else 2 if k < 7 else 3 for k, q in enumerate(ids)}
+    await storage.needs.save(where, [Need(n, frozenset(), texts[0]) for n in (1, 2, 3)])
+    await insights.set_need(storage, 3, status="assigned", note="ask the club", assignee="DLIP")
+    await storage.jobs.claim("needs-regroup", insights.REGROUP_EVERY)  # regrouped today
+    await storage.questions.log_many([unanswered("yoga class for seniors", "y")])
+    assert await insights.refresh_needs(storage) == 1
+    before = {n.id: [m.text for m in n.members] for n in await storage.needs.all()}
+    assert before[3] == texts[-2:]
+
+    await storage.db.write(
+        "UPDATE job_runs SET last_run = ? WHERE name = 'needs-regroup'",
+        (iso(NOW - timedelta(days=2)),),
+    )
+    await storage.questions.log_many([unanswered("yoga classes", "z")])
+    assert await insights.refresh_needs(storage) == 1  # the first refresh of the day regroups
+    after = {n.id: n for n in await storage.needs.all()}
+    assert 3 not in after
+    texts_of = {nid: {m.text for m in n.members} for nid, n in after.items()}
+    assert set(CRICKET) <= texts_of[1] and set(HALAL) <= texts_of[2]
+    assert [len(after[1].members), len(after[2].members)] == [5, 4]  # each took one of need 3's
+    (triaged,) = [n for n in after.values() if n.status == "assigned"]
+    assert (triaged.id in (1, 2), triaged.note, triaged.assignee) == (True, "ask the club", "DLIP")
+    assert sum(len(n.members) for n in after.values()) == len(texts) + 2  # nothing lost
+
+
+async def test_a_forced_regrouping_keeps_ids_and_triage(storage: Storage) -> None:
+    # Regrouping a log that is already well grouped changes nothing staff set.
+    since, until = insights.period(None, None)
+    await storage.questions.log_many([unanswered(t, f"u{i}") for i, t in enumerate(CRICKET)])
+    (cricket,) = await insights.list_needs(storage, since, until)
+    await storage.questions.log_many([unanswered(t, f"h{i}") for i, t in enumerate(HALAL)])
+    needs = await insights.list_needs(storage, since, until)
+    halal = next(n for n in needs if n.id != cricket.id)
+    await insights.set_need(
+        storage, halal.id, status="not_in_scope", note="mosque", assignee="DLIP"
+    )
+    await storage.questions.log_many([unanswered("halal meat shop Oshawa", "h9")])
+    assert await insights.refresh_needs(storage, regroup=True) == 1
+    after = {n.id: n for n in await storage.needs.all()}
+    assert set(after) == {cricket.id, halal.id}
+    assert (after[halal.id].status, after[halal.id].note) == ("not_in_scope", "mosque")
+    assert len(after[halal.id].members) == 4 and len(after[cricket.id].members) == 4

@@ -92,6 +92,32 @@ def test_merge_keeps_the_older_triage_and_takes_what_it_lacks() -> None:
     assert merge_triage(kept, absorbed) == {"note": "no / call CDCD"}
 
 
+def test_a_regrouping_reads_stored_questions_again_and_an_emptied_need_is_handed_on() -> None:
+    cricket = [
+        "is there a cricket club in Ajax",
+        "cricket clubs near Whitby?",
+        "cricket club for my son",
+        "where can adults play cricket",
+    ]
+    halal = ["halal butcher in Brock", "halal butchers Beaverton", "where to buy halal meat",
+             "halal meat shop Oshawa"]  # fmt: skip
+    # A need an early refresh made of two questions asked again, one from each other need.
+    mixed = ["halal butchers Beaverton", "cricket clubs near Whitby?"]
+    stored = [asked(i, t) for i, t in enumerate(cricket + halal + mixed)]
+    needs = [
+        Need(1, frozenset(), cricket[0], members=stored[:4]),
+        Need(2, frozenset(), halal[0], members=stored[4:8]),
+        Need(3, frozenset(), mixed[0], status="assigned", members=stored[8:]),
+    ]
+    v = vectoriser([q.text for q in stored])
+    quiet = assign([], needs, v, 4)
+    assert (quiet.memberships, quiet.merged) == ({}, {})  # between regroupings: nothing moves
+    result = assign([], needs, v, 4, regroup=True)
+    assert result.memberships == {8: 2, 9: 1}  # both left need 3 in one refinement pass...
+    assert result.merged == {3: 2}  # ...so it is handed on (a tie: the first question's need)
+    assert {c.need_id: c.count for c in result.centroids.values()} == {1: 5, 2: 5}
+
+
 def test_summary_has_a_label_typical_wordings_and_counts_people_once() -> None:
     need = Need(1, frozenset({"cricket", "club"}), "cricket club")
     need.members = [

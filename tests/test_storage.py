@@ -13,10 +13,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.storage import FollowUp, LoggedQuestion, Storage, StorageError
 from bot.storage.dialect import POSTGRESQL, SQLITE, Connection, is_url, redact_url
-from bot.storage.records import iso
+from bot.storage.records import TIMESTAMP_FORMAT, from_iso, iso
 from bot.storage.schema import MIGRATIONS
 from tests import pgserver
 
@@ -548,3 +550,16 @@ async def test_replicas_never_take_the_same_pending_update(
     finally:
         await first.close()
         await second.close()
+
+
+@given(st.datetimes(min_value=datetime(1970, 1, 1), timezones=st.timezones()))
+def test_stored_times_read_back_as_strptime_reads_them(moment: datetime) -> None:
+    text = iso(moment)
+    expected = datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+    assert from_iso(text) == expected and from_iso(text).tzinfo == UTC
+
+
+@pytest.mark.parametrize("bad", ["2026-12-02", "2026-12-02T10:00:00", "2026-12-02 10:00:00Z", ""])
+def test_a_time_not_in_the_stored_format_is_refused(bad: str) -> None:
+    with pytest.raises(ValueError):
+        from_iso(bad)

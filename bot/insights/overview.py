@@ -25,6 +25,13 @@ if TYPE_CHECKING:  # the embedding model and numpy load only when needs are grou
 
 # Who changed a need, when it was not a staff member in Telegram (whose id is stored hashed).
 COMMAND_LINE = "command line"
+# How often a refresh of the needs regroups every stored question (`assign(regroup=True)`).
+# Refreshed 30 times as questions arrive, the four tune sets (3 arrival orders) scored mean ARI
+# 0.543 on words without it and 0.615 regrouping at every refresh (0.596 at every fifth);
+# with the encoder 0.646 and 0.682 (0.676); grouped all at once, 0.612 and 0.685
+# (benchmarks/needs_refresh.py). At 100,000 questions it makes a 1.6 s refresh 3.6 s
+# (benchmarks/needs_log.py), so it runs at the first refresh of each day, not at every one.
+REGROUP_EVERY = timedelta(days=1)
 
 
 class InsightError(UserError):
@@ -72,10 +79,16 @@ async def refresh_needs(
     storage: Storage,
     prepare: Callable[[str], str] | None = None,
     knowledge: KnowledgeBase | None = None,
+    *,
+    regroup: bool | None = None,
 ) -> int:
     """Put every unanswered question not yet grouped into a need, then merge needs that drifted
     close: the older id keeps the questions and takes over the triage of the one it absorbed.
     Returns how many questions were added.
+
+    Once every REGROUP_EVERY (or when `regroup` says so), the refresh also reads every stored
+    question again and lets it move to the need that now suits it best (`assign`); the first
+    grouping of a log counts as one.
 
     Reading the ungrouped questions, grouping them and saving must not interleave with another
     refresh (two would both create the same need), so the whole of it holds the "needs" lock:
@@ -91,24 +104,28 @@ async def refresh_needs(
         vectoriser = vectoriser_for(
             [q.text for q in logged], prepare, knowledge, [q.vector for q in logged]
         )
-        result = assign(new, existing, vectoriser, await store.next_id())
+        if regroup is None:
+            regroup = await storage.jobs.claim("needs-regroup", REGROUP_EVERY)
+        result = assign(new, existing, vectoriser, await store.next_id(), regroup=regroup)
         memberships = dict(result.memberships)
         by_id = {n.id: n for n in existing}
+        fresh = {n.id: n for n in result.created}
         merged: dict[int, dict[str, str]] = {}
         for absorbed, kept in sorted(result.merged.items()):
-            kept_need = by_id.get(kept)
+            # A regrouping can empty an old need into a new one: the new one takes its triage.
+            kept_need = by_id.get(kept) or fresh.get(kept)
             gone = by_id.get(absorbed)
             if gone is None:
                 continue  # a need created in this pass: its questions already point at `kept`
-            for member in gone.members:
-                memberships[member.question_id] = kept
+            for member in gone.members:  # those a regrouping moved elsewhere stay moved
+                memberships.setdefault(member.question_id, kept)
             changes = merge_triage(kept_need, gone) if kept_need is not None else {}
             for field_name, value in changes.items():
                 setattr(kept_need, field_name, value)
             merged[absorbed] = {"kept": str(kept), **changes}
         created = [n for n in result.created if n.id not in result.merged]
         await store.save(memberships, created, list(result.centroids.values()), merged)
-        return len(result.memberships)
+        return sum(q.question_id in result.memberships for q in new)
 
 
 def period(

@@ -11,13 +11,13 @@ previous 4 weeks) and when an existing FAQ is close to it.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # numpy and scipy load only when needs are grouped (partner tools start fast)
-    from bot.needs.groups import Centroid, Vectoriser
+    from bot.needs.groups import Centroid, NeedGroups, Vectoriser
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,8 @@ def assign(
     existing: Sequence[Need],
     vectoriser: Vectoriser,
     next_id: int,
+    *,
+    regroup: bool = False,
 ) -> Assignment:
     """Put new questions into the nearest existing need or new ones, then merge needs that
     drifted close (keeping the older id).
@@ -70,52 +72,92 @@ def assign(
     `vectoriser` must already have learnt every logged question's words (rarity and typo
     repair see the whole log). An existing need is placed by its stored centroid, or, if it
     has none yet, by its members' vectors. Only the new questions are refined (moved to the
-    need whose centroid suits them best once the batch is in), so questions staff have seen
-    stay where they are.
+    need whose centroid suits them best once the batch is in), so between regroupings the
+    questions staff have seen stay where they are.
+
+    With `regroup` (the periodic pass: bot.insights.REGROUP_EVERY), every stored question is
+    read again with today's word rarity, each need's centroid is rebuilt from its members
+    (where all of them still have their text), and every question may move to the need that
+    now suits it best. Fed in batches, the online pass keeps a need that was split early split;
+    regrouping recovers most of what grouping all at once finds (benchmarks/RESULTS.md, issue
+    12). A need left with no question hands its triage on, as in a merge, to the need most of
+    its questions went to.
     """
+    import numpy as np  # noqa: PLC0415 - loads numpy only when needed
+
     from bot.needs.groups import Centroid, NeedGroups, resolve  # noqa: PLC0415 - loads numpy only when needed
 
+    stored: list[Asked] = []  # with `regroup`: the stored questions read again
+    was: list[int | None] = []  # the need each of them sits in
     restored: list[Centroid] = []
     for need in existing:
+        members = [m for m in need.members if m.text]
         centroid = need.centroid
         if centroid is not None and centroid.total.shape != (vectoriser.dim,):
             centroid = None  # stored before sentence vectors came (or went): recomputed
-        if centroid is None and need.members:
-            members = [m for m in need.members if m.text]
+        if centroid is None and members and not regroup:
             vectors = vectoriser.vectors([m.text for m in members], [m.vector for m in members])
             if vectors.any():
                 centroid = Centroid(need.id, vectors.sum(axis=0), len(vectors))
-        if centroid is not None and centroid.count > 0:
+        if regroup and members and (centroid is None or len(members) == len(need.members)):
+            centroid = Centroid(need.id, np.zeros(vectoriser.dim, np.float32), 0)  # rebuilt below
+        if centroid is not None and (centroid.count > 0 or regroup):
             restored.append(Centroid(need.id, centroid.total, centroid.count))
+            if regroup:
+                stored += members
+                was += [need.id] * len(members)
+    rows = [*stored, *questions]
+    vectors = vectoriser.vectors([q.text for q in rows], [q.vector for q in rows])
+    for centroid in restored:
+        if centroid.count == 0:  # a regrouped need whose members all have their text
+            mine = [k for k, nid in enumerate(was) if nid == centroid.need_id]
+            centroid.total = vectors[mine].sum(axis=0)
+            centroid.count = len(mine)
     groups = NeedGroups(
-        restored,
+        [c for c in restored if c.count > 0 and c.total.any()],
         next_id=next_id,
         join=vectoriser.join,
         merge=vectoriser.merge,
         dim=vectoriser.dim,
     )
-    if questions:
-        vectors = vectoriser.vectors([q.text for q in questions], [q.vector for q in questions])
-        placed = groups.add(vectors).needs
-        placed = groups.refine(vectors, placed)
-    else:
-        placed = []
+    was = [nid if nid in groups else None for nid in was]
+    was += groups.add(vectors[len(stored) :]).needs
+    placed = groups.refine(vectors, was)
     merged = groups.merge()
+    now = [resolve(merged, nid) if nid is not None else None for nid in placed]
     memberships = {
-        q.question_id: resolve(merged, nid)
-        for q, nid in zip(questions, placed, strict=True)
-        if nid is not None
+        q.question_id: nid
+        for k, (q, nid) in enumerate(zip(rows, now, strict=True))
+        if nid is not None and (k >= len(stored) or nid != was[k])
     }
+    merged.update(_emptied(existing, groups, merged, was[: len(stored)], now[: len(stored)]))
     known = {n.id for n in existing}
     texts: dict[int, list[str]] = defaultdict(list)
-    for q in questions:
-        if q.question_id in memberships:
-            texts[memberships[q.question_id]].append(q.text)
+    for q, nid in zip(rows, now, strict=True):
+        if nid is not None and nid not in known:
+            texts[nid].append(q.text)
     created = [
         Need(nid, frozenset(vectoriser.words(" ".join(texts[nid]))), texts[nid][0])
-        for nid in sorted(set(memberships.values()) - known)
+        for nid in sorted(texts)
     ]
     return Assignment(memberships, created, merged, {c.need_id: c for c in groups.centroids()})
+
+
+def _emptied(
+    existing: Sequence[Need],
+    groups: NeedGroups,
+    merged: Mapping[int, int],
+    was: Sequence[int | None],
+    now: Sequence[int | None],
+) -> dict[int, int]:
+    """{need id: the need most of its questions went to} for each existing need a regrouping
+    left with no question (`was[k]` / `now[k]`: stored question k's need before and after)."""
+    went: dict[int, Counter[int]] = defaultdict(Counter)
+    for before, after in zip(was, now, strict=True):
+        if before is None or after is None or before in groups or before in merged:
+            continue
+        went[before][after] += 1
+    return {n.id: went[n.id].most_common(1)[0][0] for n in existing if went[n.id]}
 
 
 def merge_triage(kept: Need, absorbed: Need) -> dict[str, str]:

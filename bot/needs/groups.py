@@ -613,6 +613,9 @@ class NeedGroups:
     def __len__(self) -> int:
         return len(self._row)
 
+    def __contains__(self, need_id: object) -> bool:
+        return need_id in self._row
+
     # -- grouping ------------------------------------------------------------------------
     def add(self, vectors: Vectors) -> Grouping:
         """Place each question (a unit row; zero rows join nothing) in a need, in order."""

