@@ -90,31 +90,29 @@ def assign(
     stored: list[Asked] = []  # with `regroup`: the stored questions read again
     was: list[int | None] = []  # the need each of them sits in
     restored: list[Centroid] = []
+    rebuilt: list[tuple[Centroid, int]] = []  # a need's centroid made from its rows from here
     for need in existing:
         members = [m for m in need.members if m.text]
         centroid = need.centroid
         if centroid is not None and centroid.total.shape != (vectoriser.dim,):
             centroid = None  # stored before sentence vectors came (or went): recomputed
-        if centroid is None and members and not regroup:
+        if regroup and members:
+            if centroid is None or len(members) == len(need.members):
+                centroid = Centroid(need.id, np.zeros(vectoriser.dim, np.float32), len(members))
+                rebuilt.append((centroid, len(stored)))
+            stored += members
+            was += [need.id] * len(members)
+        elif centroid is None and members:
             vectors = vectoriser.vectors([m.text for m in members], [m.vector for m in members])
-            if vectors.any():
-                centroid = Centroid(need.id, vectors.sum(axis=0), len(vectors))
-        if regroup and members and (centroid is None or len(members) == len(need.members)):
-            centroid = Centroid(need.id, np.zeros(vectoriser.dim, np.float32), 0)  # rebuilt below
-        if centroid is not None and (centroid.count > 0 or regroup):
-            restored.append(Centroid(need.id, centroid.total, centroid.count))
-            if regroup:
-                stored += members
-                was += [need.id] * len(members)
+            centroid = Centroid(need.id, vectors.sum(axis=0), len(vectors))
+        if centroid is not None and centroid.count > 0:
+            restored.append(centroid)
     rows = [*stored, *questions]
     vectors = vectoriser.vectors([q.text for q in rows], [q.vector for q in rows])
-    for centroid in restored:
-        if centroid.count == 0:  # a regrouped need whose members all have their text
-            mine = [k for k, nid in enumerate(was) if nid == centroid.need_id]
-            centroid.total = vectors[mine].sum(axis=0)
-            centroid.count = len(mine)
+    for centroid, start in rebuilt:
+        centroid.total = vectors[start : start + centroid.count].sum(axis=0)
     groups = NeedGroups(
-        [c for c in restored if c.count > 0 and c.total.any()],
+        [c for c in restored if c.total.any()],
         next_id=next_id,
         join=vectoriser.join,
         merge=vectoriser.merge,
