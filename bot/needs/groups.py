@@ -352,8 +352,9 @@ class Vectoriser:
         return out, filler
 
     def _read_token(self, token: str) -> tuple[object, str]:
-        # What one token is, decided once per vectoriser: a log of 100,000 questions has
-        # about 20,000 distinct tokens (reading each token every time took 1.4 s of 3.5 s).
+        # What one token is, decided once per vectoriser: 100,000 questions hold about
+        # 20,000 distinct tokens (with the rarities kept, learning and vectorising them went
+        # from 5.8 s to 4.4 s: benchmarks/RESULTS.md, issue 12).
         word = FRENCH.get(token, token)
         if word in STOPWORDS and len(word) >= 2 and word not in FUNCTION_WORDS:
             return _FILLER, stem(word)
