@@ -9,7 +9,8 @@ and merges. `needs_grouping.py` groups a set at once, with one vectoriser; this 
 the bot's own `assign` refresh after refresh, applying each result as `refresh_needs` stores
 it (memberships, created needs, merges, centroids), so it also sees the stored centroids
 drifting as word rarity changes. "regroup every k": every k-th refresh is a regrouping
-(`assign(regroup=True)`), as the first refresh of each day is in the bot.
+(`assign(regroup=True)`), as the first refresh of each day is in the bot (and the first
+grouping of a log: with one refresh, "regroup every refresh" is what the bot does).
 
 By default it measures the tune sets of `needs_grouping.py --tune` (the Durham tune half and
 CLINC150 *validation* questions), each reshuffled with a few seeds (questions do not arrive
@@ -115,8 +116,8 @@ def run(
                     stored = encoded[name] if kind != "words" else None
                     sentences = [stored[i] for i in order] if stored else []
                     for variant, every in VARIANTS:
-                        if batches == 1 and every:
-                            continue  # one refresh: nothing stored to regroup
+                        if batches == 1 and every > 1:
+                            continue  # one refresh: the same as no regrouping
                         started = time.perf_counter()
                         pred = refreshes(texts, sentences, batches=batches, regroup=every)
                         elapsed = time.perf_counter() - started

@@ -27,9 +27,9 @@ if TYPE_CHECKING:  # the embedding model and numpy load only when needs are grou
 COMMAND_LINE = "command line"
 # How often a refresh of the needs regroups every stored question (`assign(regroup=True)`).
 # Refreshed 30 times as questions arrive, the four tune sets (3 arrival orders) scored mean ARI
-# 0.543 on words without it and 0.615 regrouping at every refresh (0.596 at every fifth);
-# with the encoder 0.646 and 0.682 (0.676); grouped all at once, 0.612 and 0.685
-# (benchmarks/needs_refresh.py). At 100,000 questions it makes a 1.6 s refresh 3.6 s
+# 0.543 on words without it and 0.617 regrouping at every refresh (0.599 at every fifth);
+# with the encoder 0.646 and 0.683 (0.680); grouped all at once, 0.617 and 0.690
+# (benchmarks/needs_refresh.py). At 100,000 questions it makes a 1.7 s refresh 4 s
 # (benchmarks/needs_log.py), so it runs at the first refresh of each day, not at every one.
 REGROUP_EVERY = timedelta(days=1)
 

@@ -78,14 +78,19 @@ def assign(
     With `regroup` (the periodic pass: bot.insights.REGROUP_EVERY), every stored question is
     read again with today's word rarity, each need's centroid is rebuilt from its members
     (where all of them still have their text), and every question may move to the need that
-    now suits it best. Fed in batches, the online pass keeps a need that was split early split;
-    regrouping recovers most of what grouping all at once finds (benchmarks/RESULTS.md, issue
-    12). A need left with no question hands its triage on, as in a merge, to the need most of
-    its questions went to.
+    now suits it best, then needs merge, twice over (REGROUP_ROUNDS). Fed in batches, the
+    online pass keeps a need that was split early split; regrouping recovers what grouping all
+    at once finds (benchmarks/RESULTS.md, issue 12). A need left with no question hands its
+    triage on, as in a merge, to the need most of its questions went to.
     """
     import numpy as np  # noqa: PLC0415 - loads numpy only when needed
 
-    from bot.needs.groups import Centroid, NeedGroups, resolve  # noqa: PLC0415 - loads numpy only when needed
+    from bot.needs.groups import (  # noqa: PLC0415 - loads numpy only when needed
+        REGROUP_ROUNDS,
+        Centroid,
+        NeedGroups,
+        resolve,
+    )
 
     stored: list[Asked] = []  # with `regroup`: the stored questions read again
     was: list[int | None] = []  # the need each of them sits in
@@ -120,8 +125,14 @@ def assign(
     )
     was = [nid if nid in groups else None for nid in was]
     was += groups.add(vectors[len(stored) :]).needs
-    placed = groups.refine(vectors, was)
-    merged = groups.merge()
+    placed = was
+    merged: dict[int, int] = {}
+    for _ in range(REGROUP_ROUNDS if regroup else 1):
+        placed = groups.refine(
+            vectors, [resolve(merged, n) if n is not None else None for n in placed]
+        )
+        more = groups.merge()
+        merged = {absorbed: resolve(more, kept) for absorbed, kept in merged.items()} | more
     now = [resolve(merged, nid) if nid is not None else None for nid in placed]
     memberships = {
         q.question_id: nid
