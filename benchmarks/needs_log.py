@@ -1,10 +1,17 @@
 """Generate a realistic log of unanswered questions and time the grouping of emerging needs.
 
-    python benchmarks/needs_log.py [--count 100000] [--db PATH] [--keep]
+    python benchmarks/needs_log.py [--count N] [--db PATH] [--log generated|clinc] [--words-only]
 
 Writes the log through the project's own storage module, then times `refresh_needs`
-(first grouping of everything, then an incremental run with 1% new questions) and
+(first grouping of everything, then refreshes adding 1,000 new questions each: as the bot
+does it, then the old way, reading the whole log again, then the daily regrouping) and
 `list_needs` (the summaries staff see).
+
+`--log generated` (the default): 40 needs in 10 templates (few distinct wordings).
+`--log clinc`: CLINC150's questions, then typo'd copies (77,000 distinct wordings in
+100,000, about 1,600 needs), as `needs_grouping.py --only-scale` builds them; with the
+`multilingual` extra (unless `--words-only`), only its validation and test lines, each stored
+with its encoder vector as the bot stores it.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.insights import overview as insights
 from bot.storage import LoggedQuestion, Storage
+from bot.storage.needs import forget_learnt
 
 # Needs newcomers really voice that a starter knowledge base will not cover.
 NEEDS = [
@@ -128,12 +136,52 @@ def generate(count: int, seed: int = 7, now: datetime | None = None) -> list[Log
     return out
 
 
-async def main(count: int, db: Path) -> None:
+def from_clinc(count: int, seed: int = 5, words_only: bool = False) -> list[LoggedQuestion]:
+    """`count` questions built from CLINC150 (with stored encoder vectors when it is there,
+    unless `words_only`), over 90 days, in a random order."""
+    import needs_grouping as ng  # here: needs_grouping imports this module's `typo`
+
+    rng = random.Random(seed)
+    rows = ng.clinc_rows()
+    built = None if words_only else ng.scale_questions(count, rows, True, rng)
+    built = built or ng.scale_questions(count, rows, False, rng)
+    assert built is not None  # without the encoder, the words-only lines are always there
+    _, stored, texts, picks = built
+    order = list(range(count))
+    rng.shuffle(order)
+    now = datetime.now(UTC)
+    users = [f"user{u:05d}" for u in range(max(1, count // 6))]
+    return [
+        LoggedQuestion(
+            channel="telegram",
+            language="en",
+            outcome="unanswered",
+            text=texts[k],
+            user_hash=rng.choice(users),
+            asked_at=now - timedelta(seconds=rng.randrange(90 * 86400)),
+            vector=stored[picks[k]],
+        )
+        for k in order
+    ]
+
+
+async def main(count: int, db: Path, log: str = "generated", words_only: bool = False) -> None:
     """Fill a log and time the grouping."""
     storage = await Storage.open(db)
     try:
         started = time.perf_counter()
-        questions = generate(count)
+        questions = (
+            generate(count)
+            if log == "generated"
+            else from_clinc(count + 3000, words_only=words_only)
+        )
+        extra = questions[count:] or generate(2000, seed=8)
+        questions = questions[:count]
+        with_vectors = sum(q.vector is not None for q in questions)
+        print(
+            f"{log} log: {len(set(q.text for q in questions)):,} distinct wordings in {count:,}; "
+            f"{with_vectors:,} with a stored encoder vector"
+        )
         await storage.questions.log_many(questions[: int(count * 0.99)])
         print(f"wrote {int(count * 0.99):,} questions in {time.perf_counter() - started:.1f} s")
 
@@ -153,8 +201,18 @@ async def main(count: int, db: Path) -> None:
             f"incremental: {added:,} new questions grouped in {time.perf_counter() - started:.2f} s"
         )
 
+        # The old way: with nothing learnt stored, a refresh reads and learns the whole log.
+        await storage.questions.log_many(extra[:1000])
+        await storage.db.transaction(forget_learnt)
+        started = time.perf_counter()
+        added = await insights.refresh_needs(storage, regroup=False)
+        print(
+            f"the old way (every stored question read and learnt again): {added:,} new "
+            f"questions grouped in {time.perf_counter() - started:.2f} s"
+        )
+
         # The first refresh of each day also regroups every stored question (REGROUP_EVERY).
-        await storage.questions.log_many(generate(1000, seed=8))
+        await storage.questions.log_many(extra[1000:2000])
         started = time.perf_counter()
         added = await insights.refresh_needs(storage, regroup=True)
         print(
@@ -172,6 +230,8 @@ async def main(count: int, db: Path) -> None:
         print("top 10 needs:")
         for need in summaries[:10]:
             print(f"  #{need.id:<4} {need.askers:>6} people  {need.trend:<6} {need.representative}")
+        if log != "generated":
+            return  # CLINC150's needs are its intents: the quality figures are needs_grouping's
         expected = len(NEEDS)
         print(
             f"needs found: {len(needs)} for {expected} generated topics "
@@ -185,6 +245,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--db", type=Path)
+    parser.add_argument("--log", choices=("generated", "clinc"), default="generated")
+    parser.add_argument("--words-only", action="store_true", help="clinc: no encoder vectors")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        asyncio.run(main(args.count, args.db or Path(tmp) / "needs.sqlite3"))
+        db = args.db or Path(tmp) / "needs.sqlite3"
+        asyncio.run(main(args.count, db, args.log, args.words_only))

@@ -227,6 +227,36 @@ async def test_a_merge_keeps_the_older_id_and_moves_the_triage(storage: Storage)
     assert kept.askers == 502
 
 
+async def test_what_grouping_learnt_is_kept_between_refreshes_and_dropped_with_the_text(
+    storage: Storage,
+) -> None:
+    # A refresh takes up the word counts the last one stored and reads only its new questions;
+    # blanking old text or erasing a person's questions drops the counts, and the next refresh
+    # learns the whole log again.
+    await storage.questions.log_many(
+        [unanswered(t, f"u{i}") for i, t in enumerate(CRICKET)]
+        + [unanswered("thank you", "t", days_ago=400)]
+    )
+    assert await insights.refresh_needs(storage) == 5
+    learnt = await storage.needs.learnt()
+    assert learnt is not None and (learnt.documents, learnt.counts["cricket"]) == (5, 4)
+    await storage.questions.log_many([unanswered(t, f"h{i}") for i, t in enumerate(HALAL)])
+    assert await insights.refresh_needs(storage, regroup=False) == 3
+    learnt = await storage.needs.learnt()
+    assert learnt is not None and (learnt.documents, learnt.counts["halal"]) == (8, 3)
+    needs = {n.id: {m.text for m in n.members} for n in await storage.needs.all()}
+    assert set(CRICKET) in needs.values() and set(HALAL) in needs.values()
+
+    await storage.users.erase("h0")
+    assert await storage.needs.learnt() is None
+    await storage.questions.log_many([unanswered("halal meat shop", "h9")])
+    assert await insights.refresh_needs(storage, regroup=False) == 1
+    learnt = await storage.needs.learnt()
+    assert learnt is not None and (learnt.documents, learnt.counts["halal"]) == (8, 3)
+    assert await insights.purge(storage, 365) == 1  # "thank you", asked 400 days ago
+    assert await storage.needs.learnt() is None
+
+
 async def test_sentence_vectors_are_stored_grouped_by_and_purged(storage: Storage) -> None:
     # With the multilingual extra, an unanswered question keeps the encoder's vector; needs
     # then group by it as well as by words. Two wordings with no word in common but the same

@@ -142,6 +142,40 @@ def test_summary_has_a_label_typical_wordings_and_counts_people_once() -> None:
     assert summary.name == "cricket club"
 
 
+def test_a_need_of_nothing_but_filler_words_is_named_by_its_wording() -> None:
+    need = Need(1, frozenset(), "thank you so much")
+    need.members = [asked(1, "thank you so much", "a"), asked(2, "thanks, thank you!", "b")]
+    texts = [m.text for m in need.members]
+    summary = summarise(need, NOW - timedelta(days=7), NOW, vectoriser(texts))
+    assert summary.label == ""
+    assert summary.name == summary.representative == "thank you so much"
+
+
+def test_a_restored_vectoriser_reads_new_questions_as_one_that_learnt_the_whole_log() -> None:
+    log = [
+        "is there a cricket club in Ajax",
+        "cricket clubs near Whitby?",
+        "cricket club",
+        "halal butcher in Brock",
+        "halal butchers Beaverton",
+        "where can I buy a used car",
+    ]
+    new = ["crikcet club for my son", "halal buthcer", "cricket bats for kids", "thank you"]
+    whole = vectoriser(log + new)
+    earlier = vectoriser([*log, "thank you"])
+    learnt = earlier.learnt(leaving_out=["thank you"])  # a question no need took
+    assert learnt.documents == len(log)
+    assert learnt.counts == vectoriser(log).document_counts
+    restored = Vectoriser(default_embedder())
+    restored.restore(learnt)
+    restored.learn(new)
+    assert restored.documents == whole.documents
+    assert restored.document_counts == whole.document_counts
+    assert [restored.words(t) for t in new] == [whole.words(t) for t in new]
+    assert restored.words("crikcet club for my son") == ["cricket", "club"]
+    assert (restored.vectors(new) == whole.vectors(new)).all()
+
+
 def test_a_need_rising_far_above_its_usual_rate_is_flagged() -> None:
     need = Need(1, frozenset({"yoga"}), "yoga")
     need.members = [asked(i, "yoga", f"u{i}", days_ago=1) for i in range(8)]

@@ -287,6 +287,17 @@ def _identity(word: str, letters: float = LETTERS) -> npt.NDArray[np.float64]:
     return vector / np.linalg.norm(vector)
 
 
+@dataclass(frozen=True)
+class LearntWords:
+    """What a vectoriser learnt from the questions in needs (`Vectoriser.learnt`), as storage
+    keeps it between refreshes: how many questions, how many of them use each word, and the
+    sentence vectors' common part (None without them)."""
+
+    documents: int
+    counts: Mapping[str, int]
+    sentence_mean: npt.NDArray[np.float64] | None = None
+
+
 class Vectoriser:
     """Turns question text into unit vectors; remembers words and how often they are used.
 
@@ -383,24 +394,51 @@ class Vectoriser:
     def _known(self, word: str) -> bool:
         return word in self._vocabulary or self.document_counts[word] >= self._trusted
 
+    def word_counts(self, texts: Iterable[str]) -> Counter[str]:
+        """How many of `texts` use each word (stemmed, before typo repair; filler words too)."""
+        counts: Counter[str] = Counter()
+        for text, times in Counter(texts).items():  # a log repeats its common wordings
+            content, filler = self._split(text)
+            for word in {*content, *filler}:
+                counts[word] += times
+        return counts
+
     def learn(self, texts: Iterable[str]) -> None:
         """Count the words of new questions (for rarity) and learn repairs for misspellings."""
-        batch: list[list[str]] = []
-        for text in texts:
-            content, filler = self._split(text)
-            words = set(content) | set(filler)
-            batch.append(sorted(words))
-            self.document_counts.update(words)
-            self.documents += 1
+        texts = list(texts)
+        counts = self.word_counts(texts)
+        self.documents += len(texts)
+        self.document_counts.update(counts)
         self._weights.clear()
-        new_words = {w for words in batch for w in words}
-        self._learn_repairs(new_words)
+        self._learn_repairs(counts)
+
+    def learnt(self, leaving_out: Iterable[str] = ()) -> LearntWords:
+        """What this vectoriser has learnt from the log, less the questions `leaving_out`
+        (learnt, but kept in no need), for `restore` to take up in a later refresh."""
+        left = list(leaving_out)
+        counts = self.document_counts - self.word_counts(left)  # drops words now at 0
+        return LearntWords(self.documents - len(left), dict(counts), self.sentence_mean)
+
+    def restore(self, learnt: LearntWords) -> None:
+        """Take up what an earlier vectoriser learnt (`learnt`), as if it had read those
+        questions again: word rarity, the sentence vectors' common part and the thresholds
+        that go with it. Typo repairs are learnt by the next `learn`, for the words it
+        reads: a refresh vectorises only its new questions, so no other word needs one."""
+        self.documents = learnt.documents
+        self.document_counts = Counter(learnt.counts)
+        self._weights.clear()
+        self._repairs.clear()
+        self.sentence_mean = learnt.sentence_mean
+        if learnt.sentence_mean is not None:
+            self.join, self.merge = SENTENCE_JOIN, SENTENCE_MERGE
 
     def _learn_repairs(self, candidates: Iterable[str]) -> None:
         # A word outside the vocabulary, used rarely, one edit (two for 8+ letters) from a
-        # known word used at least twice as often, is read as that word.
+        # known word used at least twice as often, is read as that word; of two such words,
+        # the commoner (then the first in alphabetical order), so the choice never depends
+        # on the order the log was read in.
         by_first: dict[str, list[str]] = defaultdict(list)
-        for word, count in self.document_counts.items():
+        for word, count in sorted(self.document_counts.items(), key=lambda wc: (-wc[1], wc[0])):
             if len(word) >= 4 and (self._known(word) or count >= 2):
                 by_first[word[0]].append(word)
         for word in sorted(candidates):
@@ -851,8 +889,6 @@ def label(
     A word qualifies when at least a third of the members use it (two at least); words are
     ranked by how many members use them times their rarity.
     """
-    if not member_words:
-        return ""
     used: Counter[str] = Counter()
     position: dict[str, list[float]] = defaultdict(list)
     for words in member_words:
@@ -865,6 +901,8 @@ def label(
     )
     if not ranked:
         ranked = sorted(used, key=lambda w: (-used[w] * weight(w), w))[:1]
+    if not ranked:
+        return ""  # no member has a content word ("thank you so much"): staff see a wording
     chosen = ranked[:most]
     top = used[chosen[0]] * weight(chosen[0])
     chosen = [w for w in chosen if used[w] * weight(w) >= top / 3]

@@ -10,7 +10,7 @@ from bot.storage.database import Connection, Database, Row
 from bot.storage.records import from_iso, iso, utc_now
 
 if TYPE_CHECKING:  # numpy loads only when centroids are read or written
-    from bot.needs.groups import Centroid
+    from bot.needs.groups import Centroid, LearntWords
 
 _MEMBERS = (
     "SELECT n.need_id, q.id, COALESCE(q.text, ''), q.asked_at, q.user_hash, q.language,"
@@ -26,11 +26,14 @@ class NeedStore:
 
     async def unassigned(self) -> list[Asked]:
         """Unanswered questions (with text) not yet in any need."""
+        # The ids are found in the outcome index alone, then only their rows are read: asking
+        # for the text in the same pass read every unanswered row (0.26 s against 0.06 s at
+        # 100,000 questions on SQLite, benchmarks/needs_log.py).
         rows = await self._db.fetch_all(
             "SELECT q.id, q.text, q.asked_at, q.user_hash, q.language, q.vector FROM questions q"
-            " LEFT JOIN need_questions n ON n.question_id = q.id"
-            " WHERE q.outcome = 'unanswered' AND q.text IS NOT NULL AND n.need_id IS NULL"
-            " ORDER BY q.id"
+            " WHERE q.id IN (SELECT u.id FROM questions u WHERE u.outcome = 'unanswered'"
+            " AND NOT EXISTS (SELECT 1 FROM need_questions n WHERE n.question_id = u.id))"
+            " AND q.text IS NOT NULL ORDER BY q.id"
         )
         return [_asked(row) for row in rows]
 
@@ -54,6 +57,24 @@ class NeedStore:
         need.members.extend(_asked(m[1:]) for m in members)
         return need
 
+    async def learnt(self) -> LearntWords | None:
+        """What grouping learnt from the questions in needs (`save` stored it), or None when
+        nothing is stored: never grouped, or emptied since (`forget_learnt`)."""
+        row = await self._db.fetch_one("SELECT questions, sentence_mean FROM need_model")
+        if row is None:
+            return None
+        import numpy as np  # noqa: PLC0415 - loads numpy only when needed
+
+        from bot.needs.groups import LearntWords  # noqa: PLC0415 - loads numpy only when needed
+
+        words = await self._db.fetch_all("SELECT word, questions FROM need_words")
+        mean = row[1]
+        return LearntWords(
+            int(row[0]),
+            {str(w): int(n) for w, n in words},
+            np.frombuffer(mean, dtype="<f4").astype(np.float64) if mean is not None else None,
+        )
+
     async def next_id(self) -> int:
         """The id the next new need gets."""
         row = await self._db.fetch_one("SELECT COALESCE(MAX(id), 0) + 1 FROM needs")
@@ -65,11 +86,13 @@ class NeedStore:
         created: list[Need],
         centroids: Sequence[Centroid] = (),
         merged: dict[int, dict[str, str]] | None = None,
+        learnt: LearntWords | None = None,
     ) -> None:
-        """Store new needs, memberships, centroids and merges in one transaction.
+        """Store new needs, memberships, centroids, merges and what grouping learnt from the
+        questions now in needs (`learnt`, replacing what was stored) in one transaction.
 
         `merged` maps each absorbed need to {"kept": id, and the kept need's new triage
-        fields}; `memberships` already points its questions at the kept need; it is deleted.
+        fields}; its questions not in `memberships` move to the kept need; it is deleted.
         """
         import numpy as np  # noqa: PLC0415 - loads numpy only when needed
 
@@ -102,9 +125,30 @@ class NeedStore:
                         f"UPDATE needs SET {sets}, updated_at = ? WHERE id = ?",
                         [*fields.values(), now, int(changes["kept"])],
                     )
+            # The absorbed need's questions that nothing above moved go to the need that kept it.
+            await connection.executemany(
+                "UPDATE need_questions SET need_id = ? WHERE need_id = ?",
+                [(int(changes["kept"]), absorbed) for absorbed, changes in kept_changes.items()],
+            )
             await connection.executemany(
                 "DELETE FROM needs WHERE id = ?", [(absorbed,) for absorbed in kept_changes]
             )
+            if learnt is not None:
+                await forget_learnt(connection)
+                await connection.executemany(
+                    "INSERT INTO need_words (word, questions) VALUES (?, ?)",
+                    sorted(learnt.counts.items()),
+                )
+                mean = learnt.sentence_mean
+                await connection.execute(
+                    "INSERT INTO need_model (id, questions, sentence_mean, learnt_at)"
+                    " VALUES (1, ?, ?, ?)",
+                    (
+                        learnt.documents,
+                        np.asarray(mean, dtype="<f4").tobytes() if mean is not None else None,
+                        now,
+                    ),
+                )
 
         await self._db.transaction(run)
 
@@ -157,6 +201,14 @@ class NeedStore:
 
     async def _exists(self, need_id: int) -> bool:
         return await self._db.fetch_one("SELECT 1 FROM needs WHERE id = ?", (need_id,)) is not None
+
+
+async def forget_learnt(connection: Connection) -> None:
+    """Drop what grouping learnt from the questions (`NeedStore.learnt`): done when question
+    text is blanked or erased, so no count outlives the words it came from; the next refresh
+    learns the log again."""
+    await connection.execute("DELETE FROM need_words")
+    await connection.execute("DELETE FROM need_model")
 
 
 def _need(row: Row) -> Need:

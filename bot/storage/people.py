@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from bot.storage.database import Connection, Database
+from bot.storage.needs import forget_learnt
 from bot.storage.records import Erased, iso, utc_now
 
 # The tables holding rows about one person, erased together by /forget.
@@ -69,6 +70,8 @@ class Users:
             await connection.execute(
                 "UPDATE confirmations SET user_hash = '' WHERE user_hash = ?", (user_hash,)
             )
+            if counts[PERSONAL_TABLES.index("questions")]:
+                await forget_learnt(connection)  # word counts learnt from their questions too
             return counts
 
         follow_ups, questions, feedback, settings = await self._db.transaction(run)

@@ -9,7 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.storage.database import Database, Row
+from bot.storage.database import Connection, Database, Row
+from bot.storage.needs import forget_learnt
 from bot.storage.records import LoggedQuestion, StorageError, from_iso, iso
 
 log = logging.getLogger(__name__)
@@ -137,11 +138,18 @@ class QuestionLog:
     async def purge_text(self, before: datetime) -> int:
         """Blank the text (and its sentence vector) of questions asked before a date, keeping
         the counts."""
-        return await self._db.write(
-            "UPDATE questions SET text = NULL, vector = NULL"
-            " WHERE asked_at < ? AND (text IS NOT NULL OR vector IS NOT NULL)",
-            (iso(before),),
-        )
+
+        async def run(connection: Connection) -> int:
+            blanked = await connection.execute(
+                "UPDATE questions SET text = NULL, vector = NULL"
+                " WHERE asked_at < ? AND (text IS NOT NULL OR vector IS NOT NULL)",
+                (iso(before),),
+            )
+            if blanked:
+                await forget_learnt(connection)  # word counts learnt from that text too
+            return blanked
+
+        return await self._db.transaction(run)
 
 
 def _params(question: LoggedQuestion) -> tuple[Any, ...]:

@@ -189,4 +189,20 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE questions ADD COLUMN vector TEXT;
     """,
+    # 10: emerging needs (issue 12): what grouping learnt from the questions already in needs
+    # (how many use each word, for rarity and typo repair; the sentence vectors' common part),
+    # so a refresh reads only its new questions. Written again at each full grouping; emptied
+    # when question text is blanked or a person's questions are erased (rebuilt next time).
+    """
+    CREATE TABLE need_words (
+        word        TEXT PRIMARY KEY,
+        questions   INTEGER NOT NULL
+    );
+    CREATE TABLE need_model (
+        id              INTEGER PRIMARY KEY,
+        questions       INTEGER NOT NULL,
+        sentence_mean   BLOB,
+        learnt_at       TEXT NOT NULL
+    );
+    """,
 )
