@@ -3,14 +3,15 @@ the periodic regrouping (issue 12).
 
     python benchmarks/needs_refresh.py [--report] [--seeds 3] [--batches 1,10,30] [--words-only]
 
-`needs` refreshes the log whenever staff look: each refresh learns the words of the whole log
-so far, places the new questions against the stored centroids (`bot.needs.grouping.assign`),
-and merges. `needs_grouping.py` groups a set at once, with one vectoriser; this script runs
-the bot's own `assign` refresh after refresh, applying each result as `refresh_needs` stores
-it (memberships, created needs, merges, centroids), so it also sees the stored centroids
-drifting as word rarity changes. "regroup every k": every k-th refresh is a regrouping
-(`assign(regroup=True)`), as the first refresh of each day is in the bot (and the first
-grouping of a log: with one refresh, "regroup every refresh" is what the bot does).
+`needs` refreshes the log whenever staff look: each refresh learns the words of its new
+questions (on top of what the last one learnt), places them against the stored centroids
+(`bot.needs.grouping.assign`), and merges. `needs_grouping.py` groups a set at once, with one
+vectoriser; this script runs the bot's own `assign` refresh after refresh, applying each
+result as `refresh_needs` stores it (memberships, created needs, merges, centroids), so it
+also sees the stored centroids drifting as word rarity changes. "regroup every k": every k-th
+refresh is a regrouping (`assign(regroup=True)`), as the first refresh of each day is in the
+bot (and the first grouping of a log: with one refresh, "regroup every refresh" is what the
+bot does).
 
 By default it measures the tune sets of `needs_grouping.py --tune` (the Durham tune half and
 CLINC150 *validation* questions), each reshuffled with a few seeds (questions do not arrive
@@ -35,7 +36,7 @@ import needs_grouping as ng
 
 from bot.matching.meaning import default_embedder
 from bot.needs.grouping import Asked, Need, assign
-from bot.needs.groups import Vectoriser
+from bot.needs.groups import LearntWords, Vectoriser
 
 Labelled = list[tuple[str, str]]
 WHEN = datetime(2026, 12, 1, tzinfo=UTC)
@@ -47,13 +48,21 @@ def refreshes(
     *,
     batches: int = 1,
     regroup: int = 0,
+    keep_learnt: bool = True,
 ) -> list[object]:
     """The need of each text after `batches` refreshes, each on the next slice of `texts`; with
-    `regroup` = k > 0, every k-th refresh regroups (the first never matters: nothing is stored)."""
+    `regroup` = k > 0, every k-th refresh regroups (the first never matters: nothing is stored).
+
+    With `keep_learnt`, as the bot does, a refresh that does not regroup takes up what the
+    last one learnt (`Vectoriser.learnt`, stored in `need_words`) and learns only its new
+    questions; without it, every refresh learns the whole log again (the bot before
+    migration 10)."""
     needs: dict[int, Need] = {}
     where: dict[int, int] = {}
+    learnt: LearntWords | None = None
     step = -(-len(texts) // batches)
     for number, start in enumerate(range(0, len(texts), step), 1):
+        regrouping = regroup > 0 and number % regroup == 0
         new = [
             Asked(i, texts[i], WHEN, None, "en", sentences[i] if sentences else None)
             for i in range(start, min(start + step, len(texts)))
@@ -66,16 +75,15 @@ def refreshes(
             )
         logged = [m for n in needs.values() for m in n.members] + new
         vectoriser = Vectoriser(default_embedder(), place_words=ng.PLACE_WORDS)
-        vectoriser.learn([q.text for q in logged])
-        vectoriser.learn_sentences([q.text for q in logged], [q.vector for q in logged])
+        if learnt is None or regrouping or not keep_learnt:
+            vectoriser.learn([q.text for q in logged])
+            vectoriser.learn_sentences([q.text for q in logged], [q.vector for q in logged])
+        else:
+            vectoriser.restore(learnt)
+            vectoriser.learn([q.text for q in new])
         next_id = max(needs, default=0) + 1  # as storage numbers needs: MAX(id) + 1
-        result = assign(
-            new,
-            list(needs.values()),
-            vectoriser,
-            next_id,
-            regroup=regroup > 0 and number % regroup == 0,
-        )
+        result = assign(new, list(needs.values()), vectoriser, next_id, regroup=regrouping)
+        learnt = vectoriser.learnt([q.text for q in new if q.question_id not in result.memberships])
         for need in result.created:
             needs[need.id] = need
         for i, nid in where.items():  # an absorbed need's questions go to the kept one
@@ -89,7 +97,13 @@ def refreshes(
     return [where.get(i, f"alone-{i}") for i in range(len(texts))]
 
 
-VARIANTS = (("main (no regrouping)", 0), ("regroup every refresh", 1), ("regroup every 5", 5))
+# (name, regroup every k-th refresh, keep what was learnt between regroupings)
+VARIANTS = (
+    ("no regrouping, the log learnt at every refresh", 0, False),
+    ("regroup every refresh", 1, True),
+    ("regroup every 5, the log learnt at every refresh", 5, False),
+    ("regroup every 5, learnt kept between", 5, True),
+)
 
 
 def run(
@@ -105,7 +119,7 @@ def run(
     }
     for kind in kinds:
         for batches in batch_counts:
-            scores: dict[str, list[list[float]]] = {v: [] for v, _ in VARIANTS}
+            scores: dict[str, list[list[float]]] = {v: [] for v, _, _ in VARIANTS}
             for seed in seeds:
                 for name, data in sets.items():
                     order = list(range(len(data)))
@@ -115,11 +129,13 @@ def run(
                     truth = [data[i][1] for i in order]
                     stored = encoded[name] if kind != "words" else None
                     sentences = [stored[i] for i in order] if stored else []
-                    for variant, every in VARIANTS:
+                    for variant, every, keep in VARIANTS:
                         if batches == 1 and every > 1:
                             continue  # one refresh: the same as no regrouping
                         started = time.perf_counter()
-                        pred = refreshes(texts, sentences, batches=batches, regroup=every)
+                        pred = refreshes(
+                            texts, sentences, batches=batches, regroup=every, keep_learnt=keep
+                        )
                         elapsed = time.perf_counter() - started
                         m = ng.measure(list(zip(texts, truth, strict=True)), lambda _t, p=pred: p)
                         scores[variant].append(

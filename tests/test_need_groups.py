@@ -12,11 +12,15 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from bot.knowledge.loader import load_directory
 from bot.matching.meaning import default_embedder
 from bot.needs import groups as ng
+from bot.needs.stored import encode_sentence
 
 PROJECT = Path(__file__).resolve().parent.parent
 # Town names come from the shipped knowledge base's region profile.
@@ -189,6 +193,44 @@ def test_stored_sentence_vectors_are_mixed_in() -> None:
     alone = mixed.vectors(texts[:1], [None])
     assert alone.shape == (1, mixed.dim)
     assert float(alone[0] @ vectors[0]) == pytest.approx(np.sqrt(1 - ng.SENTENCE), abs=1e-3)
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.sampled_from(["", "not base64!", "AAA=", "AAAA", "AAAAAA==", "//8=//8="]),
+            st.lists(st.floats(-60000, 60000, width=16), min_size=6, max_size=6).map(
+                lambda xs: encode_sentence(np.asarray(xs))
+            ),
+        ),
+        max_size=6,
+    )
+)
+@example([encode_sentence(np.arange(6) + k) for k in range(3)])  # the one-call path
+@example([encode_sentence(np.arange(6) + k) for k in range(3)] + ["AAAAAA=="])
+def test_stored_vectors_read_at_once_as_one_by_one(stored: list[str | None]) -> None:
+    # Whole logs are decoded in one base64 call; damaged, missing or odd-sized vectors send
+    # the read back to one vector at a time, with the same result.
+    import base64
+    import binascii
+
+    from bot.needs.stored import decode_sentences
+
+    def alone(text: str | None) -> npt.NDArray[np.float32] | None:
+        try:
+            raw = base64.b64decode(text or "", validate=True)
+        except binascii.Error:
+            return None
+        vector = np.frombuffer(raw, dtype="<f2").astype(np.float32) if len(raw) % 2 == 0 else None
+        return vector if vector is not None and vector.size and np.isfinite(vector).all() else None
+
+    sound = [(i, v) for i, v in enumerate(map(alone, stored)) if v is not None]
+    expected = [(i, v) for i, v in sound if v.size == sound[0][1].size]  # the first sets the size
+    found, vectors = decode_sentences(stored)
+    assert [int(i) for i in found] == [i for i, _ in expected]
+    for row, (_, vector) in zip(vectors, expected, strict=True):
+        assert (row == vector).all()
 
 
 def test_the_vector_is_logged_only_for_whole_unanswered_questions() -> None:

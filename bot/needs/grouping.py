@@ -146,7 +146,7 @@ def assign(
         if nid is not None and nid not in known:
             texts[nid].append(q.text)
     created = [
-        Need(nid, frozenset(vectoriser.words(" ".join(texts[nid]))), texts[nid][0])
+        Need(nid, frozenset(w for t in texts[nid] for w in vectoriser.words(t)), texts[nid][0])
         for nid in sorted(texts)
     ]
     return Assignment(memberships, created, merged, {c.need_id: c for c in groups.centroids()})
