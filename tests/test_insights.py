@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -255,6 +258,33 @@ async def test_what_grouping_learnt_is_kept_between_refreshes_and_dropped_with_t
     assert learnt is not None and (learnt.documents, learnt.counts["halal"]) == (8, 3)
     assert await insights.purge(storage, 365) == 1  # "thank you", asked 400 days ago
     assert await storage.needs.learnt() is None
+
+
+async def test_newcomers_are_not_kept_waiting_while_needs_are_grouped(storage: Storage) -> None:
+    # Grouping and summarising a big log takes seconds of arithmetic; it runs in a worker
+    # thread, so the event loop (every newcomer's reply) never stalls behind a staff /needs.
+    # In the loop itself, it stalled for the whole of each step (0.5 to 1 s at this size).
+    rng = random.Random(4)
+    words = [f"{a}{b}" for a in ("bal", "cor", "dun", "fel", "gar", "hol") for b in "aeiou"]
+    await storage.questions.log_many(
+        [unanswered(" ".join(rng.sample(words, 4)), f"u{i}") for i in range(6000)]
+    )
+    gaps: list[float] = []
+
+    async def heartbeat() -> None:
+        last = time.perf_counter()
+        while True:
+            await asyncio.sleep(0.005)
+            gaps.append(time.perf_counter() - last)
+            last = time.perf_counter()
+
+    beat = asyncio.create_task(heartbeat())
+    since, until = insights.period(None, None)
+    started = time.perf_counter()
+    assert await insights.list_needs(storage, since, until)
+    took = time.perf_counter() - started
+    beat.cancel()
+    assert max(gaps) < 0.15 < took, (max(gaps), took)
 
 
 async def test_sentence_vectors_are_stored_grouped_by_and_purged(storage: Storage) -> None:

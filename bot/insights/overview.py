@@ -6,6 +6,7 @@ the command line, the HTML report and the staff Telegram commands all use these 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -110,19 +111,30 @@ async def refresh_needs(
             regroup = await storage.jobs.claim("needs-regroup", REGROUP_EVERY)
         learnt = None if regroup else await store.learnt()
         existing = await store.all(with_members=learnt is None)
+        # Grouping is arithmetic that takes seconds on a big log: it runs in a worker thread,
+        # so the bot keeps answering newcomers meanwhile (the event loop never waits on it).
         if learnt is None:
             # A full grouping: learn the words of every question in a need, and the new ones.
             logged = [m for n in existing for m in n.members if m.text] + new
-            vectoriser = vectoriser_for(
-                [q.text for q in logged], prepare, knowledge, [q.vector for q in logged]
+            vectoriser = await asyncio.to_thread(
+                vectoriser_for,
+                [q.text for q in logged],
+                prepare,
+                knowledge,
+                [q.vector for q in logged],
             )
         else:
             # Between regroupings, what the last grouping learnt is taken up and only the new
             # questions are read: at 100,000 logged questions, a refresh adding 1,000 went
-            # from 1.5 s to 0.3 s (benchmarks/needs_log.py).
-            vectoriser = vectoriser_for([q.text for q in new], prepare, knowledge, learnt=learnt)
+            # from 1.5 s to 0.13 s (benchmarks/needs_log.py).
+            vectoriser = await asyncio.to_thread(
+                vectoriser_for, [q.text for q in new], prepare, knowledge, learnt=learnt
+            )
             await _with_members(storage, existing, vectoriser.dim)
-        result = assign(new, existing, vectoriser, await store.next_id(), regroup=regroup)
+        next_id = await store.next_id()
+        result = await asyncio.to_thread(
+            assign, new, existing, vectoriser, next_id, regroup=regroup
+        )
         by_id = {n.id: n for n in existing}
         fresh = {n.id: n for n in result.created}
         merged: dict[int, dict[str, str]] = {}
@@ -139,12 +151,9 @@ async def refresh_needs(
             merged[absorbed] = {"kept": str(kept), **changes}
         created = [n for n in result.created if n.id not in result.merged]
         left_out = [q.text for q in new if q.question_id not in result.memberships]
+        learnt = await asyncio.to_thread(vectoriser.learnt, left_out)
         await store.save(
-            dict(result.memberships),
-            created,
-            list(result.centroids.values()),
-            merged,
-            vectoriser.learnt(leaving_out=left_out),
+            dict(result.memberships), created, list(result.centroids.values()), merged, learnt
         )
         return len(new) - len(left_out)
 
@@ -182,6 +191,20 @@ async def list_needs(
     """Needs with activity up to `until`, rising ones first, then biggest in the period."""
     await refresh_needs(storage, prepare, knowledge)
     everything = await storage.needs.all()
+    return await asyncio.to_thread(  # seconds on a big log: off the event loop, as grouping
+        _summaries, everything, since, until, status, prepare, knowledge
+    )
+
+
+def _summaries(
+    everything: list[Need],
+    since: datetime,
+    until: datetime,
+    status: str | None,
+    prepare: Callable[[str], str] | None,
+    knowledge: KnowledgeBase | None,
+) -> list[NeedSummary]:
+    """`list_needs`'s summaries of needs loaded with their members (pure arithmetic)."""
     vectoriser = vectoriser_for(
         [m.text for n in everything for m in n.members if m.text], prepare, knowledge
     )
