@@ -263,7 +263,8 @@ async def test_what_grouping_learnt_is_kept_between_refreshes_and_dropped_with_t
 async def test_newcomers_are_not_kept_waiting_while_needs_are_grouped(storage: Storage) -> None:
     # Grouping and summarising a big log takes seconds of arithmetic; it runs in a worker
     # thread, so the event loop (every newcomer's reply) never stalls behind a staff /needs.
-    # In the loop itself, it stalled for the whole of each step (0.5 to 1 s at this size).
+    # In the loop itself, it stalled for the whole of each step (up to 1.0 s at this size);
+    # in a thread the longest wait measured 0.02-0.16 s on a busy 2-core machine.
     rng = random.Random(4)
     words = [f"{a}{b}" for a in ("bal", "cor", "dun", "fel", "gar", "hol") for b in "aeiou"]
     await storage.questions.log_many(
@@ -284,7 +285,7 @@ async def test_newcomers_are_not_kept_waiting_while_needs_are_grouped(storage: S
     assert await insights.list_needs(storage, since, until)
     took = time.perf_counter() - started
     beat.cancel()
-    assert max(gaps) < 0.15 < took, (max(gaps), took)
+    assert max(gaps) < 0.3 < took, (max(gaps), took)
 
 
 async def test_sentence_vectors_are_stored_grouped_by_and_purged(storage: Storage) -> None:

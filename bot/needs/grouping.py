@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # numpy and scipy load only when needs are grouped (partner tools start fast)
-    from bot.needs.groups import Centroid, NeedGroups, Vectoriser
+    from bot.needs.groups import Centroid, NeedGroups, Vectoriser, Vectors
 
 
 @dataclass(frozen=True)
@@ -254,10 +254,12 @@ def summarise(
     vectoriser: Vectoriser | None = None,
     near_entry: str | None = None,
     places_in: Callable[[str], list[str]] = lambda _text: [],
+    vectors: Callable[[Sequence[str]], Vectors] | None = None,
 ) -> NeedSummary:
     """Counts, languages, places, dates, trend, and (given the vectoriser that grouped it) a
     label and typical wordings for one need with its members loaded. `places_in` names the
-    municipalities a question mentions (the region profile's)."""
+    municipalities a question mentions (the region profile's); `vectors` reads texts as
+    `vectoriser.vectors` does (from rows computed once for every need, say)."""
     members = sorted(need.members, key=lambda m: (m.asked_at, m.question_id))
     length = until - since
     current = [m for m in members if since <= m.asked_at < until]
@@ -276,9 +278,8 @@ def summarise(
     texts = [m.text for m in members if m.text]
     if vectoriser is not None and texts:
         name = label([vectoriser.words(t) for t in texts], vectoriser.weight)
-        vectors = vectoriser.vectors(texts)
-        centre = vectors.sum(axis=0)
-        examples = tuple(typical(vectors, centre, texts))
+        rows = (vectors or vectoriser.vectors)(texts)
+        examples = tuple(typical(rows, rows.sum(axis=0), texts))
     return NeedSummary(
         id=need.id,
         representative=representative_of(members) if members else need.representative,
