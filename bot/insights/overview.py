@@ -207,8 +207,9 @@ def _summaries(
     """`list_needs`'s summaries of needs loaded with their members (pure arithmetic)."""
     texts = [m.text for n in everything for m in n.members if m.text]
     vectoriser = vectoriser_for(texts, prepare, knowledge)
-    # Each distinct wording is read once, not once per need and again for the FAQs: at
-    # 100,000 questions in 1,600 needs, 25 s -> 6 s (benchmarks/needs_log.py --log clinc).
+    # Each distinct wording is read once, not once per need and again for the FAQs: listing
+    # 100,000 questions in 1,609 needs with the knowledge base went from 16.1 / 13.5 s to
+    # 13.6 / 10.3 s (two alternating runs; benchmarks/RESULTS.md, issue 12).
     row = {text: k for k, text in enumerate(dict.fromkeys(texts))}
     table = vectoriser.vectors(list(row))
 
