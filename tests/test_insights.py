@@ -241,23 +241,45 @@ async def test_what_grouping_learnt_is_kept_between_refreshes_and_dropped_with_t
         + [unanswered("thank you", "t", days_ago=400)]
     )
     assert await insights.refresh_needs(storage) == 5
-    learnt = await storage.needs.learnt()
+    generation, learnt = await storage.needs.learnt()
     assert learnt is not None and (learnt.documents, learnt.counts["cricket"]) == (5, 4)
     await storage.questions.log_many([unanswered(t, f"h{i}") for i, t in enumerate(HALAL)])
     assert await insights.refresh_needs(storage, regroup=False) == 3
-    learnt = await storage.needs.learnt()
+    later, learnt = await storage.needs.learnt()
     assert learnt is not None and (learnt.documents, learnt.counts["halal"]) == (8, 3)
+    assert later == generation + 1
     needs = {n.id: {m.text for m in n.members} for n in await storage.needs.all()}
     assert set(CRICKET) in needs.values() and set(HALAL) in needs.values()
 
     await storage.users.erase("h0")
-    assert await storage.needs.learnt() is None
+    assert (await storage.needs.learnt())[1] is None
     await storage.questions.log_many([unanswered("halal meat shop", "h9")])
     assert await insights.refresh_needs(storage, regroup=False) == 1
-    learnt = await storage.needs.learnt()
+    learnt = (await storage.needs.learnt())[1]
     assert learnt is not None and (learnt.documents, learnt.counts["halal"]) == (8, 3)
     assert await insights.purge(storage, 365) == 1  # "thank you", asked 400 days ago
-    assert await storage.needs.learnt() is None
+    assert (await storage.needs.learnt())[1] is None
+
+
+async def test_an_erasure_during_a_refresh_is_not_undone_by_it(storage: Storage) -> None:
+    # A refresh reads the log, then someone uses /forget, then the refresh saves: what it
+    # learnt still holds their words, so it is not stored, and their question is not put
+    # back in a need; the next refresh learns the log again.
+    await storage.questions.log_many([unanswered(t, f"u{i}") for i, t in enumerate(CRICKET)])
+    assert await insights.refresh_needs(storage) == 4
+    await storage.questions.log_many([unanswered("halal butcher Brock", "gone")])
+    generation, learnt = await storage.needs.learnt()
+    new = await storage.needs.unassigned()
+    await storage.users.erase("gone")  # ...while the refresh works
+    assert learnt is not None and len(new) == 1
+    learnt = replace(learnt, documents=5, counts={**learnt.counts, "butcher": 1})
+    await storage.needs.save({new[0].question_id: 1}, [], [], None, learnt, generation)
+    assert (await storage.needs.learnt())[1] is None
+    assert sum(len(n.members) for n in await storage.needs.all()) == 4
+    await storage.questions.log_many([unanswered("cricket bats", "v")])
+    assert await insights.refresh_needs(storage) == 1
+    relearnt = (await storage.needs.learnt())[1]
+    assert relearnt is not None and relearnt.documents == 5 and "butcher" not in relearnt.counts
 
 
 async def test_newcomers_are_not_kept_waiting_while_needs_are_grouped(storage: Storage) -> None:

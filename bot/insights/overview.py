@@ -109,7 +109,9 @@ async def refresh_needs(
             return 0
         if regroup is None:
             regroup = await storage.jobs.claim("needs-regroup", REGROUP_EVERY)
-        learnt = None if regroup else await store.learnt()
+        generation, learnt = await store.learnt()
+        if regroup:
+            learnt = None
         existing = await store.all(with_members=learnt is None)
         # Grouping is arithmetic that takes seconds on a big log: it runs in a worker thread,
         # so the bot keeps answering newcomers meanwhile (the event loop never waits on it).
@@ -154,7 +156,12 @@ async def refresh_needs(
         left_out = [q.text for q in new if q.question_id not in result.memberships]
         learnt = await asyncio.to_thread(vectoriser.learnt, left_out)
         await store.save(
-            dict(result.memberships), created, list(result.centroids.values()), merged, learnt
+            dict(result.memberships),
+            created,
+            list(result.centroids.values()),
+            merged,
+            learnt,
+            generation,
         )
         return len(new) - len(left_out)
 

@@ -57,20 +57,23 @@ class NeedStore:
         need.members.extend(_asked(m[1:]) for m in members)
         return need
 
-    async def learnt(self) -> LearntWords | None:
+    async def learnt(self) -> tuple[int, LearntWords | None]:
         """What grouping learnt from the questions in needs (`save` stored it), or None when
-        nothing is stored: never grouped, or emptied since (`forget_learnt`)."""
-        row = await self._db.fetch_one("SELECT questions, sentence_mean FROM need_model")
-        if row is None:
-            return None
+        nothing is stored (never grouped, or emptied since by `forget_learnt`), with the
+        stored generation to hand back to `save`."""
+        row = await self._db.fetch_one(
+            "SELECT generation, questions, sentence_mean FROM need_model WHERE id = 1"
+        )
+        if row is None or int(row[1]) < 0:
+            return (int(row[0]) if row is not None else 0), None
         import numpy as np  # noqa: PLC0415 - loads numpy only when needed
 
         from bot.needs.groups import LearntWords  # noqa: PLC0415 - loads numpy only when needed
 
         words = await self._db.fetch_all("SELECT word, questions FROM need_words")
-        mean = row[1]
-        return LearntWords(
-            int(row[0]),
+        mean = row[2]
+        return int(row[0]), LearntWords(
+            int(row[1]),
             {str(w): int(n) for w, n in words},
             np.frombuffer(mean, dtype="<f4").astype(np.float64) if mean is not None else None,
         )
@@ -87,9 +90,15 @@ class NeedStore:
         centroids: Sequence[Centroid] = (),
         merged: dict[int, dict[str, str]] | None = None,
         learnt: LearntWords | None = None,
+        generation: int = 0,
     ) -> None:
         """Store new needs, memberships, centroids, merges and what grouping learnt from the
         questions now in needs (`learnt`, replacing what was stored) in one transaction.
+
+        `learnt` is written only if the stored generation is still `generation` (what
+        `learnt()` gave when the refresh began): an erasure or purge since then means it may
+        hold words of text that is gone, so nothing is written and the next refresh learns
+        the log again. Memberships of questions erased meanwhile are dropped.
 
         `merged` maps each absorbed need to {"kept": id, and the kept need's new triage
         fields}; its questions not in `memberships` move to the kept need; it is deleted.
@@ -106,9 +115,10 @@ class NeedStore:
                 [(n.id, " ".join(sorted(n.terms)), n.representative, now, now) for n in created],
             )
             await connection.executemany(
-                "INSERT INTO need_questions (question_id, need_id) VALUES (?, ?)"
+                "INSERT INTO need_questions (question_id, need_id)"
+                " SELECT ?, ? WHERE EXISTS (SELECT 1 FROM questions WHERE id = ?)"
                 " ON CONFLICT (question_id) DO UPDATE SET need_id = excluded.need_id",
-                sorted(memberships.items()),
+                [(q, n, q) for q, n in sorted(memberships.items())],
             )
             await connection.executemany(
                 "UPDATE needs SET centroid = ?, centroid_count = ? WHERE id = ?",
@@ -133,21 +143,18 @@ class NeedStore:
             await connection.executemany(
                 "DELETE FROM needs WHERE id = ?", [(absorbed,) for absorbed in kept_changes]
             )
-            if learnt is not None:
-                await forget_learnt(connection)
+            stored = await connection.fetch_one("SELECT generation FROM need_model WHERE id = 1")
+            if learnt is not None and (int(stored[0]) if stored else 0) == generation:
+                await connection.execute("DELETE FROM need_words")
                 await connection.executemany(
                     "INSERT INTO need_words (word, questions) VALUES (?, ?)",
                     sorted(learnt.counts.items()),
                 )
                 mean = learnt.sentence_mean
-                await connection.execute(
-                    "INSERT INTO need_model (id, questions, sentence_mean, learnt_at)"
-                    " VALUES (1, ?, ?, ?)",
-                    (
-                        learnt.documents,
-                        np.asarray(mean, dtype="<f4").tobytes() if mean is not None else None,
-                        now,
-                    ),
+                await _write_model(
+                    connection,
+                    learnt.documents,
+                    np.asarray(mean, dtype="<f4").tobytes() if mean is not None else None,
                 )
 
         await self._db.transaction(run)
@@ -208,7 +215,18 @@ async def forget_learnt(connection: Connection) -> None:
     text is blanked or erased, so no count outlives the words it came from; the next refresh
     learns the log again."""
     await connection.execute("DELETE FROM need_words")
-    await connection.execute("DELETE FROM need_model")
+    await _write_model(connection, -1, None)
+
+
+async def _write_model(connection: Connection, questions: int, mean: bytes | None) -> None:
+    # The one need_model row, its generation one higher than before.
+    await connection.execute(
+        "INSERT INTO need_model (id, generation, questions, sentence_mean, learnt_at)"
+        " VALUES (1, 1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+        " generation = need_model.generation + 1, questions = excluded.questions,"
+        " sentence_mean = excluded.sentence_mean, learnt_at = excluded.learnt_at",
+        (questions, mean, iso(utc_now())),
+    )
 
 
 def _need(row: Row) -> Need:

@@ -193,6 +193,9 @@ MIGRATIONS: tuple[str, ...] = (
     # (how many use each word, for rarity and typo repair; the sentence vectors' common part),
     # so a refresh reads only its new questions. Written again at each full grouping; emptied
     # when question text is blanked or a person's questions are erased (rebuilt next time).
+    # One need_model row; `generation` grows at each write, so a refresh that read it before
+    # an erasure never writes back what it learnt from the erased text; `questions` is -1
+    # while nothing learnt is stored.
     """
     CREATE TABLE need_words (
         word        TEXT PRIMARY KEY,
@@ -200,6 +203,7 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE TABLE need_model (
         id              INTEGER PRIMARY KEY,
+        generation      INTEGER NOT NULL,
         questions       INTEGER NOT NULL,
         sentence_mean   BLOB,
         learnt_at       TEXT NOT NULL
