@@ -261,6 +261,30 @@ async def test_what_grouping_learnt_is_kept_between_refreshes_and_dropped_with_t
     assert (await storage.needs.learnt())[1] is None
 
 
+async def test_one_need_is_shown_as_the_list_shows_it_without_summarising_them_all(
+    storage: Storage, small_kb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    knowledge = load_knowledge(small_kb)
+    texts = [*CRICKET, *HALAL, "where do I get an ontario health card", "health card ontario??"]
+    await storage.questions.log_many(
+        [unanswered(t, f"u{i}", days_ago=i) for i, t in enumerate(texts)]
+        + [unanswered("crikcet club", "w"), unanswered("crikcet club for adults", "v", days_ago=-3)]
+    )  # the typo read as "cricket" (a typical wording then); the last one after `until`
+    since, until = insights.period(None, None)
+    listed = await insights.list_needs(storage, since, until, knowledge=knowledge)
+    assert any(n.near_entry for n in listed)
+    assert any("crikcet club" in n.typical for n in listed)
+
+    async def everything(*_args: object, **_kwargs: object) -> list[object]:
+        raise AssertionError("one need must not summarise every need")
+
+    monkeypatch.setattr(insights, "list_needs", everything)
+    for summary in listed:
+        assert await insights.show_need(storage, summary.id, since, until, None, knowledge) == (
+            summary
+        )
+
+
 async def test_an_erasure_during_a_refresh_is_not_undone_by_it(storage: Storage) -> None:
     # A refresh reads the log, then someone uses /forget, then the refresh saves: what it
     # learnt still holds their words, so it is not stored, and their question is not put

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -282,14 +282,41 @@ async def show_need(
     prepare: Callable[[str], str] | None = None,
     knowledge: KnowledgeBase | None = None,
 ) -> NeedSummary:
-    """One need in detail (label, typical wordings, trend, a close FAQ)."""
-    for summary in await list_needs(storage, since, until, prepare=prepare, knowledge=knowledge):
-        if summary.id == need_id:
-            return summary
+    """One need in detail (label, typical wordings, trend, a close FAQ), as `list_needs`
+    shows it.
+
+    With what grouping learnt stored (`NeedStore.learnt`), only this need's questions are
+    read: the word counts give the same rarity as learning the whole log (100,000 questions
+    in 1,609 needs: 10-13 s for every need's summary, against a fraction of a second).
+    """
+    await refresh_needs(storage, prepare, knowledge)
     need = await storage.needs.need(need_id)
     if need is None:
         raise InsightError(f"there is no need number {need_id}")
+    _, learnt = await storage.needs.learnt()
+    if learnt is not None and any(m.asked_at < until for m in need.members):
+        return await asyncio.to_thread(_summary, need, since, until, learnt, prepare, knowledge)
+    for summary in await list_needs(storage, since, until, prepare=prepare, knowledge=knowledge):
+        if summary.id == need_id:
+            return summary
     return summarise(need, since, until, places_in=region_of(knowledge).places_in)
+
+
+def _summary(
+    need: Need,
+    since: datetime,
+    until: datetime,
+    learnt: LearntWords,
+    prepare: Callable[[str], str] | None,
+    knowledge: KnowledgeBase | None,
+) -> NeedSummary:
+    """`show_need`'s summary of one need, from what grouping learnt (pure arithmetic)."""
+    vectoriser = vectoriser_for([], prepare, knowledge, learnt=learnt)
+    vectoriser.read(m.text for m in need.members if m.text)
+    near = _near_faqs([need], vectoriser, knowledge)  # all its questions, as `list_needs`
+    shown = replace(need, members=[m for m in need.members if m.asked_at < until])
+    places_in = region_of(knowledge).places_in
+    return summarise(shown, since, until, vectoriser, near.get(need.id), places_in)
 
 
 async def suggest_entry(

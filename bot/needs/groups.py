@@ -413,6 +413,12 @@ class Vectoriser:
         self._weights.clear()
         self._learn_repairs(counts)
 
+    def read(self, texts: Iterable[str]) -> None:
+        """Learn typo repairs for the words of questions already counted (restored with
+        `restore`), without counting them again: to read a few stored questions as a
+        vectoriser that learnt the whole log would."""
+        self._learn_repairs(self.word_counts(texts))
+
     def learnt(self, leaving_out: Iterable[str] = ()) -> LearntWords:
         """What this vectoriser has learnt from the log, less the questions `leaving_out`
         (learnt, but kept in no need), for `restore` to take up in a later refresh."""
