@@ -585,7 +585,7 @@ class Region(_Model):
     @functools.cached_property
     def _place_keys(self) -> tuple[tuple[str, str], ...]:
         # (municipality, " place name ") once per profile: `places_in` reads every question of
-        # every need in a summary (40 -> 4.4 µs a question, timed on Durham's profile).
+        # every need in a summary (40 -> 4.4 µs a question, timed on the shipped profile).
         return tuple(
             (town.name, f" {_PLACE_SPLIT.sub(' ', place.casefold()).strip()} ")
             for town in self.municipalities
