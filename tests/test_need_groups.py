@@ -160,6 +160,11 @@ def test_near_an_existing_answer() -> None:
     placed = groups.add(v.vectors(["library card please", "cricket club"])).needs
     near = ng.near_answers(groups.centroids(), faq, ["library-card", "food-bank"])
     assert [(n.need_id, n.entry_id) for n in near] == [(placed[0], "library-card")]
+    # A need is matched only with the FAQ questions it is allowed (those in its languages).
+    masks = [np.array([False, True]), np.array([True, True])]
+    assert not ng.near_answers(
+        groups.centroids(), faq, ["library-card", "food-bank"], allowed=masks
+    )
 
 
 def test_trend_flags_a_fast_rise_only() -> None:

@@ -956,13 +956,17 @@ def near_answers(
     faq_entries: Sequence[str],
     *,
     threshold: float = NEAR_FAQ,
+    allowed: Sequence[npt.NDArray[np.bool_]] | None = None,
 ) -> list[NearAnswer]:
     """For each need close to an FAQ question, the closest FAQ entry (one row per FAQ question;
-    `faq_entries[i]` names the entry of row i). Vectors come from the same `Vectoriser`."""
+    `faq_entries[i]` names the entry of row i). Vectors come from the same `Vectoriser`.
+    `allowed[k]`, when given, says which rows need k may be matched with."""
     if not centroids or faq_vectors.shape[0] == 0:
         return []
     units = np.stack([c.direction for c in centroids])
     scores = units @ faq_vectors.T
+    if allowed is not None:
+        scores = np.where(np.stack(allowed), scores, -np.inf)
     out = []
     for i, c in enumerate(centroids):
         j = int(np.argmax(scores[i]))
