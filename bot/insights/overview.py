@@ -99,7 +99,10 @@ async def refresh_needs(
 
     Once every REGROUP_EVERY (or when `regroup` says so), the refresh also reads every stored
     question again and lets it move to the need that now suits it best (`assign`); the first
-    grouping of a log counts as one.
+    grouping of a log counts as one. Between regroupings it takes up what the last refresh
+    learnt (`NeedStore.learnt`: word counts, the sentence vectors' common part) and reads only
+    the new questions; with nothing stored (after an erasure or the purge), it learns the
+    whole log again without regrouping.
 
     Reading the ungrouped questions, grouping them and saving must not interleave with another
     refresh (two would both create the same need), so the whole of it holds the "needs" lock:
