@@ -539,7 +539,8 @@ class Vectoriser:
         no stored sentence vector keeps its word vector alone, so its similarity to any
         question is their words' similarity scaled by sqrt(1 - SENTENCE)."""
         # A log repeats its common wordings: each distinct one is read once (at 100,000
-        # questions with 52,000 distinct wordings, 4.8 s -> 3.5 s with the sentence vectors).
+        # questions with 51,810 distinct wordings and their sentence vectors, 4.76 s -> 4.08 s
+        # with the faster decoding below; benchmarks/RESULTS.md, issue 12).
         position: dict[str, int] = {}
         inverse = np.fromiter(
             (position.setdefault(t, len(position)) for t in texts), np.intp, len(texts)
