@@ -143,8 +143,7 @@ class NeedStore:
             await connection.executemany(
                 "DELETE FROM needs WHERE id = ?", [(absorbed,) for absorbed in kept_changes]
             )
-            stored = await connection.fetch_one("SELECT generation FROM need_model WHERE id = 1")
-            if learnt is not None and (int(stored[0]) if stored else 0) == generation:
+            if learnt is not None and await _generation(connection) == generation:
                 await connection.execute("DELETE FROM need_words")
                 await connection.executemany(
                     "INSERT INTO need_words (word, questions) VALUES (?, ?)",
@@ -216,6 +215,12 @@ async def forget_learnt(connection: Connection) -> None:
     learns the log again."""
     await connection.execute("DELETE FROM need_words")
     await _write_model(connection, -1, None)
+
+
+async def _generation(connection: Connection) -> int:
+    # The stored generation of need_model (0 before the first write).
+    row = await connection.fetch_one("SELECT generation FROM need_model WHERE id = 1")
+    return int(row[0]) if row is not None else 0
 
 
 async def _write_model(connection: Connection, questions: int, mean: bytes | None) -> None:
