@@ -105,6 +105,69 @@ def test_ids_stay_as_questions_arrive() -> None:
     assert restored.centroid(before[0]).count == 4
 
 
+def _one_at_a_time(groups: ng.NeedGroups, vectors: npt.NDArray[np.float32]) -> list[int | None]:
+    """What `add` must do, written plainly: each question in turn joins the best need (scored
+    against the needs known at the start of its chunk, and the ones its chunk started so far)
+    or starts one."""
+    placed: list[int | None] = []
+    for start in range(0, len(vectors), groups._chunk):
+        block = vectors[start : start + groups._chunk]
+        known = len(groups._ids)
+        scores = block @ groups._units[:known].T
+        if groups.adapt and known:
+            scores = scores / ng.bar(groups.join, groups._counts[:known], 1, groups.adapt)
+            scores *= groups.join
+        groups._grow(len(block))
+        for i, vector in enumerate(block):
+            if not vector.any():
+                placed.append(None)
+                continue
+            rows = list(range(len(groups._ids)))
+            value = [float(scores[i, r]) if r < known else -1.0 for r in rows]
+            for r in rows[known:]:
+                value[r] = float(groups._units[r] @ vector)
+                if groups.adapt:
+                    value[r] *= groups.join / float(
+                        ng.bar(groups.join, groups._counts[r], 1, groups.adapt)
+                    )
+            row = max(rows, key=lambda r: value[r]) if rows else -1
+            if row < 0 or value[row] < groups.join:
+                row = groups._new_row(groups.next_id)
+                groups.next_id += 1
+            groups._totals[row] += vector
+            groups._counts[row] += 1
+            total = groups._totals[row]
+            groups._units[row] = total / max(float(np.linalg.norm(total)), 1e-9)
+            placed.append(groups._ids[row])
+    return placed
+
+
+@pytest.mark.parametrize(("chunk", "adapt"), [(256, 0.0), (16, 0.0), (1, 0.0), (64, 0.5)])
+def test_questions_placed_in_a_chunk_as_one_at_a_time(chunk: int, adapt: float) -> None:
+    rng = np.random.default_rng(7)
+    # 40 topics, 1,500 questions near them, some far off and some with no words at all.
+    topics = rng.normal(size=(40, 32))
+    picks = rng.integers(0, 40, size=1500)
+    vectors = (topics[picks] + rng.normal(scale=0.9, size=(1500, 32))).astype(np.float32)
+    vectors[rng.random(1500) < 0.05] = 0.0
+    vectors[::97] = rng.normal(size=(len(vectors[::97]), 32))
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors = (vectors / np.maximum(norms, 1e-9)).astype(np.float32)
+    both = [ng.NeedGroups(join=0.55, chunk=chunk, dim=32, adapt=adapt) for _ in range(2)]
+    fast, plain = both
+    # A first half, then the rest against the needs it made.
+    for part in (vectors[:700], vectors[700:]):
+        first_new = fast.next_id
+        got = fast.add(part)
+        assert got.needs == _one_at_a_time(plain, part)
+        assert got.created == list(range(first_new, plain.next_id))
+    assert fast._ids == plain._ids
+    assert np.array_equal(fast._counts, plain._counts)
+    assert np.array_equal(fast._totals, plain._totals)  # sums in the same order
+    np.testing.assert_allclose(fast._units, plain._units, atol=1e-6)
+    assert 40 <= len(fast) < 400
+
+
 def test_places_and_filler_words_do_not_group() -> None:
     v = _vectoriser(["is there a mosque in Oshawa", "is there a tailor in Oshawa"])
     assert v.words("is there a mosque in Oshawa") == ["mosque"]
