@@ -349,6 +349,38 @@ def test_emergencies_no_one_had_written(
     assert (line.category if line else None) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A partner's threat is never a scolding idiom, and is violence at home, not a threat
+        # the writer makes (harm to others) nor self-harm ("me tuer").
+        ("my husband will kill me if I leave", "domestic_violence"),
+        ("mon mari va me tuer si je pars", "domestic_violence"),
+        ("il veut me tuer, il est devant ma porte", "domestic_violence"),
+        ("je vais me tuer ce soir", "self_harm"),
+        # Stressors and questions people write beside a crisis are not calm context.
+        ("i failed my exam and i want to die", "self_harm"),
+        ("my boss keeps my passport and i cant leave the farm, what are my rights", "trafficking"),
+        ("my son drank bleach, is it dangerous?", "overdose"),
+        # "lol" is a calm word; Tagalog "lola" (grandmother) is not "lol".
+        ("sinasaktan ng caregiver si lola, may pasa siya", "elder_abuse"),
+        # Scolding, the past that is over, the news: no alarm.
+        ("my mom will kill me if I am late again", None),
+        ("ma patronne va me tuer si je suis en retard", None),
+        ("my boss is gonna murder me, I forgot the keys", None),
+        ("we had a kitchen fire last winter, everyone is fine now, how do I claim insurance", None),
+        ("I read about a gas explosion in Oshawa, is the road open?", None),
+        # French "demain" (tomorrow) was read as Portuguese "desmai*" (fainted), one letter off.
+        ("j'ai un rendez-vous chez le dentiste demain matin, ou est la clinique", None),
+    ],
+)
+def test_calm_words_and_idioms_never_hide_these_dangers(
+    learned: SafetyDetector, text: str, expected: str | None
+) -> None:
+    line = learned.check(text)
+    assert (line.category if line else None) == expected
+
+
 def test_a_sentence_both_calm_and_urgent_is_left_to_the_model(learned: SafetyDetector) -> None:
     # "now" is urgent and "in 2019" calm: the lexicon hit stands only if the model agrees.
     calm = "my mother had a stroke in 2019 and she is doing fine now, can she get physio at home"
