@@ -362,6 +362,7 @@ def test_emergencies_no_one_had_written(
         ("i failed my exam and i want to die", "self_harm"),
         ("my boss keeps my passport and i cant leave the farm, what are my rights", "trafficking"),
         ("my son drank bleach, is it dangerous?", "overdose"),
+        ("is it ok to leave my husband he hits me every day", "domestic_violence"),
         # "lol" is a calm word; Tagalog "lola" (grandmother) is not "lol".
         ("sinasaktan ng caregiver si lola, may pasa siya", "elder_abuse"),
         # Scolding, the past that is over, the news: no alarm.

@@ -67,10 +67,14 @@ MIN_COUNT = 2
 # of the lexicons' true alarms (the model takes an alarm away only where it is very sure; see
 # LEXICON_LOSS there for why not 98%, as with the meaning model), SURE is the lowest
 # probability with at most 1% false alarms on plain messages (chat, replies to the bot,
-# off-topic questions, everyday newcomer questions and stories). There: 77.5% of crises
-# found, 1.6% false alarms on hard ordinary messages (courses, the past, idioms, news,
-# prevention, paperwork...), 0.98% on plain ones; the lexicons alone find 37.5% with 6.9% and
-# 0.7%.
+# off-topic questions, everyday newcomer questions and stories). There: 79.9% of crises
+# found, 0.7% false alarms on hard ordinary messages (courses, the past, idioms, news,
+# prevention, paperwork...), 0.93% on plain ones; the lexicons alone find 37.4% with 1.0% and
+# 0.1%. (Chosen again when the calm words and idioms of 13 languages grew, sixteenth session:
+# SURE 0.71 -> 0.68, WORRY 0.279 -> 0.281; the lexicons' false alarms there are now partly
+# in-sample, as their calm words were checked on these examples. On the report sets, words:
+# held-out 93.2% -> 93.9% found, false alarms 0.3% either way; blind check 89.5% -> 90.1%,
+# 3.5% -> 3.9%, one idiom: benchmarks/RESULTS.md.)
 # History: learned from 1,155 examples, the model could not overrule the lexicons (at
 # CONFIRM 0.5, held-out detection fell from 88.7% to 70.0%), so lexicon hits stood and false
 # alarms stayed at 10%. It now learns from 23,705: 13,911 danger and ordinary messages written
@@ -96,14 +100,14 @@ MIN_COUNT = 2
 # 92.8%, blind check 91.9%, second round) but raised the alarm on everyday questions ("tell me
 # a joke", "my son dont speak englis very good, the school will give him help or no?"):
 # benchmarks/RESULTS.md.
-SURE = 0.71
+SURE = 0.68
 CONFIRM = 0.199
 # Below an alarm, a message at least this likely to be danger still gets the 911/988 line
 # under its answer (issue 11: every crisis message's reply names a right contact). Chosen by
 # benchmarks/crisis_learn.py as the lowest probability that puts the line under at most 1
 # plain message in 10: out of fold it reaches 85.6% of the crises the alarm missed, and 6.3% of
 # hard ordinary messages carry one extra line.
-WORRY = 0.279
+WORRY = 0.281
 # A lexicon hit in a message this short always stands: a few words leave no room for the
 # context the model weighs, and its probability there mostly reflects how rare short
 # messages are in its examples ("أريد أن أموت", I want to die, scored 0.03).
@@ -122,14 +126,16 @@ ALONE_MAX_SHORT = 2
 # anyway. The message's probability of danger is then the mean of the two models', and the
 # bounds below replace SURE, CONFIRM and WORRY, chosen the same way by
 # benchmarks/crisis_learn.py on out-of-fold probabilities of 23,705 examples, except that
-# CONFIRM keeps 98% of the lexicons' true alarms (LEXICON_LOSS there): 90.3% of crises found
-# against 77.5% for the n-grams alone, with fewer false alarms (1.1% hard ordinary against
-# 1.6%, 1.00% plain; the line under 90.6% of the crises still missed, and a crisis whose
-# lexicon alarm is overruled still scores above WORRY). The n-grams know
+# CONFIRM keeps 98% of the lexicons' true alarms (LEXICON_LOSS there): 91.1% of crises found
+# against 79.9% for the n-grams alone, with 0.8% false alarms on hard ordinary messages
+# (1.00% plain; the line under 89.7% of the crises still missed). Sixteenth session, with the
+# grown calm words and idioms: SURE 0.65 -> 0.63, CONFIRM 0.364 -> 0.365; report sets with
+# the encoder: held-out 99.0% -> 99.3% found, blind check 93.6% -> 95.3%, false alarms 0.6%
+# -> 0.6% and 2.3% -> 2.7%. The n-grams know
 # the words someone wrote; the sentence vector also knows what they mean, in about 100
 # languages.
-MEANING_SURE = 0.65
-MEANING_CONFIRM = 0.364
+MEANING_SURE = 0.63
+MEANING_CONFIRM = 0.365
 MEANING_WORRY = 0.217
 # The meaning model: one hidden layer of 64 rectified units, L2 penalty 0.1 on the summed
 # loss. Out of fold, in the mean with the n-grams: 89.1% of crises found (1.5% false alarms on
