@@ -706,8 +706,9 @@ class NeedGroups:
         need, and one joining a need started in this chunk (the new need's centroid moves).
         Questions between two such events are placed together, as they would be one by one:
         the known needs' centroids are not read again within the chunk. Placed one question at
-        a time, 100,000 questions built from CLINC150 took 2.0-2.4 s, mostly Python per
-        question; this way 1.3-1.4 s, the same need for every question (benchmarks/RESULTS.md).
+        a time, 100,000 questions built from CLINC150 took 2.1-3.0 s, mostly Python per
+        question; this way 1.5-2.1 s in the same runs, the same need for every question
+        (benchmarks/RESULTS.md).
         """
         n = block.shape[0]
         known = len(self._ids)
