@@ -713,9 +713,7 @@ class NeedGroups:
         n = block.shape[0]
         known = len(self._ids)
         if known:
-            scores = block @ self._units[:known].T
-            if self.adapt:
-                scores = scores / bar(self.join, self._counts[:known], 1, self.adapt) * self.join
+            scores = self._scaled(block @ self._units[:known].T, self._counts[:known])
             best_row = np.argmax(scores, axis=1)
             best = scores[np.arange(n), best_row]
         else:
@@ -728,10 +726,10 @@ class NeedGroups:
         while i < n:
             fresh = len(self._ids) - known
             if fresh:
-                local = block[i:] @ self._units[known : known + fresh].T
-                if self.adapt:
-                    sizes = self._counts[known : known + fresh]
-                    local = local / bar(self.join, sizes, 1, self.adapt) * self.join
+                local = self._scaled(
+                    block[i:] @ self._units[known : known + fresh].T,
+                    self._counts[known : known + fresh],
+                )
                 local_row = np.argmax(local, axis=1)
                 local_best = local[np.arange(n - i), local_row]
                 to_fresh = local_best > best[i:]
@@ -756,6 +754,14 @@ class NeedGroups:
         if len(joined):
             self._join_known(target[joined], block[joined])
         result.needs += [None if r < 0 else self._ids[r] for r in target.tolist()]
+
+    def _scaled(
+        self, scores: Vectors, sizes: npt.NDArray[np.int64]
+    ) -> Vectors | npt.NDArray[np.float64]:
+        """Similarities to needs of these sizes, as a share of each need's bar (`adapt`)."""
+        if not self.adapt:
+            return scores
+        return scores / bar(self.join, sizes, 1, self.adapt) * self.join
 
     def _join_known(self, rows: npt.NDArray[np.int64], vectors: Vectors) -> None:
         """Add each vector to its row's total, in the given order within each row (so the sums
