@@ -8,6 +8,11 @@ questions that share their words), it prints detection per category and per lang
 alarms per kind of ordinary question, whether each crisis reply names a contact meant for
 that danger, the misses (with --misses), and the time to check one message, old and new, in
 one run. Tune the lexicons on split=tune only; the held-out part is for reporting.
+
+The other sets, each with --data and --split: tests/data/crisis_dev2.jsonl (dev: tune; check:
+report), benchmarks/data/crisis_calm_probe.jsonl (probe) and benchmarks/data/crisis_blind3.jsonl
+(blind3), report only, never tuned on; tests/data/crisis_sentences.jsonl (tune: urgency told in
+another sentence than the danger).
 """
 
 from __future__ import annotations

@@ -123,6 +123,15 @@ def test_calm_context_is_read_per_sentence(detector: SafetyDetector) -> None:
     assert category(detector, text) == "self_harm"
 
 
+def test_urgency_in_another_sentence_does_not_undo_calm_context(detector: SafetyDetector) -> None:
+    # Most such "now" starts a new, ordinary request. Letting urgency anywhere in a message undo
+    # calm context found 1 more of 98 crises told this way and raised 3 more false alarms in
+    # 98 ordinary messages (tests/data/crisis_sentences.jsonl, benchmarks/RESULTS.md).
+    text = "I lost my daughter at the mall 3 years ago. Now she is 8, can you help with school?"
+    assert category(detector, text) is None
+    assert category(detector, "I lost my daughter at the mall, help") == "child_abuse"
+
+
 def test_the_most_urgent_danger_wins_and_evidence_is_given(detector: SafetyDetector) -> None:
     found = detector.find("my son is missing and i want to die")
     assert found is not None
@@ -226,30 +235,30 @@ def test_every_crisis_reply_names_a_sourced_phone(shipped: KnowledgeBase) -> Non
 
 # Floors on the two report sets, a little below what benchmarks/crisis.py measures as shipped
 # (the lexicons, and the learned model that adds alarms at SURE and takes a lexicon's alarm
-# away below CONFIRM), words alone: held-out 92.2% found (en/fr 95.2%, others 89.9%, weakest
-# category child abuse 80.0%), 0.9% false alarms; blind check 86.0% (92.0%, 79.8%, sexual
-# assault 5/7), 3.9% false alarms. The false-alarm bounds are ceilings (held-out 1.8% before
-# a sentence both calm and urgent went to the model, 1.2% before Chinese characters counted
-# as words, check 5.0%: each would fail). The issue's targets
-# (95%, 80%, 85% per category, 2% false alarms) are not all reached on words alone; with the
-# encoder's meaning model, floors in tests/test_encoder.py. "worried": of the crises missed, those
-# whose answer still carries the 911/988 line; "lined": ordinary messages with that line under
-# their answer, a ceiling.
+# away below CONFIRM), words alone: held-out 94.9% found (en/fr 97.6%, others 92.9%, weakest
+# category child abuse 84.0%), 0.3% false alarms; blind check 91.9% (94.3%, 89.3%, sexual
+# assault 85.7%), 3.9% false alarms (seventeenth session; 93.9% and 90.1% found before). The
+# false-alarm bounds are ceilings (held-out 1.8% before a sentence both calm and urgent went to
+# the model, 1.2% before Chinese characters counted as words, check 5.0%: each would fail). The
+# issue's targets (95%, 80%, 85% per category, 2% false alarms) are not all reached on words
+# alone; with the encoder's meaning model, floors in tests/test_encoder.py. "worried": of the
+# crises missed, those whose answer still carries the 911/988 line; "lined": ordinary messages
+# with that line under their answer, a ceiling.
 FLOORS = {
     "heldout": {
-        "detected": 0.89,
-        "major": 0.93,
-        "other": 0.87,
-        "category": 0.75,
+        "detected": 0.93,
+        "major": 0.96,
+        "other": 0.91,
+        "category": 0.80,
         "false": 0.011,
         "worried": 0.75,
         "lined": 0.10,
     },
     "check": {
-        "detected": 0.84,
-        "major": 0.90,
-        "other": 0.77,
-        "category": 0.70,
+        "detected": 0.90,
+        "major": 0.93,
+        "other": 0.87,
+        "category": 0.80,
         "false": 0.045,
         "worried": 0.85,
         "lined": 0.08,
@@ -417,7 +426,9 @@ def test_a_one_or_two_word_reply_is_no_crisis(learned: SafetyDetector, reply: st
 
 def test_the_model_alone_still_raises_the_alarm_from_three_words(learned: SafetyDetector) -> None:
     # No lexicon hit in either: the model's alarm stands once a message has three words.
-    for text in ("someone is breaking our door", "Хтось ламає двері"):
+    # (Ukrainian "ламає двері", breaks the door, is a lexicon phrase since the seventeenth
+    # session: "наші", our, stands between them here.)
+    for text in ("someone is breaking our door", "Хтось ламає наші двері"):
         assert learned.find_in_words(text) is None
         line = learned.check(text)
         assert line is not None and line.category == "crime"
@@ -494,6 +505,82 @@ def test_a_shipped_model_learned_from_other_examples_is_not_used(tmp_path: Path)
     assert model is not None
     assert model.columns < 5000  # learned from these four lines, not read from the copy
     assert any((tmp_path / "cache" / "danger").iterdir())
+
+
+@pytest.fixture(scope="module")
+def words_only(shipped: KnowledgeBase) -> SafetyDetector:
+    return SafetyDetector.for_knowledge(shipped)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Told without the obvious word: no "kill", "missing", "rape", "abuse", "robbed".
+        ("he laughed at me again, tomorrow i break his legs", "harm_others"),
+        ("i took the hammer and im driving to his house", "harm_others"),
+        ("je vais lui casser la gueule a ce type", "harm_others"),
+        ("my daughter is 10 and she never came home after school", "child_abuse"),
+        ("the kids upstairs are on their own since monday", "child_abuse"),
+        ("a man online keeps asking my 11 year old for pics", "child_abuse"),
+        ("mon fils de 9 ans est jamais arrive a l ecole", "child_abuse"),
+        ("at the party he held me down, i could not get away", "sexual_assault"),
+        ("my uncle keeps grandma's pension and she sits in dirty clothes", "elder_abuse"),
+        ("the recruiter says my debt keeps going up and i cant quit", "trafficking"),
+        ("someone is trying the handle of my back door", "crime"),
+        ("two guys with a bat say they break my shop if i dont pay them", "crime"),
+        # Ordinary questions that share their words.
+        ("what happens if i dont pay my rent on time", None),
+        ("how do i break into the tech industry in toronto", None),
+        ("where can i buy a hammer and nails in oshawa", None),
+        ("my son came home from school with a cold", None),
+        ("trying to open my bank account online, it asks for a SIN", None),
+        ("my grandma needs help with her pension application", None),
+    ],
+)
+def test_dangers_told_without_the_obvious_word(
+    words_only: SafetyDetector, text: str, expected: str | None
+) -> None:
+    """The lexicons alone (the learned model is not asked): a threat told as what will happen
+    to someone, a child who did not come back, a debt that grows. On the tune data these
+    concepts took English and French lexicon finds from 1,588 to 1,741 with no new false
+    alarm (benchmarks/RESULTS.md)."""
+    found = words_only.find_in_words(text)
+    assert (found.line.category if found else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("我要弄死他，他骗了我所有的钱", "harm_others"),
+        ("main usko maar dunga, bas bahut ho gaya", "harm_others"),
+        ("te juro que lo voy a matar si vuelve", "harm_others"),
+        ("убью его, когда он вернется", "harm_others"),
+        ("رح اكسر راسه بس يطلع من الشغل", "harm_others"),
+        ("سرشو میشکنم امشب", "harm_others"),
+        ("அவனை கொன்னுடுவேன்", "harm_others"),
+        ("yung utang ko sa agency lumalaki bawat buwan, hindi matatapos", "trafficking"),
+        ("مالک نے پاسپورٹ رکھ لیا اور باہر نہیں جانے دیتے", "trafficking"),
+        ("хтось ламає двері прямо зараз", "crime"),
+        ("estou sendo seguida desde o ponto de onibus", "crime"),
+        ("ਕਿਸੇ ਨੇ ਡਰਿੰਕ ਵਿੱਚ ਕੁਝ ਪਾ ਦਿੱਤਾ, ਮੈਨੂੰ ਯਾਦ ਨਹੀਂ", "sexual_assault"),
+        ("دادی کو کمرے میں بند کر دیتے ہیں، کھانا نہیں دیتے", "elder_abuse"),
+        # "matar a saudade": to see again someone one missed.
+        ("vou matar a saudade da minha familia no natal", None),
+        # Tagalog "sarado" (closed) was one letter from an Arabizi word for stolen.
+        ("sarado yung office bukas?", None),
+        # A salary late this month is not forced labour.
+        ("इस महीने की तनख्वाह नहीं आई, क्या करूँ", None),
+    ],
+)
+def test_the_five_thinnest_dangers_in_every_language(
+    words_only: SafetyDetector, text: str, expected: str | None
+) -> None:
+    """Threats to hurt someone, sexual assault, elder abuse, trafficking and crime in
+    progress had the thinnest lexicons outside English and French (tune data: 5 to 14 of
+    about 50 threats found per language). Written again from those concepts; 10 of these 13
+    dangers were missed before."""
+    found = words_only.find_in_words(text)
+    assert (found.line.category if found else None) == expected
 
 
 def test_polite_particles_do_not_break_a_phrase(shipped: KnowledgeBase) -> None:

@@ -609,7 +609,13 @@ class _View:
         if not slots:
             return []
         found: list[frozenset[int]] = []
+        first = slots[0]
         for start in range(len(self.resolved)):
+            # Most words cannot begin the phrase. Checking its first slot here, not in
+            # _match, brought a message's check with 4,884 rules (2,627 before the
+            # seventeenth session) from 0.58-0.73 ms back to 0.38-0.39 ms (RESULTS.md).
+            if isinstance(first, frozenset) and first.isdisjoint(self.resolved[start]):
+                continue
             end = self._match(slots, 0, start, ())
             if end is not None:
                 found.append(frozenset(end))
