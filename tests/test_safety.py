@@ -235,8 +235,8 @@ def test_every_crisis_reply_names_a_sourced_phone(shipped: KnowledgeBase) -> Non
 
 # Floors on the two report sets, a little below what benchmarks/crisis.py measures as shipped
 # (the lexicons, and the learned model that adds alarms at SURE and takes a lexicon's alarm
-# away below CONFIRM), words alone: held-out 94.9% found (en/fr 97.6%, others 92.9%, weakest
-# category child abuse 84.0%), 0.3% false alarms; blind check 91.9% (94.3%, 89.3%, sexual
+# away below CONFIRM), words alone: held-out 95.9% found (en/fr 97.6%, others 94.6%, weakest
+# category elder abuse 91.3%), 0.3% false alarms; blind check 93.0% (94.3%, 91.7%, sexual
 # assault 85.7%), 3.9% false alarms (seventeenth session; 93.9% and 90.1% found before). The
 # false-alarm bounds are ceilings (held-out 1.8% before a sentence both calm and urgent went to
 # the model, 1.2% before Chinese characters counted as words, check 5.0%: each would fail). The
@@ -246,18 +246,18 @@ def test_every_crisis_reply_names_a_sourced_phone(shipped: KnowledgeBase) -> Non
 # with that line under their answer, a ceiling.
 FLOORS = {
     "heldout": {
-        "detected": 0.93,
+        "detected": 0.94,
         "major": 0.96,
-        "other": 0.91,
-        "category": 0.80,
+        "other": 0.92,
+        "category": 0.85,
         "false": 0.011,
         "worried": 0.75,
         "lined": 0.10,
     },
     "check": {
-        "detected": 0.90,
+        "detected": 0.91,
         "major": 0.93,
-        "other": 0.87,
+        "other": 0.89,
         "category": 0.80,
         "false": 0.045,
         "worried": 0.85,
@@ -564,6 +564,19 @@ def test_dangers_told_without_the_obvious_word(
         ("estou sendo seguida desde o ponto de onibus", "crime"),
         ("ਕਿਸੇ ਨੇ ਡਰਿੰਕ ਵਿੱਚ ਕੁਝ ਪਾ ਦਿੱਤਾ, ਮੈਨੂੰ ਯਾਦ ਨਹੀਂ", "sexual_assault"),
         ("دادی کو کمرے میں بند کر دیتے ہیں، کھانا نہیں دیتے", "elder_abuse"),
+        # The second round: the other five kinds, told without the obvious word.
+        ("я всем обуза, лучше меня не будет", "self_harm"),
+        ("کاش دیگه بیدار نشم", "self_harm"),
+        ("میں سب پر بوجھ بن گئی ہوں", "self_harm"),
+        ("我真的不想再醒来了", "self_harm"),
+        ("bas subah aankh na khule", "self_harm"),
+        ("بدي نام وما اصحى", "self_harm"),
+        ("у мамы горло закривається після горіхів", "medical"),
+        ("se me rompió la fuente y estoy sola", "medical"),
+        ("meu pai esta com a boca torta e fala enrolada", "medical"),
+        ("naninikip ang dibdib ni papa", "medical"),
+        ("mi esposo dice que si lo denuncio me deportan", "domestic_violence"),
+        ("孩子被皮带抽得全身是伤", "child_abuse"),
         # "matar a saudade": to see again someone one missed.
         ("vou matar a saudade da minha familia no natal", None),
         # Tagalog "sarado" (closed) was one letter from an Arabizi word for stolen.
@@ -572,13 +585,14 @@ def test_dangers_told_without_the_obvious_word(
         ("इस महीने की तनख्वाह नहीं आई, क्या करूँ", None),
     ],
 )
-def test_the_five_thinnest_dangers_in_every_language(
+def test_dangers_without_the_obvious_word_in_every_language(
     words_only: SafetyDetector, text: str, expected: str | None
 ) -> None:
     """Threats to hurt someone, sexual assault, elder abuse, trafficking and crime in
     progress had the thinnest lexicons outside English and French (tune data: 5 to 14 of
-    about 50 threats found per language). Written again from those concepts; 10 of these 13
-    dangers were missed before."""
+    about 50 threats found per language). Written again from those concepts; 10 of the first
+    13 dangers were missed before. A second round did the same for self-harm, overdose,
+    medical emergencies, violence at home and child abuse: none of its 12 was found before."""
     found = words_only.find_in_words(text)
     assert (found.line.category if found else None) == expected
 
