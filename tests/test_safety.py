@@ -236,7 +236,7 @@ def test_every_crisis_reply_names_a_sourced_phone(shipped: KnowledgeBase) -> Non
 # Floors on the two report sets, a little below what benchmarks/crisis.py measures as shipped
 # (the lexicons, and the learned model that adds alarms at SURE and takes a lexicon's alarm
 # away below CONFIRM), words alone: held-out 95.9% found (en/fr 97.6%, others 94.6%, weakest
-# category elder abuse 91.3%), 0.3% false alarms; blind check 93.0% (94.3%, 91.7%, sexual
+# category elder abuse 91.3%), 0.3% false alarms; blind check 93.6% (95.5%, 91.7%, sexual
 # assault 85.7%), 3.9% false alarms (seventeenth session; 93.9% and 90.1% found before). The
 # false-alarm bounds are ceilings (held-out 1.8% before a sentence both calm and urgent went to
 # the model, 1.2% before Chinese characters counted as words, check 5.0%: each would fail). The
@@ -256,7 +256,7 @@ FLOORS = {
     },
     "check": {
         "detected": 0.91,
-        "major": 0.93,
+        "major": 0.94,
         "other": 0.89,
         "category": 0.80,
         "false": 0.045,
@@ -528,6 +528,10 @@ def words_only(shipped: KnowledgeBase) -> SafetyDetector:
         ("the recruiter says my debt keeps going up and i cant quit", "trafficking"),
         ("someone is trying the handle of my back door", "crime"),
         ("two guys with a bat say they break my shop if i dont pay them", "crime"),
+        ("my dad cant lift his right arm and his words are coming out wrong", "medical"),
+        ("baby is 2 months, so floppy and hot", "medical"),
+        ("she popped half the bottle of my pills", "overdose"),
+        ("he said he will finish me tonight", "domestic_violence"),
         # Ordinary questions that share their words.
         ("what happens if i dont pay my rent on time", None),
         ("how do i break into the tech industry in toronto", None),
@@ -535,6 +539,8 @@ def words_only(shipped: KnowledgeBase) -> SafetyDetector:
         ("my son came home from school with a cold", None),
         ("trying to open my bank account online, it asks for a SIN", None),
         ("my grandma needs help with her pension application", None),
+        ("my baby has floppy ears, is it normal", None),
+        ("my son has a limp and knee pain", None),
     ],
 )
 def test_dangers_told_without_the_obvious_word(
