@@ -603,13 +603,12 @@ def test_dangers_without_the_obvious_word_in_every_language(
     assert (found.line.category if found else None) == expected
 
 
-def test_polite_particles_do_not_break_a_phrase(shipped: KnowledgeBase) -> None:
-    detector = SafetyDetector.for_knowledge(shipped)
+def test_polite_particles_do_not_break_a_phrase(words_only: SafetyDetector) -> None:
     # Tagalog's "po" / "pong" may sit anywhere: "gusto ko na mamatay" is the listed phrase.
     for text in ("gusto ko na po mamatay", "Gusto ko na pong mamatay, pagod na ako"):
-        found = detector.find_in_words(text)
+        found = words_only.find_in_words(text)
         assert found is not None and found.line.category == "self_harm", text
-    assert detector.find_in_words("saan po ang library") is None
+    assert words_only.find_in_words("saan po ang library") is None
 
 
 def test_a_sure_answer_to_a_worrying_message_carries_the_safety_line(
