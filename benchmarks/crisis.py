@@ -10,9 +10,10 @@ that danger, the misses (with --misses), and the time to check one message, old 
 one run. Tune the lexicons on split=tune only; the held-out part is for reporting.
 
 The other sets, each with --data and --split: tests/data/crisis_dev2.jsonl (dev: tune; check:
-report), benchmarks/data/crisis_calm_probe.jsonl (probe) and benchmarks/data/crisis_blind3.jsonl
-(blind3), report only, never tuned on; tests/data/crisis_sentences.jsonl (tune: urgency told in
-another sentence than the danger).
+report), benchmarks/data/crisis_calm_probe.jsonl (probe), benchmarks/data/crisis_blind3.jsonl
+(blind3) and benchmarks/data/crisis_blind4.jsonl (blind4, written blind in the eighteenth
+session before its changes), report only, never tuned on; tests/data/crisis_sentences.jsonl
+(tune: urgency told in another sentence than the danger).
 """
 
 from __future__ import annotations

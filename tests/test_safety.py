@@ -67,10 +67,17 @@ safety:
 """
 
 
+def detector_of(
+    make_kb: Callable[[dict[str, str]], Path], lexicon: str, language: str = "en"
+) -> SafetyDetector:
+    """A detector with the test crisis lines and one lexicon, no learned model."""
+    kb = load_knowledge(make_kb({"crisis.yaml": LINES, f"safety/{language}.yaml": lexicon}))
+    return SafetyDetector(kb.crisis, kb.safety)
+
+
 @pytest.fixture
 def detector(make_kb: Callable[[dict[str, str]], Path]) -> SafetyDetector:
-    kb = load_knowledge(make_kb({"crisis.yaml": LINES, "safety/en.yaml": LEXICON}))
-    return SafetyDetector(kb.crisis, kb.safety)
+    return detector_of(make_kb, LEXICON)
 
 
 def category(detector: SafetyDetector, text: str) -> str | None:
@@ -192,6 +199,47 @@ def test_lexicon_errors_name_the_file_and_line(
     assert not result.ok
     shown = [str(p) for p in result.errors]
     assert any("en.yaml" + where in s and message in s for s in shown), shown
+
+
+def test_a_word_group_inside_chinese_characters(
+    make_kb: Callable[[dict[str, str]], Path],
+) -> None:
+    # One line for every person and every mishap; the helper who first wrote the Chinese
+    # scolding idiom had to list all 576 combinations.
+    lexicon = """
+safety:
+  language: zh
+  words:
+    kin: [哥, 室友]
+    mishap: [弄丢, 摔坏]
+  idioms: ["{kin}要杀...我...{mishap}", "{mishap}...{kin}要杀"]
+  categories:
+    self_harm:
+      terms: [杀了我]
+"""
+    detector = detector_of(make_kb, lexicon, "zh")
+    assert category(detector, "我哥要杀了我，我把他的卡弄丢了") is None
+    assert category(detector, "手柄摔坏了，室友要杀了我") is None
+    assert category(detector, "我老公要杀了我，我把他的卡弄丢了") == "self_harm"
+    assert category(detector, "我哥要杀了我") == "self_harm"  # no mishap: not the idiom
+
+
+def test_idioms_that_share_a_word_are_all_set_aside(
+    make_kb: Callable[[dict[str, str]], Path],
+) -> None:
+    # Set aside one after the other, the first idiom took "alarm" from the second, and
+    # "carbon monoxide" was left to raise the alarm.
+    lexicon = """
+safety:
+  language: en
+  idioms: ["check* ... alarm", "alarm for carbon monoxide"]
+  categories:
+    fire_gas:
+      terms: ["carbon monoxide"]
+"""
+    detector = detector_of(make_kb, lexicon)
+    assert category(detector, "how do i check the alarm for carbon monoxide") is None
+    assert category(detector, "i smell carbon monoxide") == "fire_gas"
 
 
 def test_one_lexicon_per_language(make_kb: Callable[[dict[str, str]], Path]) -> None:
@@ -601,6 +649,75 @@ def test_dangers_without_the_obvious_word_in_every_language(
     medical emergencies, violence at home and child abuse: none of its 12 was found before."""
     found = words_only.find_in_words(text)
     assert (found.line.category if found else None) == expected
+
+
+EVERYDAY_CASES = [
+    # A small mishap: the scolding idiom, with the mishap said.
+    ("my roommate will kill me i broke his controller", None),
+    ("mon coloc va me tuer, j'ai cassé sa manette", None),
+    # A danger that is over, and "help" with an ordinary task.
+    (
+        "my ex used to hit me back home but that was long ago, im safe now and just need "
+        "help finding a job",
+        None,
+    ),
+    (
+        "mon ex me frappait quand on vivait au Congo mais c'est fini depuis 6 ans, je veux "
+        "juste de l'aide pour mon CV",
+        None,
+    ),
+    # A safety device to buy, fit or test.
+    ("where do i put a carbon monoxide alarm in a basement apartment", None),
+    ("which smoke detector should i buy", None),
+    ("ou installer un detecteur de monoxyde de carbone", None),
+    # The same words in danger.
+    ("my friend said he will kill me if i tell anyone", "domestic_violence"),
+    ("mon frere va me tuer si je refuse le mariage", "domestic_violence"),
+    ("he found me again, i am not safe now", "crime"),
+    ("the co alarm is going off, is it the battery?", "fire_gas"),
+    ("le détecteur de monoxyde sonne et on a tous mal à la tête", "fire_gas"),
+    ("the alarm keeps beeping and we all feel dizzy", "fire_gas"),
+    ("i am not safe with myself tonight", "self_harm"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), EVERYDAY_CASES)
+def test_everyday_words_beside_danger_words(
+    words_only: SafetyDetector, text: str, expected: str | None
+) -> None:
+    """Four kinds of ordinary message that shared danger words: a sibling's or roommate's
+    "will kill me" over a small mishap, a danger long over ("I am safe now": its "now" is not
+    urgent), "help" with a CV or a job search, and a smoke or carbon monoxide alarm to buy,
+    fit or test. Written from those concepts in all 14 languages; on the tune data no crisis
+    was lost (benchmarks/RESULTS.md). A sounding alarm beside smoke or symptoms, however the
+    alarm is named, is now danger: the device's own name had hidden it."""
+    found = words_only.find_in_words(text)
+    assert (found.line.category if found else None) == expected
+
+
+# Written, with the words, by helpers (unreviewed): in each of the twelve other languages,
+# a small mishap, a danger that is over and a safety device to buy that stay quiet, and a
+# partner's threat and a sounding alarm that do not.
+EVERYDAY_IN_EVERY_LANGUAGE = [
+    (row["text"], row["alarm"])
+    for row in map(
+        json.loads,
+        (ROOT / "tests" / "data" / "safety_everyday.jsonl")
+        .read_text(encoding="utf-8")
+        .splitlines(),
+    )
+]
+
+
+@pytest.mark.parametrize(("text", "alarm"), EVERYDAY_IN_EVERY_LANGUAGE)
+def test_everyday_words_beside_danger_words_in_every_language(
+    words_only: SafetyDetector, text: str, alarm: bool
+) -> None:
+    """The same four kinds in the twelve other languages, with a partner's threat and a
+    sounding carbon monoxide alarm that must still raise the alarm. Before, 32 of the 36
+    quiet ones raised it, and 5 of the 24 dangers were missed (a partner's or in-law's threat
+    hidden by the scolding idiom, a sounding alarm in Punjabi)."""
+    assert (words_only.find_in_words(text) is not None) is alarm
 
 
 def test_polite_particles_do_not_break_a_phrase(words_only: SafetyDetector) -> None:

@@ -24,7 +24,7 @@ Pure and fast: every lexicon is compiled once; a word's matches are cached.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rapidfuzz.distance import OSA
@@ -65,6 +65,8 @@ _SENTENCE_END = re.compile(r"[.?!;\n。！？；؟।]+")
 # card" is two requests in one sentence; the second dilutes the whole message's score).
 CLAUSE_END = re.compile(r"[.?!;:,\n。！？；：，、،؟।]+")
 _SPACE = re.compile(r"\s+")
+_CJK_OFFSET = 10_000  # a character's place in a span, beside the words' places
+_GROUP = re.compile(r"(\{[^{}]+\})")  # a {group} inside a phrase
 
 Slot = frozenset[int]
 
@@ -256,8 +258,8 @@ class SafetyDetector:
             for name, words in lexicon.words.items():
                 ids = (self._word(w) for w in words)
                 groups[name] = frozenset(i for i in ids if i is not None)
-            compile_ = _Compiler(self, groups)
-            exact = _Compiler(self, groups, fuzzy=False)
+            compile_ = _Compiler(self, groups, lexicon.words)
+            exact = _Compiler(self, groups, lexicon.words, fuzzy=False)
             self._idioms += exact.all(lexicon.idioms)
             self._calm += exact.all(lexicon.calm)
             self._urgent += exact.all(lexicon.urgent)
@@ -456,8 +458,7 @@ class SafetyDetector:
         cjk = _SPACE.sub("", normalised) if _CJK.search(normalised) else ""
         view = _View(resolved, numbers, cjk)
         present: set[int] = set().union(*resolved)
-        for index in self._idiom_index.candidates(present, bool(cjk)):
-            view.mask(self._idioms[index])
+        view.mask([self._idioms[i] for i in self._idiom_index.candidates(present, bool(cjk))])
         present = set().union(*view.resolved)
         hit: tuple[str, tuple[str, ...]] | None = None
         for index in self._rule_index.candidates(present, bool(cjk)):
@@ -530,10 +531,22 @@ class _Compiler:
     """Turns written phrases into slots for one lexicon (its word groups)."""
 
     def __init__(
-        self, detector: SafetyDetector, groups: dict[str, frozenset[int]], fuzzy: bool = True
+        self,
+        detector: SafetyDetector,
+        groups: dict[str, frozenset[int]],
+        words: Mapping[str, Sequence[str]] | None = None,
+        fuzzy: bool = True,
     ) -> None:
         self.detector = detector
         self.groups = groups
+        # A group inside a phrase in Chinese characters is any of its words, as characters:
+        # "{kin}要杀...我...{mishap}" holds 17 people x 19 mishaps in one line (the helper who
+        # wrote it first had to list 576 combinations).
+        self.alternatives = {
+            name: "(?:" + "|".join(re.escape(_SPACE.sub("", normalise(w))) for w in listed) + ")"
+            for name, listed in (words or {}).items()
+            if listed
+        }
         self.fuzzy = fuzzy
 
     def all(self, phrases: Iterable[str]) -> list[_Any]:
@@ -541,8 +554,8 @@ class _Compiler:
 
     def one(self, phrase: str) -> _Any:
         if _CJK.search(phrase):
-            parts = [_SPACE.sub("", normalise(part)) for part in phrase.split("...")]
-            regex = f".{{0,{MAX_CJK_GAP}}}".join(re.escape(p) for p in parts if p)
+            parts = [self._characters(part) for part in phrase.split("...")]
+            regex = f".{{0,{MAX_CJK_GAP}}}".join(p for p in parts if p)
             return _Cjk(phrase, re.compile(regex))
         slots: list[Slot | int | tuple[int, int]] = []
         for word in phrase.split():
@@ -575,6 +588,17 @@ class _Compiler:
             slots.pop(0)
         return _Phrase(phrase, tuple(slots))
 
+    def _characters(self, part: str) -> str:
+        """A regular expression for one part of a phrase in Chinese characters."""
+        out = []
+        for piece in _GROUP.split(part):
+            name = piece[1:-1] if piece.startswith("{") and piece.endswith("}") else None
+            if name is not None and name in self.alternatives:
+                out.append(self.alternatives[name])
+            else:
+                out.append(re.escape(_SPACE.sub("", normalise(piece))))
+        return "".join(out)
+
 
 class _View:
     """One sentence as the detector sees it: each word's pattern ids, idiom words set aside."""
@@ -583,17 +607,40 @@ class _View:
         self.resolved = resolved
         self.numbers = numbers
         self.cjk = cjk
+        self._where: dict[int, list[int]] | None = None  # pattern id -> its word positions
 
-    def mask(self, idiom: _Any) -> None:
-        """Set aside the words of every place this idiom is written."""
-        if isinstance(idiom, _Cjk):
-            if self.cjk:
-                self.cjk = idiom.pattern.sub("□", self.cjk)
-            return
-        for span in self.spans(idiom):
-            for index in span:
-                self.resolved[index] = frozenset()
-                self.numbers[index] = None
+    def mask(self, idioms: Sequence[_Any]) -> None:
+        """Set aside the words of every place these idioms are written.
+
+        All are found first, then set aside together: one idiom that shares a word with
+        another must not hide it ("testo" taken by English "test* ... {device}" left the
+        Portuguese device idiom without its verb, and "monóxido de carbono" raised the alarm)."""
+        places = {index for idiom in idioms for span in self.spans(idiom) for index in span}
+        characters = {index - _CJK_OFFSET for index in places if index >= _CJK_OFFSET}
+        if characters:
+            self.cjk = "".join("□" if i in characters else c for i, c in enumerate(self.cjk))
+        for index in places - {i + _CJK_OFFSET for i in characters}:
+            self.resolved[index] = frozenset()
+            self.numbers[index] = None
+        self._where = None
+
+    def _starts(self, first: Slot | int | tuple[int, int]) -> Iterable[int]:
+        """The word positions where a phrase's first slot can be.
+
+        Only the positions of the first slot's own patterns are tried: a sentence holds a few
+        of the 7,000 patterns, and scanning every word for each candidate phrase was 48% of a
+        message's check (benchmarks/RESULTS.md)."""
+        if not isinstance(first, frozenset):
+            return range(len(self.resolved))
+        if self._where is None:
+            self._where = {}
+            for position, ids in enumerate(self.resolved):
+                for pattern_id in ids:
+                    self._where.setdefault(pattern_id, []).append(position)
+        where = self._where
+        if len(first) == 1:
+            return where.get(next(iter(first)), ())
+        return sorted({p for pattern_id in first for p in where.get(pattern_id, ())})
 
     def spans(self, phrase: _Any) -> list[frozenset[int]]:
         """Every place a phrase is written: the word positions (or characters) it covers."""
@@ -602,20 +649,14 @@ class _View:
                 return []
             # Characters are counted from a large offset so they never clash with words.
             return [
-                frozenset(range(10_000 + m.start(), 10_000 + m.end()))
+                frozenset(range(_CJK_OFFSET + m.start(), _CJK_OFFSET + m.end()))
                 for m in phrase.pattern.finditer(self.cjk)
             ]
         slots = phrase.slots
         if not slots:
             return []
         found: list[frozenset[int]] = []
-        first = slots[0]
-        for start in range(len(self.resolved)):
-            # Most words cannot begin the phrase. Checking its first slot here, not in
-            # _match, brought a message's check with 4,884 rules (2,627 before the
-            # seventeenth session) from 0.58-0.73 ms back to 0.38-0.39 ms (RESULTS.md).
-            if isinstance(first, frozenset) and first.isdisjoint(self.resolved[start]):
-                continue
+        for start in self._starts(slots[0]):
             end = self._match(slots, 0, start, ())
             if end is not None:
                 found.append(frozenset(end))
