@@ -307,12 +307,24 @@ FLOORS = {
         "major": 0.94,
         "other": 0.89,
         "category": 0.80,
-        "false": 0.045,
+        "false": 0.035,
         "worried": 0.85,
+        "lined": 0.08,
+    },
+    # Written blind in the eighteenth session, before its changes (96.7% found, 5.0% false
+    # alarms with this model; English and French 93.3%).
+    "blind4": {
+        "detected": 0.94,
+        "major": 0.91,
+        "other": 0.95,
+        "category": 0.85,
+        "false": 0.06,
+        "worried": 0.80,
         "lined": 0.08,
     },
 }
 SECOND_SET = ROOT / "tests" / "data" / "crisis_dev2.jsonl"
+BLIND4_SET = ROOT / "benchmarks" / "data" / "crisis_blind4.jsonl"
 EXAMPLES = ROOT / "knowledge" / "safety" / "examples.jsonl"
 
 
@@ -349,7 +361,9 @@ def test_a_clause_in_danger_is_not_drowned_by_an_ordinary_question(
     assert learned.check("suicide prevention training, where can I sign up") is None
 
 
-@pytest.mark.parametrize(("path", "split"), [(CRISIS_SET, "heldout"), (SECOND_SET, "check")])
+@pytest.mark.parametrize(
+    ("path", "split"), [(CRISIS_SET, "heldout"), (SECOND_SET, "check"), (BLIND4_SET, "blind4")]
+)
 def test_report_set_floors(learned: SafetyDetector, path: Path, split: str) -> None:
     floors = FLOORS[split]
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
