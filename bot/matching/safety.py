@@ -619,9 +619,10 @@ class _View:
         characters = {index - _CJK_OFFSET for index in places if index >= _CJK_OFFSET}
         if characters:
             self.cjk = "".join("□" if i in characters else c for i, c in enumerate(self.cjk))
-        for index in places - {i + _CJK_OFFSET for i in characters}:
-            self.resolved[index] = frozenset()
-            self.numbers[index] = None
+        for index in places:
+            if index < _CJK_OFFSET:
+                self.resolved[index] = frozenset()
+                self.numbers[index] = None
         self._where = None
 
     def _starts(self, first: Slot | int | tuple[int, int]) -> Iterable[int]:
