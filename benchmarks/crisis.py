@@ -111,11 +111,15 @@ def load_rows(path: Path, split: str) -> list[dict[str, str]]:
     return [r for r in rows if split == "all" or r.get("split") == split]
 
 
-def reply_text(knowledge: KnowledgeBase, line: CrisisLine, lang: str) -> str:
-    """The crisis reply's words and its services' phone numbers (what the card shows)."""
+def reply_text(
+    knowledge: KnowledgeBase, line: CrisisLine, lang: str, also: CrisisLine | None = None
+) -> str:
+    """The crisis reply's words and its services' phone numbers (what the card shows), with
+    the services of `also`, the other kind of danger the reply names."""
+    services = line.services + (also.services if also is not None else [])
     phones = [
         p.number
-        for service_id in line.services
+        for service_id in services
         if service_id in knowledge.services
         for p in knowledge.services[service_id].phones
     ]
@@ -182,7 +186,8 @@ def report(
         for r in crisis:
             finding = hits[id(r)]
             if finding is not None:
-                text = reply_text(knowledge, finding.line, "fr" if r["lang"] == "fr" else "en")
+                lang = "fr" if r["lang"] == "fr" else "en"
+                text = reply_text(knowledge, finding.line, lang, getattr(finding, "also", None))
                 right += any(number in text for number in RIGHT_CONTACTS[r["label"]])
         return right
 
@@ -319,7 +324,8 @@ def whole_reply(
     for r in crisis:
         match = matcher.match(r["text"])
         if match.outcome is Outcome.CRISIS and match.crisis is not None:
-            text = reply_text(knowledge, match.crisis, "fr" if r["lang"] == "fr" else "en")
+            lang = "fr" if r["lang"] == "fr" else "en"
+            text = reply_text(knowledge, match.crisis, lang, match.also)
             reached += any(number in text for number in RIGHT_CONTACTS[r["label"]])
         else:
             reached += match.carries_net

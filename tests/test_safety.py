@@ -813,3 +813,28 @@ def test_the_meaning_model_is_the_mean_of_its_networks() -> None:
     assert len({round(m.probability(vectors[0]), 6) for m in members}) > 1  # not one network
     found = [head.probability(v) > 0.5 for v in vectors]
     assert sum(f == d for f, d in zip(found, danger, strict=True)) >= 55  # it learned
+
+
+def test_a_message_read_as_two_kinds_of_danger_gets_both_kinds_contacts(
+    learned: SafetyDetector, shipped: KnowledgeBase
+) -> None:
+    # The words say self-harm ("kill himself"); the learned model reads violence at home. The
+    # crisis reply keeps the self-harm message and adds the violence-at-home lines after its
+    # own, each service once.
+    found = learned.find("my husband says he will kill himself and me if I leave him")
+    assert found is not None and found.line.category == "self_harm"
+    assert found.also is not None and found.also.category == "domestic_violence"
+    # One kind of danger, one kind of contacts.
+    alone = learned.find("my dad is not breathing")
+    assert alone is not None and alone.also is None
+    cards = Cards(shipped, Catalogue.load())
+    match = Match(Outcome.CRISIS, "en", (), found.line, also=found.also)
+    reply = cards.for_match(match)
+    assert reply.startswith(cards.crisis(found.line, "en"))
+    for service_id in (*found.line.services, *found.also.services):
+        for phone in shipped.services[service_id].phones:
+            assert phone.number in reply, service_id
+    one_each = dict.fromkeys((*found.line.services, *found.also.services))
+    cards_shown = [cards.service(shipped.services[s], "en") for s in one_each]
+    assert reply.endswith("\n\n".join(cards_shown))
+    assert len(one_each) < len(found.line.services) + len(found.also.services)  # 911 twice

@@ -162,6 +162,8 @@ class Match:
     language: str
     candidates: tuple[Candidate, ...]
     crisis: CrisisLine | None = None
+    # A crisis: another kind of danger the message may speak of, whose contacts follow.
+    also: CrisisLine | None = None
     # Ambiguous: the candidates worth offering as "did you mean" buttons. Unanswered: the
     # entries that might be related, offered beside the honest "I don't know yet".
     choices: tuple[Candidate, ...] = ()
@@ -367,7 +369,8 @@ class Matcher:
             vector = self.encoder.query(question)
         assessment = self.safety.assess(question, vector) if safety else Assessment()
         if assessment.finding is not None:
-            return Match(Outcome.CRISIS, lang, (), assessment.finding.line)
+            found = assessment.finding
+            return Match(Outcome.CRISIS, lang, (), found.line, also=found.also)
         now = now or datetime.now(self.knowledge.region.zone)
         limit = self.settings.max_choices + 2
         outcome, hits = self._by_words(self.index, question, limit, now)

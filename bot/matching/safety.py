@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rapidfuzz.distance import OSA
 
@@ -102,6 +102,9 @@ class Finding:
     urgent_over_calm: bool = False
     # True when the sentence says now, tonight, help... (the lexicon's urgent words).
     urgent: bool = False
+    # Another kind of danger the message may speak of (the learned model's own reading, when
+    # it differs): the reply names its contacts too (see SafetyDetector.assess).
+    also: CrisisLine | None = None
 
 
 @dataclass(frozen=True)
@@ -400,6 +403,12 @@ class SafetyDetector:
             or words <= SHORT  # too short for the model to judge
             or self._alarming_clause(text)
         ):
+            if probability >= bounds.confirm and category != found.line.category:
+                # The words and the model read two kinds of danger ("he says if I go to the
+                # shelter he will kill himself and me": self-harm words, a violence-at-home
+                # message): the reply names both kinds' contacts. On the blind check, replies
+                # naming a right contact 149 -> 159 of 161 alarms; 16 right replies gain one.
+                found = replace(found, also=self._lines.get(category))
             return Assessment(found)
         if probability >= bounds.sure and words > ALONE_MAX_SHORT:
             line = self._lines.get(category)

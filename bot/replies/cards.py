@@ -159,7 +159,7 @@ class Cards:
     def _for_match(self, match: Match, markup: Markup, titles: Iterable[str] | None) -> str:
         lang = match.language
         if match.outcome is Outcome.CRISIS and match.crisis is not None:
-            return self.crisis(match.crisis, lang, markup)
+            return self.crisis(match.crisis, lang, markup, match.also)
         if match.outcome is Outcome.SMALL_TALK:
             key = _SMALL_TALK[match.talk or Talk.HELLO]
             words = markup.text(self.catalogue.get(key, lang, days=self.options.retention_days))
@@ -423,14 +423,24 @@ class Cards:
             text += f"–{end:%H:%M}" if end.date() == start.date() else f" – {self.day(end, lang)}"
         return text
 
-    def crisis(self, line: CrisisLine, lang: str, markup: Markup = PLAIN) -> str:
-        """The emergency reply: 911 first, the category's message, then the crisis lines."""
+    def crisis(
+        self,
+        line: CrisisLine,
+        lang: str,
+        markup: Markup = PLAIN,
+        also: CrisisLine | None = None,
+    ) -> str:
+        """The emergency reply: 911 first, the category's message, then the crisis lines; with
+        `also` (another kind of danger the message may speak of), that kind's lines after."""
         parts = [
             markup.bold(markup.text(self.catalogue.get("crisis.intro", lang))),
             markup.text(localise(line.reply, lang)),
         ]
+        wanted = line.services + (also.services if also is not None else [])
         services = [
-            self.knowledge.services[s] for s in line.services if s in self.knowledge.services
+            self.knowledge.services[s]
+            for s in dict.fromkeys(wanted)
+            if s in self.knowledge.services
         ]
         if services:
             parts.append(markup.text(self.catalogue.get("crisis.more", lang)))
