@@ -657,3 +657,17 @@ async def test_untranslated_answer_says_so_in_the_persons_language(bot: Bot) -> 
     reply = await bot.ask(52, "how do I get a health card", lang="es")
     assert "todavía no está traducida al español" in reply.text
     assert "ServiceOntario" in reply.text
+
+
+async def test_a_message_read_as_two_kinds_of_danger_lists_both_kinds_contacts(
+    shipped_bot: Bot,
+) -> None:
+    bot = shipped_bot
+    # Suicide words in a threat at home: the self-harm reply, then the shelters' numbers too.
+    reply = await bot.ask(9, "my husband says he will kill himself and me if I leave him")
+    assert reply.text.startswith("<b>You are not alone")
+    assert "988" in reply.text
+    assert "Herizon House" in reply.text and "1-866-437-4066" in reply.text
+    assert "Denise House" in reply.text and "1-800-263-3725" in reply.text
+    # Only the first kind is logged, as for any crisis.
+    assert bot.rows("SELECT text, crisis_category FROM questions") == [(None, "self_harm")]
