@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import math
 from pathlib import Path
 
 import numpy as np
@@ -237,6 +238,18 @@ def test_trend_flags_a_fast_rise_only() -> None:
     assert ng.trend(6, [0, 0, 0, 0]).rising
     assert ng.trend(0, [1, 1, 1, 1]).p_value == 1.0
     assert ng.weekly_counts([0.5, 1, 8, 30, 40]) == [2, 1, 0, 0, 1]
+
+
+@given(st.integers(1, 60), st.lists(st.integers(0, 40), min_size=1, max_size=8))
+def test_a_trend_p_value_is_the_poisson_upper_tail(
+    this_week: int, previous_weeks: list[int]
+) -> None:
+    # P(X >= this week) at the usual rate, summed term by term.
+    rate = max(sum(previous_weeks) / len(previous_weeks), 0.5)
+    below = sum(math.exp(-rate) * rate**i / math.factorial(i) for i in range(this_week))
+    assert ng.trend(this_week, previous_weeks).p_value == pytest.approx(
+        1 - below, rel=1e-6, abs=1e-12
+    )
 
 
 def test_stored_sentence_vectors_are_mixed_in() -> None:

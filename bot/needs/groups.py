@@ -37,7 +37,7 @@ import numpy.typing as npt
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from scipy import sparse
-from scipy.stats import poisson
+from scipy.special import gammainc
 
 from bot.needs.stored import decode_sentences
 from bot.text import normalise
@@ -1066,7 +1066,10 @@ def trend(
     under the usual rate is below `alpha` and at least `minimum` people asked this week."""
     weeks = max(len(previous_weeks), 1)
     expected = max(sum(previous_weeks) / weeks, floor_rate)
-    p_value = float(poisson.sf(this_week - 1, expected)) if this_week > 0 else 1.0
+    # P(X >= k) for a Poisson rate is the regularised lower incomplete gamma P(k, rate), the
+    # same figure as scipy.stats' poisson.sf(k - 1, rate) without loading scipy.stats (0.4-0.5
+    # s of a first grouping of 100,000 questions in a fresh process).
+    p_value = float(gammainc(this_week, expected)) if this_week > 0 else 1.0
     return Trend(this_week, expected, p_value, this_week >= minimum and p_value < alpha)
 
 
