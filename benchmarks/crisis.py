@@ -117,10 +117,9 @@ def reply_text(
 ) -> str:
     """The crisis reply's words and its services' phone numbers (what the card shows), with
     the services of `also`, the other kind of danger the reply names."""
-    services = line.services + (also.services if also is not None else [])
     phones = [
         p.number
-        for service_id in services
+        for service_id in line.services_with(also)
         if service_id in knowledge.services
         for p in knowledge.services[service_id].phones
     ]

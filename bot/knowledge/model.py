@@ -473,6 +473,11 @@ class CrisisLine(Provenance):
     reply: LocalText
     services: Annotated[list[EntryId], BeforeValidator(_one_or_many)] = Field(default_factory=list)
 
+    def services_with(self, also: CrisisLine | None = None) -> list[EntryId]:
+        """This kind's services, then those of `also` (another kind of danger the message may
+        speak of), each once, in that order: what the crisis reply lists."""
+        return list(dict.fromkeys([*self.services, *(also.services if also else [])]))
+
 
 class Town(_Model):
     """One municipality of the region, and the other names people use for places in it."""

@@ -436,10 +436,9 @@ class Cards:
             markup.bold(markup.text(self.catalogue.get("crisis.intro", lang))),
             markup.text(localise(line.reply, lang)),
         ]
-        wanted = line.services + (also.services if also is not None else [])
         services = [
             self.knowledge.services[s]
-            for s in dict.fromkeys(wanted)
+            for s in line.services_with(also)
             if s in self.knowledge.services
         ]
         if services:
