@@ -12,8 +12,9 @@ one run. Tune the lexicons on split=tune only; the held-out part is for reportin
 The other sets, each with --data and --split: tests/data/crisis_dev2.jsonl (dev: tune; check:
 report), benchmarks/data/crisis_calm_probe.jsonl (probe), benchmarks/data/crisis_blind3.jsonl
 (blind3), benchmarks/data/crisis_blind4.jsonl (blind4, written blind in the eighteenth
-session before its changes) and benchmarks/data/crisis_blind5.jsonl (blind5, nineteenth
-session, its misses never read), report only, never tuned on; tests/data/crisis_sentences.jsonl
+session before its changes), benchmarks/data/crisis_blind5.jsonl (blind5, nineteenth
+session, its misses never read) and benchmarks/data/crisis_blind6.jsonl (blind6, twentieth
+session, the same), report only, never tuned on; tests/data/crisis_sentences.jsonl
 (tune: urgency told in another sentence than the danger).
 """
 

@@ -335,10 +335,24 @@ FLOORS = {
         "worried": 0.80,
         "lined": 0.08,
     },
+    # Written blind in the twentieth session, before its changes, by a helper who saw nothing
+    # of the bot (96.1% found, English and French 100%, the others 94.2%, weakest category
+    # violence at home 88.2%, crime 87.5% with this model; 2.8% false alarms; 13 of 175
+    # ordinary messages with the 911/988 line). Its misses and false alarms were never read.
+    "blind6": {
+        "detected": 0.95,
+        "major": 0.98,
+        "other": 0.93,
+        "category": 0.85,
+        "false": 0.035,
+        "worried": 0.80,
+        "lined": 0.09,
+    },
 }
 SECOND_SET = ROOT / "tests" / "data" / "crisis_dev2.jsonl"
 BLIND4_SET = ROOT / "benchmarks" / "data" / "crisis_blind4.jsonl"
 BLIND5_SET = ROOT / "benchmarks" / "data" / "crisis_blind5.jsonl"
+BLIND6_SET = ROOT / "benchmarks" / "data" / "crisis_blind6.jsonl"
 EXAMPLES = ROOT / "knowledge" / "safety" / "examples.jsonl"
 
 
@@ -382,6 +396,7 @@ def test_a_clause_in_danger_is_not_drowned_by_an_ordinary_question(
         (SECOND_SET, "check"),
         (BLIND4_SET, "blind4"),
         (BLIND5_SET, "blind5"),
+        (BLIND6_SET, "blind6"),
     ],
 )
 def test_report_set_floors(learned: SafetyDetector, path: Path, split: str) -> None:
@@ -752,6 +767,52 @@ def test_everyday_words_beside_danger_words_in_every_language(
     quiet ones raised it, and 5 of the 24 dangers were missed (a partner's or in-law's threat
     hidden by the scolding idiom, a sounding alarm in Punjabi)."""
     assert (words_only.find_in_words(text) is not None) is alarm
+
+
+# A carbon monoxide alarm named in English inside another language, as newcomers write it.
+# Before, the English name alone raised the alarm (7 of these 13 questions did); each
+# language's file now pairs the English names with its own words for sounding and the signs.
+ENGLISH_DEVICE_IN_ANOTHER_LANGUAGE = [
+    ("CO alarm ko kahan lagayein, kitchen ke paas ya bedroom?", False),
+    ("carbon monoxide detector ba ay kailangan sa bawat palapag?", False),
+    ("carbon monoxide alarm ਕਿਹੜਾ ਖਰੀਦੀਏ ਨਵੇਂ ਘਰ ਲਈ", False),
+    ("CO alarm 应该装在哪里", False),
+    ("где лучше повесить CO detector, в коридоре или в спальне", False),
+    ("ما هو أفضل مكان لوضع CO alarm في البيت الجديد", False),
+    ("CO alarm کجا نصب کنیم بهتره", False),
+    ("el CO alarm es obligatorio en un apartamento de alquiler", False),
+    ("o landlord tem que colocar CO alarm no apartamento", False),
+    ("CO alarm எங்கே வைக்கணும் புது வீட்டுல", False),
+    ("CO alarm کہاں لگانا چاہیے نئے گھر میں", False),
+    ("де купити CO detector недорого", False),
+    ("est-ce que le CO alarm est obligatoire dans un logement", False),
+    ("CO alarm ज़ोर से बज रहा है और बच्चों को चक्कर आ रहे हैं", True),
+    ("CO detector пищит уже 10 минут, у мамы кружится голова", True),
+    ("ang CO alarm ayaw tumigil, nahihilo kami lahat", True),
+    ("el CO alarm está sonando y mi hijo está mareado", True),
+    ("o CO alarm está apitando e todos estão com dor de cabeça", True),
+    ("le CO alarm sonne et ma fille a vomi", True),
+    ("CO alarm 一直在叫，孩子头晕", True),
+    ("CO alarm عم يزمر والولاد عندهم صداع", True),
+    ("CO alarm بوق میزنه و بچه‌ها سرگیجه دارن", True),
+    ("CO alarm ਵੱਜੀ ਜਾਂਦਾ ਤੇ ਬੱਚੇ ਨੂੰ ਉਲਟੀ ਆ ਰਹੀ", True),
+    ("CO alarm சத்தம் போடுது, எல்லாருக்கும் தலைவலி", True),
+    ("CO alarm بج رہا ہے اور امی کو چکر آ رہے ہیں", True),
+    ("CO detector пищить, у дітей болить голова", True),
+    ("the co alarm is beeping and my son is dizzy", True),
+    ("carbon monoxide alarm going off", True),
+]
+
+
+@pytest.mark.parametrize(("text", "alarm"), ENGLISH_DEVICE_IN_ANOTHER_LANGUAGE)
+def test_an_english_device_name_inside_another_language(
+    words_only: SafetyDetector, text: str, alarm: bool
+) -> None:
+    """The device named alone is no danger in any language; sounding or its signs are."""
+    found = words_only.find_in_words(text)
+    assert (found is not None) is alarm
+    if found is not None:
+        assert found.line.category == "fire_gas"
 
 
 def test_polite_particles_do_not_break_a_phrase(words_only: SafetyDetector) -> None:
