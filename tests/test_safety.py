@@ -770,7 +770,7 @@ def test_everyday_words_beside_danger_words_in_every_language(
 
 
 # A carbon monoxide alarm named in English inside another language, as newcomers write it.
-# Before, the English name alone raised the alarm (7 of these 13 questions did); each
+# Before, the English name alone raised the alarm (7 of the first 13 questions did); each
 # language's file now pairs the English names with its own words for sounding and the signs.
 ENGLISH_DEVICE_IN_ANOTHER_LANGUAGE = [
     ("CO alarm ko kahan lagayein, kitchen ke paas ya bedroom?", False),
@@ -786,6 +786,12 @@ ENGLISH_DEVICE_IN_ANOTHER_LANGUAGE = [
     ("CO alarm کہاں لگانا چاہیے نئے گھر میں", False),
     ("де купити CO detector недорого", False),
     ("est-ce que le CO alarm est obligatoire dans un logement", False),
+    # "co" of co-op or co-worker is no carbon monoxide, beside any sign or sound.
+    ("i'm confused about my co-op placement, who do i ask", False),
+    ("the co-op office phone keeps ringing and nobody answers", False),
+    ("co-op ka interview kal hai, bahut chakkar aa raha hai tension se", False),
+    ("estoy buscando un co-op y me duele la cabeza de tanto buscar", False),
+    ("我叫小李，我家的CO alarm要装在哪里", False),
     ("CO alarm ज़ोर से बज रहा है और बच्चों को चक्कर आ रहे हैं", True),
     ("CO detector пищит уже 10 минут, у мамы кружится голова", True),
     ("ang CO alarm ayaw tumigil, nahihilo kami lahat", True),
