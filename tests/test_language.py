@@ -24,6 +24,12 @@ from bot.matching.language import base_code, choose, detect, is_right_to_left
         ("where can I find a food bank in oshawa", "en"),
         # Romanised Hindi/Urdu is no language of its own: the phone's language or English.
         ("OHIP card kaise milega", None),
+        # Longer romanised messages the identifier was sure were Tagalog (0.98 and more).
+        ("mera passport kho gaya, ab kya karun", None),
+        ("CO alarm ghar mein kahan lagana chahiye", None),
+        ("mainu kam di lod aa, kithe apply karan", None),
+        ("enakku vela venum, enga apply pannanum", None),
+        ("nasaan ang pinakamalapit na food bank dito sa Oshawa", "tl"),
         ("911", None),
     ],
 )
