@@ -43,7 +43,7 @@ from bot.matching import encoder
 from bot.matching.danger import Vector, learn_danger, load_meaning, ordinary_questions
 from bot.matching.encoder import MODEL, Encoder
 from bot.matching.matcher import Matcher, Outcome
-from bot.matching.safety import SafetyDetector
+from bot.matching.safety import Finding, SafetyDetector
 from bot.text import normalise
 
 DATA = ROOT / "tests" / "data" / "crisis.jsonl"
@@ -181,14 +181,14 @@ def report(
             for _, hits in columns
         )
 
-    def right_of(hits: dict[int, Any]) -> int:
+    def right_of(hits: dict[int, Finding | None]) -> int:
         """Crisis messages whose reply names a contact meant for their danger."""
         right = 0
         for r in crisis:
             finding = hits[id(r)]
             if finding is not None:
                 lang = "fr" if r["lang"] == "fr" else "en"
-                text = reply_text(knowledge, finding.line, lang, getattr(finding, "also", None))
+                text = reply_text(knowledge, finding.line, lang, finding.also)
                 right += any(number in text for number in RIGHT_CONTACTS[r["label"]])
         return right
 

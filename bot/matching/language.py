@@ -73,9 +73,8 @@ def base_code(code: str | None) -> str | None:
     return ALIASES.get(base, base)
 
 
-def _hints(text: str) -> str | None:
+def _hints(words: list[str]) -> str | None:
     """English or French from common words, only when the message is clearly one of them."""
-    words = normalise(text).split()
     french = sum(w in _FRENCH for w in words)
     english = sum(w in _ENGLISH for w in words)
     if french >= 2 and french > 2 * english:
@@ -116,14 +115,15 @@ def detect(text: str, shipped: tuple[str, ...] = SHIPPED) -> str | None:
         return script if script in shipped else None
     if not any(ch.isalpha() for ch in text):
         return None
-    confident = _hints(text)
+    words = normalise(text).split()
+    confident = _hints(words)
     if confident is not None:
         return confident
     identifier = _identifier()
     if identifier is None:
         return None
     code, probability = identifier.classify(text)
-    if code == "tl" and _TAGALOG.isdisjoint(normalise(text).split()):
+    if code == "tl" and _TAGALOG.isdisjoint(words):
         return None
     if probability >= LANGID_CONFIDENCE and code in shipped:
         return str(code)
