@@ -389,11 +389,11 @@ def main(argv: list[str] | None = None) -> int:
                     whole_reply(rows, knowledge, found)
     if args.multilingual and MULTILINGUAL.exists():
         rows = [r for r in load_rows(MULTILINGUAL, "all") if r.get("kind") == "crisis"]
-        found = sum(detector.check(r["text"]) is not None for r in rows)
-        found_old = sum(old.check(r["text"]) is not None for r in rows)
+        caught = sum(detector.check(r["text"]) is not None for r in rows)
+        caught_old = sum(old.check(r["text"]) is not None for r in rows)
         print(
-            f"\nmultilingual.jsonl crisis items: old {percent(found_old, len(rows))}, "
-            f"new {percent(found, len(rows))}"
+            f"\nmultilingual.jsonl crisis items: old {percent(caught_old, len(rows))}, "
+            f"new {percent(caught, len(rows))}"
         )
     if args.embeddings:
         embeddings_check(detector)
